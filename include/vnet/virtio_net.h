@@ -1,0 +1,209 @@
+/*
+ * vnet-rtos virtio-net driver: public API.
+ *
+ * Receive path (the NAPI-style design of the user's system):
+ *   - The interrupt handler only acknowledges, calls virtio_net_service_rx_ring() which
+ *     copies each received frame into the device's software ring (virtio_net_rx_sw_packet
+ *     entries) and recycles the descriptor to the device at once, then disables RX
+ *     interrupts and posts the RX task's semaphore if the task is not already scheduled.
+ *   - virtio_net_rx_task drains the software ring into the configured receive callback
+ *     (the router wires it to net_process_received_packet()), services leftover used
+ *     descriptors itself while interrupts are off, and re-enables RX interrupts only when
+ *     the backlog is gone, with a full barrier and a re-check (docs/rx-handshake.md).
+ *   - A full software ring drops the frame, counts it in rx_queue_drops, still recycles
+ *     the descriptor and wakes the task.
+ * Transmit: frames are copied into driver-owned TX buffers; completions are reclaimed on
+ * the send path (no TX interrupt needed); a full ring returns VNET_E_BUSY.
+ *
+ * Context rules are stated per function: "task" = RTOS task context only (may block),
+ * "ISR" = safe from interrupt context (never blocks).
+ */
+#ifndef VNET_VIRTIO_NET_H
+#define VNET_VIRTIO_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "vnet/vnet_err.h"
+#include "vnet/virtio_transport.h"
+
+struct virtio_net_dev; /* opaque */
+
+/*
+ * Receive callback, called from virtio_net_rx_task for each frame, in order. `frame` is
+ * the Ethernet frame (no virtio-net header), writable, owned by the callee only for the
+ * duration of the call (the slot is reused afterwards).
+ */
+typedef void (*virtio_net_rx_fn)(void *arg, uint8_t *frame, size_t len);
+/* Called by the RX task after each batch of received frames (flush point for TX kicks). */
+typedef void (*virtio_net_batch_fn)(void *arg);
+/* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
+typedef void (*virtio_net_link_fn)(void *arg, bool up);
+
+/* How the device's interrupts reach the driver. */
+enum virtio_net_irq_mode {
+    /* One shared line (INTx, MMIO): the board calls virtio_net_isr(), which reads and
+     * thereby acknowledges the ISR status register. */
+    VIRTIO_NET_IRQ_SHARED = 0,
+    /* MSI-X: the board calls virtio_net_rx_isr() / virtio_net_config_isr() for the
+     * table entries given below; no ISR status read is needed. */
+    VIRTIO_NET_IRQ_MSIX = 1,
+};
+
+struct virtio_net_config {
+    struct virtio_transport *transport; /* required; owned by the caller */
+    const char *name;                   /* for logs and the RX task name; may be NULL */
+
+    /* Software RX ring (virtio_net_rx_sw_packet entries): power of two; 0 -> 64. */
+    uint16_t rx_sw_ring_entries;
+    /* RX descriptors kept posted to the device; 0 -> the device's queue size (max 256). */
+    uint16_t rx_posted;
+    /* TX descriptors (driver-owned copy buffers); 0 -> the device's queue size (max 256). */
+    uint16_t tx_slots;
+    /* Max used entries the ISR moves per invocation before leaving the rest to the task;
+     * 0 -> 64. Bounds interrupt latency under load. */
+    uint16_t isr_budget;
+    /* Frames the task delivers per batch before calling batch_fn and re-checking the
+     * device; 0 -> 64. */
+    uint16_t rx_budget;
+
+    /* RX task: priority in the OS's numbering (uC/OS-II: lower = more urgent). The stack
+     * may be NULL (the port allocates) with stack_bytes 0 -> port default. */
+    unsigned rx_task_prio;
+    void *rx_task_stack;
+    size_t rx_task_stack_bytes;
+
+    virtio_net_rx_fn rx_fn; /* required */
+    void *rx_arg;
+    virtio_net_batch_fn batch_fn; /* optional */
+    void *batch_arg;
+    virtio_net_link_fn link_fn; /* optional */
+    void *link_arg;
+
+    /* Feature bits (masks, VIRTIO_NET_F_* as 1ull << bit) the application allows the
+     * driver to negotiate; 0 -> everything the driver supports. The driver never accepts
+     * a feature it does not handle, whatever this says. */
+    uint64_t feature_allow;
+
+    /* MAC to use when the device offers none (no VIRTIO_NET_F_MAC). All-zero -> a random
+     * locally administered unicast address. */
+    uint8_t fallback_mac[6];
+
+    enum virtio_net_irq_mode irq_mode;
+    uint16_t msix_config_vector; /* MSI-X table entry for config changes */
+    uint16_t msix_rx_vector;     /* MSI-X table entry for RX used-buffer notifications */
+    uint16_t msix_tx_vector;     /* VIRTIO_PCI_NO_VECTOR: TX completions need no IRQ */
+};
+
+/* Counters. Cleared by virtio_net_halt() except `resets`, which counts the device's
+ * lifetime resets (halts and recoveries). docs/driver.md describes each. */
+struct virtio_net_stats {
+    uint32_t rx_queue_count; /* frames waiting in the software ring now */
+    uint32_t rx_queue_hwm;   /* highest rx_queue_count seen */
+    uint64_t rx_queue_drops; /* frames dropped because the software ring was full */
+    uint64_t rx_packets, rx_bytes;   /* frames/bytes delivered to rx_fn */
+    uint64_t rx_bad_len;             /* used len shorter than the header or > max frame */
+    uint64_t tx_packets, tx_bytes;   /* frames/bytes handed to the device */
+    uint64_t tx_ring_full;           /* sends refused with VNET_E_BUSY */
+    uint64_t tx_errors;              /* sends refused for other reasons (too big, state) */
+    uint64_t interrupts;             /* ISR invocations (any vector) */
+    uint64_t spurious_interrupts;    /* invocations with nothing to do */
+    uint64_t config_interrupts;      /* config-change notifications */
+    uint64_t rx_kicks, tx_kicks;     /* device notifications actually written */
+    uint64_t rx_task_wakeups;        /* semaphore posts that scheduled the RX task */
+    uint64_t rx_task_batches;        /* batches delivered by the task */
+    uint64_t recheck_hits;           /* re-enable found work already pending */
+    uint64_t task_serviced;          /* used RX entries serviced by the task, not the ISR */
+    uint64_t isr_budget_exhausted;   /* ISR left work to the task because of isr_budget */
+    uint64_t bad_used;               /* device-written used entries rejected (id/len/idx) */
+    uint64_t resets;                 /* device resets, lifetime (not cleared by halt) */
+    uint32_t broken;                 /* bit 0: RX queue broken, bit 1: TX queue broken */
+    uint64_t isr_cycles_min, isr_cycles_max, isr_cycles_total; /* osal_cycles() units */
+};
+
+/* Flags for virtio_net_send(). */
+#define VIRTIO_NET_SEND_MORE 0x1u /* more frames follow: defer the kick to a later send
+                                     without this flag or to virtio_net_flush() */
+
+/*
+ * Allocate the driver instance, its semaphore and RX task (which waits, idle, until the
+ * device is initialized). Touches no device register. Task context.
+ * Returns VNET_OK, VNET_E_INVAL (missing transport/rx_fn, bad ring size), VNET_E_NOMEM,
+ * VNET_E_OS.
+ */
+vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg);
+
+/* Halt if running, stop the RX task and wait for it to exit, free everything. Task. */
+vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
+
+/*
+ * Bring the device up: reset (bounded wait), ACKNOWLEDGE, DRIVER, negotiate features,
+ * FEATURES_OK check, queues, post RX buffers, DRIVER_OK. Clears the software ring and
+ * stats. Any failure writes FAILED to the device status and returns a distinct error:
+ * VNET_E_TIMEOUT (reset never completed), VNET_E_FEATURES, VNET_E_NOMEM, VNET_E_IO
+ * (queue setup refused, e.g. MSI-X vector not accepted), VNET_E_RANGE (bad MTU/queue
+ * size), VNET_E_STATE (already running). Task context.
+ */
+vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev);
+
+/*
+ * Reset the device, reclaim every buffer, free the queues, clear the software ring and
+ * stats (except `resets`). Safe while frames are arriving; the RX task stays parked.
+ * virtio_net_initialize() may be called again afterwards. Task context.
+ */
+vnet_err_t virtio_net_halt(struct virtio_net_dev *dev);
+
+/*
+ * Copy one Ethernet frame (no virtio-net header) into a TX slot and post it. Reclaims
+ * completed slots first. Kicks the device unless VIRTIO_NET_SEND_MORE is given.
+ * Returns VNET_OK, VNET_E_BUSY (ring full: retry later), VNET_E_TOOBIG, VNET_E_INVAL,
+ * VNET_E_STATE (not initialized), VNET_E_BROKEN. Task context (several tasks may send to
+ * one device concurrently).
+ */
+vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t len,
+                           unsigned flags);
+
+/* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
+vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
+
+/*
+ * Interrupt entry points, called by the board between OSIntEnter()/OSIntExit(). ISR.
+ * virtio_net_isr: shared line (reads/acks ISR status, then RX and config work).
+ * virtio_net_rx_isr / virtio_net_config_isr: MSI-X vectors.
+ */
+void virtio_net_isr(struct virtio_net_dev *dev);
+void virtio_net_rx_isr(struct virtio_net_dev *dev);
+void virtio_net_config_isr(struct virtio_net_dev *dev);
+
+/*
+ * Move used RX descriptors into the software ring and recycle them to the device (one
+ * kick per batch), at most `budget` entries (0 = the configured isr_budget). Called by
+ * the ISR, and by the RX task while RX interrupts are disabled. Returns the number of
+ * used entries consumed (frames copied + frames dropped), or VNET_E_BROKEN. ISR or task.
+ */
+int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget);
+
+/* The RX task body (created by virtio_net_attach; exposed for documentation, tracing and
+ * ports that create tasks themselves). `arg` is the struct virtio_net_dev *. */
+void virtio_net_rx_task(void *arg);
+
+/* Snapshot of the counters (consistent per field, not across fields). Task or ISR. */
+vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_net_stats *out);
+
+/* Visit every counter as (name, value), names as in struct virtio_net_stats, for shells
+ * and `key=value` output. Task. */
+typedef void (*virtio_net_stat_visit_fn)(void *arg, const char *name, uint64_t value);
+void virtio_net_stats_foreach(const struct virtio_net_dev *dev, virtio_net_stat_visit_fn fn,
+                              void *arg);
+
+vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6]);
+/* 1 up, 0 down (VIRTIO_NET_F_STATUS negotiated), 1 if the device has no link status. */
+int virtio_net_link_up(const struct virtio_net_dev *dev);
+/* Negotiated feature bits (masks); 0 when not initialized. */
+uint64_t virtio_net_features(const struct virtio_net_dev *dev);
+/* MTU in use (device's VIRTIO_NET_F_MTU value when negotiated, else 1500). */
+uint16_t virtio_net_mtu(const struct virtio_net_dev *dev);
+/* True while initialized (between a successful initialize and halt). */
+bool virtio_net_is_running(const struct virtio_net_dev *dev);
+
+#endif /* VNET_VIRTIO_NET_H */

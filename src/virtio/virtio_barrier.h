@@ -1,0 +1,61 @@
+/*
+ * Named memory barriers for the driver library — the only place they are defined.
+ *
+ * The device is another agent sharing memory with the CPU (a QEMU thread, a host CPU, or
+ * the simulated device thread in host tests); the RX task and ISR may also run on
+ * different CPUs in the POSIX port. Virtio's split ring requires (spec 2.7.13, 2.7.14):
+ *   - descriptor/ring entries visible before the index that publishes them
+ *       -> vnet_wmb() between writing avail ring entries and avail->idx;
+ *   - the used index read before the used entries it covers
+ *       -> vnet_rmb() between reading used->idx and used->ring[];
+ *   - a store (avail->idx, or re-enabled notification flags/used_event) ordered before a
+ *     later load (used->flags / avail_event, or used->idx for the re-check)
+ *       -> vnet_mb(), the only barrier here that orders store->load.
+ * These are "weak" (SMP) barriers: the device is cache-coherent, as every virtio device
+ * without VIRTIO_F_ORDER_PLATFORM is. Device register (MMIO/PIO) accesses are ordered
+ * by the board's accessors.
+ */
+#ifndef VNET_VIRTIO_BARRIER_H
+#define VNET_VIRTIO_BARRIER_H
+
+/* Compiler-only barrier: stops the compiler from moving memory accesses across it. */
+#define vnet_barrier() __asm__ __volatile__("" ::: "memory")
+
+#if defined(__x86_64__) || defined(__i386__)
+/* x86 is TSO: loads are not reordered with loads, nor stores with stores, so read and
+ * write barriers only need to stop the compiler. Store->load needs a locked op (cheaper
+ * than mfence, same ordering for normal write-back memory). */
+#define vnet_rmb() vnet_barrier()
+#define vnet_wmb() vnet_barrier()
+#if defined(__x86_64__)
+#define vnet_mb() __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
+#else
+#define vnet_mb() __asm__ __volatile__("lock; addl $0,-4(%%esp)" ::: "memory", "cc")
+#endif
+#elif defined(__aarch64__)
+#define vnet_rmb() __asm__ __volatile__("dmb ishld" ::: "memory")
+#define vnet_wmb() __asm__ __volatile__("dmb ishst" ::: "memory")
+#define vnet_mb()  __asm__ __volatile__("dmb ish" ::: "memory")
+#elif defined(__arm__) && (defined(__ARM_ARCH_7A__) || defined(__ARM_ARCH_7R__) ||            \
+                           defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
+#define vnet_rmb() __asm__ __volatile__("dmb" ::: "memory")
+#define vnet_wmb() __asm__ __volatile__("dmb" ::: "memory")
+#define vnet_mb()  __asm__ __volatile__("dmb" ::: "memory")
+#else
+#error "virtio_barrier.h: define vnet_rmb/vnet_wmb/vnet_mb for this architecture"
+#endif
+
+/*
+ * CPU<->CPU publication between the ISR (writer) and the RX task (reader) of the software
+ * ring. Same guarantees as above; separate names so a call site says which agent it
+ * orders against.
+ */
+#define vnet_smp_wmb() vnet_wmb()
+#define vnet_smp_rmb() vnet_rmb()
+#define vnet_smp_mb()  vnet_mb()
+
+/* Single-copy-atomic access to a shared 16/32-bit index (no tearing, no caching). */
+#define VNET_READ_ONCE(x)       (*(const volatile __typeof__(x) *)&(x))
+#define VNET_WRITE_ONCE(x, val) (*(volatile __typeof__(x) *)&(x) = (val))
+
+#endif /* VNET_VIRTIO_BARRIER_H */
