@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# vnet-rtos: the whole test suite, from a fresh Debian 12 machine (run as root).
+#
+#   sudo ./scripts/test.sh            # everything: host tests (gcc + clang, ASan+UBSan),
+#                                     # format/static checks, a short fuzz run, firmware
+#                                     # build and the QEMU tests (TCG)
+#   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed)
+#
+# Installs the Debian packages it needs first. Prints one closing line
+# "N passed, M failed" counting every ctest test and every check stage.
+set -u -o pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+host_only=0
+fuzz_secs=${VNET_FUZZ_SECONDS:-20}
+for a in "$@"; do
+  case "$a" in
+    --host-only) host_only=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option: $a" >&2; exit 2 ;;
+  esac
+done
+
+pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
+      python3 qemu-system-x86 iperf3 iproute2 netcat-openbsd procps)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "need root to install packages" >&2; exit 2; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || {
+    echo "apt-get install failed" >&2; exit 2; }
+fi
+
+passed=0
+failed=0
+failures=()
+jobs=$(nproc)
+
+stage() { # stage NAME CMD... : a check that is one pass or one fail
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+run_ctest() { # run_ctest NAME BUILD_DIR [ctest args]: counts every test
+  local name=$1 dir=$2; shift 2
+  local log="$dir/ctest-summary.log"
+  echo "== ctest: $name"
+  (cd "$dir" && ctest --output-on-failure --timeout 600 -j "$jobs" "$@") 2>&1 | tee "$log"
+  local line total nfail
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "ctest ($name) produced no summary" >&2
+    failed=$((failed + 1)); failures+=("ctest:$name"); return
+  fi
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  nfail=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - nfail)); failed=$((failed + nfail))
+  [ "$nfail" -eq 0 ] || failures+=("ctest:$name ($nfail)")
+}
+
+build() { # build DIR CC [cmake args]
+  local dir=$1 cc=$2; shift 2
+  CC=$cc cmake -S "$top" -B "$dir" -DCMAKE_BUILD_TYPE=Debug "$@" >"$dir.configure.log" 2>&1 &&
+    cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 ||
+    { tail -n 60 "$dir.configure.log" "$dir.build.log" 2>/dev/null; return 1; }
+}
+
+mkdir -p build
+# 1. Host tests, both compilers, ASan+UBSan.
+for cc in gcc clang; do
+  if stage "host build ($cc)" build "build/host-$cc" "$cc"; then
+    run_ctest "host-$cc" "build/host-$cc"
+  fi
+done
+
+# 2. Formatting and static analysis of our C sources.
+mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus')
+stage "clang-format" clang-format --dry-run -Werror "${csrc[@]}"
+cppcheck_dirs=()
+for d in src os stack kernel bsp apps; do [ -d "$d" ] && cppcheck_dirs+=("$d"); done
+stage "cppcheck" cppcheck --quiet --error-exitcode=1 --inline-suppr \
+  --enable=warning,portability --std=c11 --suppress=missingIncludeSystem \
+  -D__x86_64__ -I include -I os -I src "${cppcheck_dirs[@]}"
+
+# 3. A short bounded fuzz run of every libFuzzer harness.
+if [ -x tests/fuzz/run.sh ]; then
+  stage "fuzz (${fuzz_secs}s each)" tests/fuzz/run.sh "$fuzz_secs"
+fi
+
+# 4. Firmware (freestanding) and QEMU tests under TCG.
+if [ "$host_only" -eq 0 ]; then
+  if [ -f cmake/toolchain-x86_64-elf.cmake ]; then
+    if stage "firmware build" build build/fw gcc -DVNET_TARGET=qemu-x86_64 \
+         -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake"; then
+      # QEMU tests share 2 cores with QEMU itself: run them one at a time.
+      run_ctest "firmware+qemu" build/fw -j 1
+    fi
+  fi
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then printf 'FAILED: %s\n' "${failures[@]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
