@@ -1,0 +1,1222 @@
+/*
+ * virtio-net driver (virtio 1.x spec 5.1) with the NAPI-style receive path of the user's
+ * design: the ISR copies frames into a software ring and recycles descriptors at once;
+ * virtio_net_rx_task delivers them and re-enables interrupts with the handshake described
+ * in docs/rx-handshake.md. docs/driver.md describes the API, contexts and counters.
+ *
+ * Freestanding: only <string.h> (memcpy/memset) and the OS contract (osal.h).
+ */
+#include <string.h>
+#include "net/virtio_net_priv.h"
+#include "virtio/virtio_barrier.h"
+
+#ifdef VIRTIO_NET_TEST_HOOKS
+void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_hook_point p);
+#define VNET_HOOK(dev, p)                                                                          \
+    do {                                                                                           \
+        if (virtio_net_test_hook != NULL)                                                          \
+            virtio_net_test_hook((dev), (p));                                                      \
+    } while (0)
+#else
+#define VNET_HOOK(dev, p)                                                                          \
+    do {                                                                                           \
+    } while (0)
+#endif
+
+#define VNET_BROKEN_RX 0x1u
+#define VNET_BROKEN_TX 0x2u
+
+static inline uint32_t vnet_align_up(uint32_t v, uint32_t a)
+{
+    return (v + a - 1u) & ~(a - 1u);
+}
+
+static inline bool vnet_is_pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1u)) == 0;
+}
+
+static uint16_t vnet_pow2_floor(uint32_t v)
+{
+    uint32_t p = 1;
+    while (p * 2u <= v && p < 32768u)
+        p *= 2u;
+    return (uint16_t)p;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Pure helpers: features, MTU, MAC                                                    */
+/* ---------------------------------------------------------------------------------- */
+
+/* Spec 5.1.3.1: a feature may only be accepted together with one of its prerequisites. */
+static const struct {
+    uint64_t feature;
+    uint64_t needs_any;
+} vnet_feature_deps[] = {
+    {VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM},
+    {VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM},
+    {VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_F_GUEST_CSUM},
+    {VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6},
+    {VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM},
+    {VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM},
+    {VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_CSUM},
+    {VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6},
+    {VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, VIRTIO_NET_F_CTRL_VQ},
+    {VIRTIO_NET_F_RSS, VIRTIO_NET_F_CTRL_VQ},
+};
+
+uint64_t virtio_net_apply_feature_deps(uint64_t f)
+{
+    /* Dropping one feature can orphan another (ECN after TSO), so iterate to a fixed
+     * point; each pass removes at least one bit or stops, so the table size bounds it. */
+    for (size_t pass = 0; pass <= sizeof(vnet_feature_deps) / sizeof(vnet_feature_deps[0]);
+         pass++) {
+        uint64_t before = f;
+        for (size_t i = 0; i < sizeof(vnet_feature_deps) / sizeof(vnet_feature_deps[0]); i++) {
+            if ((f & vnet_feature_deps[i].feature) && !(f & vnet_feature_deps[i].needs_any))
+                f &= ~vnet_feature_deps[i].feature;
+        }
+        if (f == before)
+            break;
+    }
+    return f;
+}
+
+vnet_err_t virtio_net_negotiate(uint64_t device, uint64_t allow, bool legacy, uint64_t *out)
+{
+    uint64_t f = device & VIRTIO_NET_DRIVER_FEATURES;
+    if (allow != 0)
+        f &= allow;
+    if (legacy) {
+        /* The legacy interface has one 32-bit feature word and no VERSION_1 (spec 4.1.4.8
+         * legacy notes); ANY_LAYOUT is what lets the header share a descriptor. */
+        f &= 0xffffffffull;
+    } else {
+        /* Spec 6.1: a driver using the modern interface MUST accept VERSION_1; without it
+         * the header layout and endianness would be the legacy ones. */
+        if (!(f & VIRTIO_F_VERSION_1))
+            return VNET_E_FEATURES;
+    }
+    *out = virtio_net_apply_feature_deps(f);
+    return VNET_OK;
+}
+
+vnet_err_t virtio_net_check_mtu(uint16_t mtu)
+{
+    return (mtu >= VIRTIO_NET_MTU_MIN && mtu <= VIRTIO_NET_MTU_MAX) ? VNET_OK : VNET_E_RANGE;
+}
+
+void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6])
+{
+    static const uint8_t zero[6];
+    if (memcmp(fallback, zero, 6) != 0) {
+        memcpy(mac, fallback, 6);
+        return;
+    }
+    uint32_t a = osal_random32();
+    uint32_t b = osal_random32();
+    mac[0] = (uint8_t)a;
+    mac[1] = (uint8_t)(a >> 8);
+    mac[2] = (uint8_t)(a >> 16);
+    mac[3] = (uint8_t)(a >> 24);
+    mac[4] = (uint8_t)b;
+    mac[5] = (uint8_t)(b >> 8);
+    /* IEEE 802: bit 0 of the first octet = group, bit 1 = locally administered. */
+    mac[0] = (uint8_t)((mac[0] & 0xfeu) | 0x02u);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Statistics                                                                          */
+/* ---------------------------------------------------------------------------------- */
+
+#define VNET_STAT(f)                                                                               \
+    {                                                                                              \
+#f, offsetof(struct virtio_net_stats, f), sizeof(((struct virtio_net_stats *)0)->f)        \
+    }
+static const struct {
+    const char *name;
+    size_t off;
+    size_t size;
+} vnet_stat_table[] = {
+    VNET_STAT(rx_queue_count),
+    VNET_STAT(rx_queue_hwm),
+    VNET_STAT(rx_queue_drops),
+    VNET_STAT(rx_packets),
+    VNET_STAT(rx_bytes),
+    VNET_STAT(rx_bad_len),
+    VNET_STAT(tx_packets),
+    VNET_STAT(tx_bytes),
+    VNET_STAT(tx_ring_full),
+    VNET_STAT(tx_errors),
+    VNET_STAT(interrupts),
+    VNET_STAT(spurious_interrupts),
+    VNET_STAT(config_interrupts),
+    VNET_STAT(rx_kicks),
+    VNET_STAT(tx_kicks),
+    VNET_STAT(rx_task_wakeups),
+    VNET_STAT(rx_task_batches),
+    VNET_STAT(recheck_hits),
+    VNET_STAT(task_serviced),
+    VNET_STAT(isr_budget_exhausted),
+    VNET_STAT(bad_used),
+    VNET_STAT(resets),
+    VNET_STAT(broken),
+    VNET_STAT(isr_cycles_min),
+    VNET_STAT(isr_cycles_max),
+    VNET_STAT(isr_cycles_total),
+};
+#undef VNET_STAT
+
+unsigned virtio_net_stat_count(void)
+{
+    return (unsigned)(sizeof(vnet_stat_table) / sizeof(vnet_stat_table[0]));
+}
+
+/* Clear everything but the lifetime reset count. Caller holds the critical section. */
+static void vnet_stats_clear_locked(struct virtio_net_dev *dev)
+{
+    uint64_t resets = dev->stats.resets;
+    memset(&dev->stats, 0, sizeof(dev->stats));
+    dev->stats.resets = resets;
+}
+
+vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_net_stats *out)
+{
+    if (dev == NULL || out == NULL)
+        return VNET_E_INVAL;
+    osal_crit_t c = osal_crit_enter();
+    *out = dev->stats;
+    out->rx_queue_count = dev->sw_head - dev->sw_tail;
+    osal_crit_exit(c);
+    return VNET_OK;
+}
+
+void virtio_net_stats_foreach(const struct virtio_net_dev *dev, virtio_net_stat_visit_fn fn,
+                              void *arg)
+{
+    struct virtio_net_stats s;
+    if (fn == NULL || virtio_net_get_stats(dev, &s) != VNET_OK)
+        return;
+    for (unsigned i = 0; i < virtio_net_stat_count(); i++) {
+        const unsigned char *p = (const unsigned char *)&s + vnet_stat_table[i].off;
+        uint64_t v;
+        if (vnet_stat_table[i].size == sizeof(uint32_t)) {
+            uint32_t v32;
+            memcpy(&v32, p, sizeof(v32));
+            v = v32;
+        } else {
+            memcpy(&v, p, sizeof(v));
+        }
+        fn(arg, vnet_stat_table[i].name, v);
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* RX: ISR side                                                                        */
+/* ---------------------------------------------------------------------------------- */
+
+static void vnet_rx_segs(const struct virtio_net_dev *dev, const struct virtio_net_buf *b,
+                         struct virtq_seg *segs, uint16_t *n)
+{
+    if (dev->hdr_separate) {
+        /* Legacy device without ANY_LAYOUT: the header must be alone in the first
+         * descriptor (spec 5.1.6.6 legacy note). */
+        segs[0] = (struct virtq_seg){b->dma, dev->hdr_len, true};
+        segs[1] = (struct virtq_seg){b->dma + dev->hdr_len, dev->frame_max, true};
+        *n = 2;
+    } else {
+        segs[0] = (struct virtq_seg){b->dma, dev->hdr_len + dev->frame_max, true};
+        *n = 1;
+    }
+}
+
+static void vnet_rx_mark_broken_locked(struct virtio_net_dev *dev)
+{
+    dev->stats.bad_used++;
+    dev->stats.broken |= VNET_BROKEN_RX;
+    osal_log("virtio-net: RX queue broken by the device (bad used entry)");
+}
+
+/*
+ * Copy one received frame into the software ring. Producer side: only the ISR, or the
+ * task with interrupts excluded, ever runs this (caller holds the critical section).
+ */
+static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *frame, uint32_t len)
+{
+#ifdef VIRTIO_NET_RX_IN_ISR
+    /* Benchmark-only OLD design: the stack runs inside the ISR on the DMA buffer. */
+    dev->stats.rx_packets++;
+    dev->stats.rx_bytes += len;
+    dev->cfg.rx_fn(dev->cfg.rx_arg, frame, len);
+#else
+    uint32_t head = dev->sw_head;
+    if (head - dev->sw_tail > dev->sw_mask) {
+        /* Ring full: drop, but the descriptor is still recycled by the caller, and the
+         * task is woken by the ISR epilogue so the backlog drains fast. */
+        dev->stats.rx_queue_drops++;
+        return;
+    }
+    struct virtio_net_rx_sw_packet *e = &dev->sw[head & dev->sw_mask];
+    memcpy(e->data, frame, len);
+    /* Frame bytes before len: the task treats len != 0 as "complete" (seed design). */
+    vnet_smp_wmb();
+    VNET_WRITE_ONCE(e->len, len);
+    /* Slot contents before the head index that hands it to the task. */
+    vnet_smp_wmb();
+    VNET_WRITE_ONCE(dev->sw_head, head + 1u);
+    uint32_t count = head + 1u - dev->sw_tail;
+    if (count > dev->stats.rx_queue_hwm)
+        dev->stats.rx_queue_hwm = count;
+#endif
+}
+
+/* Body of virtio_net_service_rx_ring(); caller holds the critical section. */
+static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev->state != VIRTIO_NET_ST_RUNNING || dev->rxq == NULL)
+        return 0;
+    if (virtq_is_broken(dev->rxq))
+        return VNET_E_BROKEN;
+    unsigned consumed = 0;
+    unsigned reposted = 0;
+    bool broke = false;
+    while (consumed < budget) {
+        void *cookie;
+        uint32_t len;
+        int r = virtq_get(dev->rxq, &cookie, &len);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            vnet_rx_mark_broken_locked(dev);
+            broke = true;
+            break;
+        }
+        consumed++;
+        struct virtio_net_buf *b = cookie;
+        /* virtq_get bounded len by what was posted (else the queue breaks); here the
+         * frame must at least hold the header and an Ethernet header. */
+        if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN || len - dev->hdr_len > dev->frame_max)
+            dev->stats.rx_bad_len++;
+        else
+            vnet_rx_stage_locked(dev, b->cpu + dev->hdr_len, len - dev->hdr_len);
+        /* Recycle the same buffer at once: the device never runs dry because the task
+         * is slow; the software ring absorbs (or drops) instead. */
+        struct virtq_seg segs[2];
+        uint16_t nseg;
+        vnet_rx_segs(dev, b, segs, &nseg);
+        if (virtq_add(dev->rxq, segs, nseg, b) != VNET_OK) {
+            /* Cannot happen on a healthy queue: virtq_get just freed these descriptors. */
+            vnet_rx_mark_broken_locked(dev);
+            broke = true;
+            break;
+        }
+        reposted++;
+    }
+    /* One notification per batch, only if the device asked for it (spec 2.7.10). */
+    if (reposted != 0 && virtq_kick_prepare(dev->rxq)) {
+        virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
+        dev->stats.rx_kicks++;
+    }
+    return broke ? VNET_E_BROKEN : (int)consumed;
+}
+
+int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (budget == 0)
+        budget = dev->cfg.isr_budget;
+    osal_crit_t c = osal_crit_enter();
+    int n = vnet_rx_service_locked(dev, budget);
+    osal_crit_exit(c);
+    return n;
+}
+
+/*
+ * Schedule the RX task unless it already is. Caller holds the critical section. The flag
+ * makes the post happen once per false->true transition, so the semaphore count is at
+ * most 1 (docs/rx-handshake.md, "semaphore bound").
+ */
+static void vnet_schedule_task_locked(struct virtio_net_dev *dev)
+{
+    if (dev->task_scheduled)
+        return;
+    dev->task_scheduled = true;
+    dev->stats.rx_task_wakeups++;
+    (void)osal_sem_post(&dev->sem);
+}
+
+/* RX work of an interrupt. Returns true when it found something to do. */
+static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
+{
+    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget);
+    if (n <= 0)
+        return false;
+    if ((unsigned)n == dev->cfg.isr_budget && virtq_has_used(dev->rxq))
+        dev->stats.isr_budget_exhausted++;
+#ifndef VIRTIO_NET_RX_IN_ISR
+    /* Interrupts stay off until the task has drained the backlog; the task re-enables
+     * them with the handshake. */
+    virtq_disable_cb(dev->rxq);
+    vnet_schedule_task_locked(dev);
+#endif
+    return true;
+}
+
+static void vnet_isr_account_locked(struct virtio_net_dev *dev, uint64_t t0, bool did)
+{
+    uint64_t d = osal_cycles() - t0;
+    if (!did)
+        dev->stats.spurious_interrupts++;
+    if (dev->stats.interrupts == 1 || d < dev->stats.isr_cycles_min)
+        dev->stats.isr_cycles_min = d;
+    if (d > dev->stats.isr_cycles_max)
+        dev->stats.isr_cycles_max = d;
+    dev->stats.isr_cycles_total += d;
+}
+
+static void vnet_config_irq_locked(struct virtio_net_dev *dev)
+{
+    dev->stats.config_interrupts++;
+    /* Config space is read by the task (transport reads are task context). */
+    dev->link_event = true;
+    vnet_schedule_task_locked(dev);
+}
+
+void virtio_net_isr(struct virtio_net_dev *dev)
+{
+    uint64_t t0 = osal_cycles();
+    osal_crit_t c = osal_crit_enter();
+    dev->stats.interrupts++;
+    /* Reading ISR status acknowledges it and deasserts a level-triggered line (spec
+     * 4.1.4.5); do it even when halted so a stray interrupt cannot storm. */
+    uint8_t isr = virtio_tr_isr_status(dev->tr);
+    bool did = false;
+    if (dev->state == VIRTIO_NET_ST_RUNNING) {
+        if (isr & VIRTIO_ISR_CONFIG) {
+            vnet_config_irq_locked(dev);
+            did = true;
+        }
+        if (isr & VIRTIO_ISR_QUEUE)
+            did = vnet_rx_irq_locked(dev) || did;
+    }
+    vnet_isr_account_locked(dev, t0, did);
+    osal_crit_exit(c);
+}
+
+void virtio_net_rx_isr(struct virtio_net_dev *dev)
+{
+    uint64_t t0 = osal_cycles();
+    osal_crit_t c = osal_crit_enter();
+    dev->stats.interrupts++;
+    bool did = dev->state == VIRTIO_NET_ST_RUNNING && vnet_rx_irq_locked(dev);
+    vnet_isr_account_locked(dev, t0, did);
+    osal_crit_exit(c);
+}
+
+void virtio_net_config_isr(struct virtio_net_dev *dev)
+{
+    uint64_t t0 = osal_cycles();
+    osal_crit_t c = osal_crit_enter();
+    dev->stats.interrupts++;
+    bool did = false;
+    if (dev->state == VIRTIO_NET_ST_RUNNING) {
+        vnet_config_irq_locked(dev);
+        did = true;
+    }
+    vnet_isr_account_locked(dev, t0, did);
+    osal_crit_exit(c);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* RX: task side                                                                       */
+/* ---------------------------------------------------------------------------------- */
+
+/* Deliver up to `budget` frames from the software ring to rx_fn. Consumer side. */
+static unsigned vnet_rx_drain(struct virtio_net_dev *dev, unsigned budget)
+{
+    unsigned n = 0;
+    while (n < budget) {
+        osal_crit_t c = osal_crit_enter();
+        bool running = dev->state == VIRTIO_NET_ST_RUNNING;
+        uint32_t tail = dev->sw_tail;
+        uint32_t head = dev->sw_head;
+        osal_crit_exit(c);
+        if (!running || head == tail)
+            break;
+        struct virtio_net_rx_sw_packet *e = &dev->sw[tail & dev->sw_mask];
+        /* Head index before the slot's len and bytes (pairs with the producer's wmb). */
+        vnet_smp_rmb();
+        uint32_t len = VNET_READ_ONCE(e->len);
+        if (len == 0) {
+            /* Published slot without a length: a producer bug, never a device input. */
+            osal_log("virtio-net: software ring slot published empty");
+            break;
+        }
+        dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
+        VNET_WRITE_ONCE(e->len, 0u);
+        c = osal_crit_enter();
+        /* The slot becomes writable for the ISR only now, after rx_fn returned. */
+        dev->sw_tail = tail + 1u;
+        dev->stats.rx_packets++;
+        dev->stats.rx_bytes += len;
+        osal_crit_exit(c);
+        n++;
+    }
+    return n;
+}
+
+static void vnet_handle_link(struct virtio_net_dev *dev)
+{
+    osal_crit_t c = osal_crit_enter();
+    bool ev = dev->link_event && dev->state == VIRTIO_NET_ST_RUNNING;
+    dev->link_event = false;
+    osal_crit_exit(c);
+    if (!ev)
+        return;
+    if (virtio_tr_get_status(dev->tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
+        /* Spec 2.1.1: the device needs a reset; nothing it does is trustworthy until the
+         * application runs virtio_net_halt() + virtio_net_initialize(). */
+        c = osal_crit_enter();
+        dev->stats.broken |= VNET_BROKEN_RX | VNET_BROKEN_TX;
+        osal_crit_exit(c);
+        osal_log("virtio-net: device set DEVICE_NEEDS_RESET");
+        return;
+    }
+    if (!(dev->features & VIRTIO_NET_F_STATUS))
+        return;
+    uint16_t st = 0;
+    if (virtio_tr_read_config(dev->tr, VIRTIO_NET_CFG_STATUS, &st, sizeof(st)) != VNET_OK)
+        return;
+    bool up = (st & VIRTIO_NET_S_LINK_UP) != 0;
+    if (up != dev->link_up) {
+        VNET_WRITE_ONCE(dev->link_up, up);
+        if (dev->cfg.link_fn != NULL)
+            dev->cfg.link_fn(dev->cfg.link_arg, up);
+    }
+}
+
+/*
+ * Process until the backlog is gone and interrupts are safely re-armed. Entered with
+ * task_active set; returns with task_active cleared (parked), ready to block.
+ */
+static void vnet_rx_task_run(struct virtio_net_dev *dev)
+{
+    unsigned budget = dev->cfg.rx_budget;
+    for (;;) {
+        vnet_handle_link(dev);
+
+        unsigned delivered = vnet_rx_drain(dev, budget);
+        if (delivered != 0) {
+            VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DRAIN);
+            if (dev->cfg.batch_fn != NULL)
+                dev->cfg.batch_fn(dev->cfg.batch_arg);
+        }
+
+        /* Leftover used entries: RX interrupts are off, so nobody else will move them.
+         * Serviced inside the critical section so it never interleaves with an ISR that
+         * the device may still raise (disabling is only advisory, spec 2.7.7). */
+        osal_crit_t c = osal_crit_enter();
+        if (dev->state != VIRTIO_NET_ST_RUNNING) {
+            /* Halt under way: we own the token we woke with, so clear the flag. */
+            dev->task_scheduled = false;
+            dev->task_active = false;
+            osal_crit_exit(c);
+            return;
+        }
+        if (delivered != 0)
+            dev->stats.rx_task_batches++;
+        int s = vnet_rx_service_locked(dev, budget);
+        if (s > 0)
+            dev->stats.task_serviced += (uint64_t)s;
+        bool backlog = s > 0 || delivered != 0 || dev->sw_head != dev->sw_tail || dev->link_event;
+        osal_crit_exit(c);
+        if (backlog)
+            continue;
+
+        /* --- Handshake (docs/rx-handshake.md). Step 1: nothing left anywhere. --- */
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_BACKLOG_EMPTY);
+        c = osal_crit_enter();
+        if (dev->state != VIRTIO_NET_ST_RUNNING) {
+            dev->task_scheduled = false;
+            dev->task_active = false;
+            osal_crit_exit(c);
+            return;
+        }
+        if (dev->sw_head != dev->sw_tail || dev->link_event) {
+            /* An ISR staged work since the check above (interrupts are advisory-off). */
+            osal_crit_exit(c);
+            continue;
+        }
+        /* Step 2: from here an ISR must post again, because we may block. */
+        dev->task_scheduled = false;
+        osal_crit_exit(c);
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_CLEAR);
+
+        /* Step 3: re-arm, full barrier, re-check used->idx (inside virtq_enable_cb). A
+         * completion the device wrote before it saw the re-arm may never interrupt, so
+         * the re-check result decides, not the hope of an interrupt. */
+        bool go_round = false;
+        c = osal_crit_enter();
+        if (dev->state == VIRTIO_NET_ST_RUNNING && !virtq_is_broken(dev->rxq)) {
+            bool pending = virtq_enable_cb(dev->rxq);
+            if (pending) {
+                dev->stats.recheck_hits++;
+                if (!dev->task_scheduled) {
+                    /* Nobody posted: keep the work ourselves, interrupts off again. No
+                     * post, so the semaphore stays at 0. */
+                    dev->task_scheduled = true;
+                    virtq_disable_cb(dev->rxq);
+                    go_round = true;
+                }
+                /* else an ISR ran after step 2 and posted: the token wakes us at once;
+                 * going round without taking it would let the count reach 2. */
+            }
+        }
+        if (!go_round) {
+            /* Parked: halt may now free what the task uses. If the state is no longer
+             * RUNNING, task_scheduled is left alone: it is true only when a token is
+             * pending, which the next wait consumes. */
+            dev->task_active = false;
+        }
+        osal_crit_exit(c);
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_ENABLE);
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DECIDE);
+        if (go_round)
+            continue;
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_BLOCK);
+        return;
+    }
+}
+
+void virtio_net_rx_task(void *arg)
+{
+    struct virtio_net_dev *dev = arg;
+    for (;;) {
+        vnet_err_t err = osal_sem_wait(&dev->sem, 0);
+        if (err != VNET_OK) {
+            /* Not expected with an infinite wait; back off instead of spinning. */
+            osal_sleep_ms(1);
+            continue;
+        }
+        osal_crit_t c = osal_crit_enter();
+        if (dev->task_stop) {
+            dev->task_scheduled = false;
+            osal_crit_exit(c);
+            return;
+        }
+        if (dev->state != VIRTIO_NET_ST_RUNNING) {
+            /* Woken for a device that has been halted meanwhile: token consumed. */
+            dev->task_scheduled = false;
+            osal_crit_exit(c);
+            continue;
+        }
+        dev->task_active = true;
+        osal_crit_exit(c);
+        vnet_rx_task_run(dev);
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* TX                                                                                  */
+/* ---------------------------------------------------------------------------------- */
+
+/* Take back completed TX slots. Caller holds tx_lock. */
+static void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
+{
+    for (unsigned i = 0; i < dev->tx_count; i++) {
+        void *cookie;
+        uint32_t len;
+        int r = virtq_get(dev->txq, &cookie, &len);
+        if (r == 0)
+            return;
+        if (r < 0) {
+            osal_crit_t c = osal_crit_enter();
+            dev->stats.bad_used++;
+            dev->stats.broken |= VNET_BROKEN_TX;
+            osal_crit_exit(c);
+            osal_log("virtio-net: TX queue broken by the device (bad used entry)");
+            return;
+        }
+        const struct virtio_net_buf *b = cookie;
+        dev->tx_free[dev->tx_free_top++] = b->slot;
+    }
+}
+
+static void vnet_tx_kick_locked(struct virtio_net_dev *dev)
+{
+    dev->tx_unkicked = 0;
+    if (virtq_kick_prepare(dev->txq)) {
+        virtio_tr_notify(dev->tr, VIRTIO_NET_TXQ);
+        dev->stats.tx_kicks++;
+    }
+}
+
+vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t len,
+                           unsigned flags)
+{
+    if (dev == NULL || frame == NULL || len < VIRTIO_NET_ETH_HLEN)
+        return VNET_E_INVAL;
+    vnet_err_t err = VNET_OK;
+    osal_lock_acquire(&dev->tx_lock);
+    if (dev->txq == NULL || VNET_READ_ONCE(dev->state) != VIRTIO_NET_ST_RUNNING) {
+        dev->stats.tx_errors++;
+        err = VNET_E_STATE;
+        goto out;
+    }
+    if (virtq_is_broken(dev->txq) || (VNET_READ_ONCE(dev->stats.broken) & VNET_BROKEN_TX)) {
+        dev->stats.tx_errors++;
+        err = VNET_E_BROKEN;
+        goto out;
+    }
+    if (len > dev->frame_max) {
+        dev->stats.tx_errors++;
+        err = VNET_E_TOOBIG;
+        goto out;
+    }
+    vnet_tx_reclaim_locked(dev);
+    if (dev->tx_free_top == 0) {
+        /* Frames deferred with SEND_MORE fill the ring without a kick; the device would
+         * never drain them, so kick before reporting busy. */
+        if (dev->tx_unkicked != 0)
+            vnet_tx_kick_locked(dev);
+        dev->stats.tx_ring_full++;
+        err = VNET_E_BUSY;
+        goto out;
+    }
+    uint16_t slot = dev->tx_free[--dev->tx_free_top];
+    struct virtio_net_buf *b = &dev->tx_bufs[slot];
+    /* No offload was negotiated: an all-zero header means "complete frame, no GSO". */
+    memset(b->cpu, 0, dev->hdr_len);
+    memcpy(b->cpu + dev->hdr_len, frame, len);
+    struct virtq_seg segs[2];
+    uint16_t nseg;
+    if (dev->hdr_separate) {
+        segs[0] = (struct virtq_seg){b->dma, dev->hdr_len, false};
+        segs[1] = (struct virtq_seg){b->dma + dev->hdr_len, (uint32_t)len, false};
+        nseg = 2;
+    } else {
+        segs[0] = (struct virtq_seg){b->dma, (uint32_t)(dev->hdr_len + len), false};
+        nseg = 1;
+    }
+    err = virtq_add(dev->txq, segs, nseg, b);
+    if (err != VNET_OK) {
+        dev->tx_free[dev->tx_free_top++] = slot;
+        if (err == VNET_E_BROKEN) {
+            dev->stats.tx_errors++;
+        } else {
+            dev->stats.tx_ring_full++;
+            err = VNET_E_BUSY;
+        }
+        goto out;
+    }
+    dev->stats.tx_packets++;
+    dev->stats.tx_bytes += len;
+    dev->tx_unkicked++;
+    if (!(flags & VIRTIO_NET_SEND_MORE))
+        vnet_tx_kick_locked(dev);
+out:
+    osal_lock_release(&dev->tx_lock);
+    return err;
+}
+
+vnet_err_t virtio_net_flush(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    vnet_err_t err = VNET_OK;
+    osal_lock_acquire(&dev->tx_lock);
+    if (dev->txq == NULL || VNET_READ_ONCE(dev->state) != VIRTIO_NET_ST_RUNNING)
+        err = VNET_E_STATE;
+    else if (dev->tx_unkicked != 0)
+        vnet_tx_kick_locked(dev);
+    osal_lock_release(&dev->tx_lock);
+    return err;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Bring-up and teardown                                                               */
+/* ---------------------------------------------------------------------------------- */
+
+/* Free queues and buffers. The device must be reset (or never told the queue). */
+static void vnet_free_rx(struct virtio_net_dev *dev, bool programmed)
+{
+    if (dev->rxq != NULL) {
+        if (programmed)
+            virtio_tr_queue_release(dev->tr, VIRTIO_NET_RXQ);
+        while (virtq_detach_unused(dev->rxq) != NULL)
+            ;
+        virtq_destroy(dev->rxq);
+        dev->rxq = NULL;
+    }
+    if (dev->rx_dma != NULL)
+        osal_dma_free(dev->rx_dma, dev->rx_dma_bytes);
+    dev->rx_dma = NULL;
+    osal_mem_free(dev->rx_bufs);
+    dev->rx_bufs = NULL;
+    osal_mem_free(dev->sw);
+    dev->sw = NULL;
+    osal_mem_free(dev->sw_data);
+    dev->sw_data = NULL;
+    dev->rx_count = 0;
+}
+
+static void vnet_free_tx(struct virtio_net_dev *dev, bool programmed)
+{
+    if (dev->txq != NULL) {
+        if (programmed)
+            virtio_tr_queue_release(dev->tr, VIRTIO_NET_TXQ);
+        while (virtq_detach_unused(dev->txq) != NULL)
+            ;
+        virtq_destroy(dev->txq);
+        dev->txq = NULL;
+    }
+    if (dev->tx_dma != NULL)
+        osal_dma_free(dev->tx_dma, dev->tx_dma_bytes);
+    dev->tx_dma = NULL;
+    osal_mem_free(dev->tx_bufs);
+    dev->tx_bufs = NULL;
+    osal_mem_free(dev->tx_free);
+    dev->tx_free = NULL;
+    dev->tx_count = 0;
+    dev->tx_free_top = 0;
+    dev->tx_unkicked = 0;
+}
+
+/* Ring size for queue `idx`: the device's fixed size, or the smaller of its maximum and
+ * what we need, as a power of two (split rings, spec 2.7). */
+static vnet_err_t vnet_queue_size(struct virtio_net_dev *dev, uint16_t idx, uint32_t want,
+                                  uint16_t *out)
+{
+    uint16_t qmax = virtio_tr_queue_max(dev->tr, idx);
+    if (qmax == 0)
+        return VNET_E_RANGE;
+    if (!virtio_tr_queue_size_settable(dev->tr)) {
+        if (!vnet_is_pow2(qmax))
+            return VNET_E_RANGE;
+        *out = qmax;
+        return VNET_OK;
+    }
+    *out = vnet_pow2_floor(want < qmax ? want : qmax);
+    return VNET_OK;
+}
+
+/* Allocate `count` DMA buffers of buf_stride bytes in one block, with private shadows. */
+static vnet_err_t vnet_alloc_bufs(struct virtio_net_dev *dev, uint16_t count, uint8_t **dma_blk,
+                                  size_t *bytes, struct virtio_net_buf **bufs)
+{
+    uint64_t dma = 0;
+    *bytes = (size_t)count * dev->buf_stride;
+    *dma_blk = osal_dma_alloc(*bytes, VIRTIO_NET_RX_SLOT_ALIGN, &dma);
+    if (*dma_blk == NULL)
+        return VNET_E_NOMEM;
+    *bufs = osal_mem_alloc(sizeof(**bufs) * count);
+    if (*bufs == NULL)
+        return VNET_E_NOMEM;
+    for (uint16_t i = 0; i < count; i++) {
+        (*bufs)[i].cpu = *dma_blk + (size_t)i * dev->buf_stride;
+        (*bufs)[i].dma = dma + (uint64_t)i * dev->buf_stride;
+        (*bufs)[i].slot = i;
+    }
+    return VNET_OK;
+}
+
+static vnet_err_t vnet_setup_queue(struct virtio_net_dev *dev, uint16_t idx, uint16_t size,
+                                   struct virtq **vq, uint16_t vector)
+{
+    unsigned flags = 0;
+    if (dev->features & VIRTIO_RING_F_EVENT_IDX)
+        flags |= VIRTQ_EVENT_IDX;
+    if (virtio_tr_is_legacy(dev->tr))
+        flags |= VIRTQ_LEGACY_LAYOUT;
+    vnet_err_t err = virtq_create(vq, idx, size, flags);
+    if (err != VNET_OK)
+        return err == VNET_E_INVAL ? VNET_E_RANGE : err;
+    uint64_t d, a, u;
+    virtq_ring_addrs(*vq, &d, &a, &u);
+    err = virtio_tr_queue_setup(dev->tr, idx, size, d, a, u, vector);
+    return err == VNET_OK ? VNET_OK : (err == VNET_E_RANGE ? VNET_E_RANGE : VNET_E_IO);
+}
+
+static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
+{
+    uint32_t entries = dev->cfg.rx_sw_ring_entries;
+    dev->sw_stride = vnet_align_up(VIRTIO_NET_RX_PAD + dev->frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
+    dev->sw = osal_mem_alloc(sizeof(*dev->sw) * entries);
+    /* osal_mem_alloc promises no cache-line alignment: over-allocate and align here. */
+    dev->sw_data = osal_mem_alloc((size_t)entries * dev->sw_stride + VIRTIO_NET_RX_SLOT_ALIGN);
+    if (dev->sw == NULL || dev->sw_data == NULL)
+        return VNET_E_NOMEM;
+    uintptr_t base = ((uintptr_t)dev->sw_data + VIRTIO_NET_RX_SLOT_ALIGN - 1u) &
+                     ~(uintptr_t)(VIRTIO_NET_RX_SLOT_ALIGN - 1u);
+    for (uint32_t i = 0; i < entries; i++) {
+        dev->sw[i].len = 0;
+        dev->sw[i].data = (uint8_t *)(base + (uintptr_t)i * dev->sw_stride + VIRTIO_NET_RX_PAD);
+    }
+    dev->sw_mask = entries - 1u;
+    dev->sw_head = 0;
+    dev->sw_tail = 0;
+    return VNET_OK;
+}
+
+vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    osal_crit_t c = osal_crit_enter();
+    enum virtio_net_state st = dev->state;
+    osal_crit_exit(c);
+    if (st != VIRTIO_NET_ST_HALTED)
+        return VNET_E_STATE;
+
+    struct virtio_transport *tr = dev->tr;
+    bool legacy = virtio_tr_is_legacy(tr);
+    bool programmed = false;
+    vnet_err_t err;
+
+    /* Spec 3.1.1 step 1: reset, bounded (the transport polls with a limit). */
+    err = virtio_tr_reset(tr);
+    if (err != VNET_OK) {
+        err = VNET_E_TIMEOUT;
+        goto fail;
+    }
+    /* Steps 2-3. */
+    virtio_tr_add_status(tr, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER);
+
+    /* Step 4: the subset we handle, with dependencies. */
+    uint64_t f;
+    err = virtio_net_negotiate(virtio_tr_get_features(tr), dev->cfg.feature_allow, legacy, &f);
+    if (err != VNET_OK)
+        goto fail;
+    virtio_tr_set_features(tr, f);
+    dev->features = f;
+    if (!legacy) {
+        /* Steps 5-6: legacy devices have no FEATURES_OK (spec 3.1.2). */
+        virtio_tr_add_status(tr, VIRTIO_STATUS_FEATURES_OK);
+        if (!(virtio_tr_get_status(tr) & VIRTIO_STATUS_FEATURES_OK)) {
+            err = VNET_E_FEATURES;
+            goto fail;
+        }
+    }
+
+    /* Step 7: device-specific setup. */
+    dev->mtu = VIRTIO_NET_MTU_DEFAULT;
+    if (f & VIRTIO_NET_F_MTU) {
+        uint16_t mtu = 0;
+        err = virtio_tr_read_config(tr, VIRTIO_NET_CFG_MTU, &mtu, sizeof(mtu));
+        if (err != VNET_OK)
+            goto fail;
+        err = virtio_net_check_mtu(mtu);
+        if (err != VNET_OK)
+            goto fail;
+        dev->mtu = mtu;
+    }
+    if (f & VIRTIO_NET_F_MAC) {
+        err = virtio_tr_read_config(tr, VIRTIO_NET_CFG_MAC, dev->mac, sizeof(dev->mac));
+        if (err != VNET_OK)
+            goto fail;
+    } else {
+        /* Chosen once at attach so the address stays the same across re-inits. */
+        memcpy(dev->mac, dev->cfg.fallback_mac, sizeof(dev->mac));
+    }
+    dev->link_up = true;
+    if (f & VIRTIO_NET_F_STATUS) {
+        uint16_t s = 0;
+        err = virtio_tr_read_config(tr, VIRTIO_NET_CFG_STATUS, &s, sizeof(s));
+        if (err != VNET_OK)
+            goto fail;
+        dev->link_up = (s & VIRTIO_NET_S_LINK_UP) != 0;
+    }
+    dev->hdr_len = (f & VIRTIO_F_VERSION_1) ? VIRTIO_NET_HDR_LEN_V1 : VIRTIO_NET_HDR_LEN_LEGACY;
+    dev->hdr_separate = legacy && !(f & VIRTIO_F_ANY_LAYOUT);
+    /* Spec 5.1.6.3.1: buffers must hold an MTU-sized packet plus the link header; a
+     * VLAN tag is allowed for on top. */
+    dev->frame_max = (uint32_t)dev->mtu + VIRTIO_NET_ETH_HLEN + VIRTIO_NET_VLAN_HLEN;
+    dev->buf_stride = vnet_align_up(dev->hdr_len + dev->frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
+    uint16_t nseg = dev->hdr_separate ? 2 : 1;
+
+    /* Queues: RX = 0, TX = 1 (spec 5.1.2). */
+    uint16_t rxsize, txsize;
+    uint32_t rx_want = dev->cfg.rx_posted ? dev->cfg.rx_posted : VIRTIO_NET_QUEUE_MAX_USED;
+    uint32_t tx_want = dev->cfg.tx_slots ? dev->cfg.tx_slots : VIRTIO_NET_QUEUE_MAX_USED;
+    err = vnet_queue_size(dev, VIRTIO_NET_RXQ, rx_want * nseg, &rxsize);
+    if (err == VNET_OK)
+        err = vnet_queue_size(dev, VIRTIO_NET_TXQ, tx_want * nseg, &txsize);
+    if (err != VNET_OK)
+        goto fail;
+    if (rxsize < nseg || txsize < nseg) {
+        err = VNET_E_RANGE;
+        goto fail;
+    }
+    dev->rx_count = (uint16_t)(rxsize / nseg < rx_want ? rxsize / nseg : rx_want);
+    dev->tx_count = (uint16_t)(txsize / nseg < tx_want ? txsize / nseg : tx_want);
+
+    bool msix = dev->cfg.irq_mode == VIRTIO_NET_IRQ_MSIX;
+    programmed = true;
+    if (msix) {
+        err = virtio_tr_set_config_vector(tr, dev->cfg.msix_config_vector);
+        if (err != VNET_OK) {
+            err = VNET_E_IO;
+            goto fail;
+        }
+    }
+    err = vnet_setup_queue(dev, VIRTIO_NET_RXQ, rxsize, &dev->rxq,
+                           msix ? dev->cfg.msix_rx_vector : VIRTIO_PCI_NO_VECTOR);
+    if (err != VNET_OK)
+        goto fail;
+    /* TX completions are reclaimed on the send path: no vector, callbacks off. */
+    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->txq, VIRTIO_PCI_NO_VECTOR);
+    if (err != VNET_OK)
+        goto fail;
+    virtq_disable_cb(dev->txq);
+
+    err = vnet_alloc_bufs(dev, dev->rx_count, &dev->rx_dma, &dev->rx_dma_bytes, &dev->rx_bufs);
+    if (err == VNET_OK)
+        err = vnet_alloc_bufs(dev, dev->tx_count, &dev->tx_dma, &dev->tx_dma_bytes, &dev->tx_bufs);
+    if (err == VNET_OK) {
+        dev->tx_free = osal_mem_alloc(sizeof(*dev->tx_free) * dev->tx_count);
+        if (dev->tx_free == NULL)
+            err = VNET_E_NOMEM;
+    }
+    if (err == VNET_OK)
+        err = vnet_alloc_sw_ring(dev);
+    if (err != VNET_OK)
+        goto fail;
+    for (uint16_t i = 0; i < dev->tx_count; i++)
+        dev->tx_free[i] = (uint16_t)(dev->tx_count - 1u - i);
+    dev->tx_free_top = dev->tx_count;
+    dev->tx_unkicked = 0;
+
+    for (uint16_t i = 0; i < dev->rx_count; i++) {
+        struct virtq_seg segs[2];
+        uint16_t n;
+        vnet_rx_segs(dev, &dev->rx_bufs[i], segs, &n);
+        err = virtq_add(dev->rxq, segs, n, &dev->rx_bufs[i]);
+        if (err != VNET_OK) {
+            err = VNET_E_IO;
+            goto fail;
+        }
+    }
+    /* Publish the RX buffers now; the notification waits for DRIVER_OK (spec 3.1.1
+     * step 8: the device may not be notified before it is live). */
+    (void)virtq_kick_prepare(dev->rxq);
+
+    c = osal_crit_enter();
+    vnet_stats_clear_locked(dev);
+    dev->link_event = false;
+    /* The ISR must see RUNNING before the device can interrupt (after DRIVER_OK). */
+    dev->state = VIRTIO_NET_ST_RUNNING;
+    osal_crit_exit(c);
+
+    virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER_OK);
+    if (virtio_tr_get_status(tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
+        /* Live already (the ISR and task may run): unwind through halt, which waits for
+         * them, then give up on the device. */
+        (void)virtio_net_halt(dev);
+        virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
+        return VNET_E_IO;
+    }
+    virtio_tr_notify(tr, VIRTIO_NET_RXQ);
+    c = osal_crit_enter();
+    dev->stats.rx_kicks++;
+    osal_crit_exit(c);
+    return VNET_OK;
+
+fail:
+    /* The device may hold ring addresses: stop it before freeing what it points at. A
+     * reset that times out here leaves it unusable anyway; FAILED tells it we gave up. */
+    if (programmed)
+        (void)virtio_tr_reset(tr);
+    vnet_free_tx(dev, programmed);
+    vnet_free_rx(dev, programmed);
+    virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
+    dev->features = 0;
+    c = osal_crit_enter();
+    dev->state = VIRTIO_NET_ST_HALTED;
+    osal_crit_exit(c);
+    return err;
+}
+
+vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    osal_crit_t c = osal_crit_enter();
+    if (dev->state == VIRTIO_NET_ST_HALTED) {
+        osal_crit_exit(c);
+        return VNET_E_STATE;
+    }
+    /* From here the ISR and the task leave the queues and the software ring alone; a
+     * repeated halt after a timeout resumes here. */
+    dev->state = VIRTIO_NET_ST_HALTING;
+    osal_crit_exit(c);
+
+    /* Reset first so the device stops writing into buffers we are about to free (spec
+     * 2.1.2: after reset it no longer uses the queues). If it does not complete, memory
+     * stays allocated: freeing it could let a live device scribble over the heap. */
+    if (virtio_tr_reset(dev->tr) != VNET_OK)
+        return VNET_E_TIMEOUT;
+
+    /* The RX task may be inside rx_fn on a software ring slot: wait until it parks. */
+    for (uint32_t waited = 0;; waited++) {
+        c = osal_crit_enter();
+        bool active = dev->task_active;
+        osal_crit_exit(c);
+        if (!active)
+            break;
+        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
+            return VNET_E_TIMEOUT;
+        osal_sleep_ms(1);
+    }
+
+    osal_lock_acquire(&dev->tx_lock);
+    vnet_free_tx(dev, true);
+    osal_lock_release(&dev->tx_lock);
+    vnet_free_rx(dev, true);
+
+    c = osal_crit_enter();
+    vnet_stats_clear_locked(dev);
+    dev->stats.resets++;
+    dev->features = 0;
+    dev->link_event = false;
+    dev->state = VIRTIO_NET_ST_HALTED;
+    osal_crit_exit(c);
+    return VNET_OK;
+}
+
+vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg)
+{
+    if (out == NULL || cfg == NULL || cfg->transport == NULL || cfg->rx_fn == NULL)
+        return VNET_E_INVAL;
+    uint32_t entries =
+        cfg->rx_sw_ring_entries ? cfg->rx_sw_ring_entries : VIRTIO_NET_SW_RING_DEFAULT;
+    if (!vnet_is_pow2(entries) || entries > 32768u)
+        return VNET_E_INVAL;
+    if (cfg->irq_mode != VIRTIO_NET_IRQ_SHARED && cfg->irq_mode != VIRTIO_NET_IRQ_MSIX)
+        return VNET_E_INVAL;
+
+    struct virtio_net_dev *dev = osal_mem_alloc(sizeof(*dev));
+    if (dev == NULL)
+        return VNET_E_NOMEM;
+    memset(dev, 0, sizeof(*dev));
+    dev->cfg = *cfg;
+    dev->cfg.rx_sw_ring_entries = (uint16_t)entries;
+    if (dev->cfg.isr_budget == 0)
+        dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
+    if (dev->cfg.rx_budget == 0)
+        dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
+    if (dev->cfg.rx_posted > VIRTIO_NET_QUEUE_MAX_USED)
+        dev->cfg.rx_posted = VIRTIO_NET_QUEUE_MAX_USED;
+    if (dev->cfg.tx_slots > VIRTIO_NET_QUEUE_MAX_USED)
+        dev->cfg.tx_slots = VIRTIO_NET_QUEUE_MAX_USED;
+    if (dev->cfg.name == NULL)
+        dev->cfg.name = "vnet_rx";
+    /* Decided once so the address survives halt/initialize cycles. */
+    virtio_net_fallback_mac(cfg->fallback_mac, dev->cfg.fallback_mac);
+    dev->tr = cfg->transport;
+    dev->state = VIRTIO_NET_ST_HALTED;
+
+    vnet_err_t err = osal_sem_init(&dev->sem, 0);
+    if (err != VNET_OK)
+        goto fail_sem;
+    err = osal_lock_init(&dev->tx_lock);
+    if (err != VNET_OK)
+        goto fail_lock;
+    struct osal_task_params tp = {
+        .name = dev->cfg.name,
+        .entry = virtio_net_rx_task,
+        .arg = dev,
+        .prio = dev->cfg.rx_task_prio,
+        .stack = dev->cfg.rx_task_stack,
+        .stack_bytes = dev->cfg.rx_task_stack_bytes,
+    };
+    err = osal_task_create(&dev->task, &tp);
+    if (err != VNET_OK)
+        goto fail_task;
+    *out = dev;
+    return VNET_OK;
+
+fail_task:
+    osal_lock_destroy(&dev->tx_lock);
+fail_lock:
+    osal_sem_destroy(&dev->sem);
+fail_sem:
+    osal_mem_free(dev);
+    return err == VNET_E_NOMEM || err == VNET_E_INVAL ? err : VNET_E_OS;
+}
+
+vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    osal_crit_t c = osal_crit_enter();
+    bool halted = dev->state == VIRTIO_NET_ST_HALTED;
+    osal_crit_exit(c);
+    if (!halted) {
+        vnet_err_t err = virtio_net_halt(dev);
+        if (err != VNET_OK)
+            return err;
+    }
+    c = osal_crit_enter();
+    dev->task_stop = true;
+    /* Same rule as the ISR: post only on the false->true transition. A pending token
+     * wakes the task anyway, and it checks task_stop first. */
+    if (!dev->task_scheduled) {
+        dev->task_scheduled = true;
+        (void)osal_sem_post(&dev->sem);
+    }
+    osal_crit_exit(c);
+    vnet_err_t err = osal_task_join(&dev->task);
+    if (err != VNET_OK)
+        return err;
+    osal_lock_destroy(&dev->tx_lock);
+    osal_sem_destroy(&dev->sem);
+    osal_mem_free(dev);
+    return VNET_OK;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Accessors                                                                           */
+/* ---------------------------------------------------------------------------------- */
+
+vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
+{
+    if (dev == NULL || mac == NULL)
+        return VNET_E_INVAL;
+    if (VNET_READ_ONCE(dev->state) != VIRTIO_NET_ST_RUNNING) {
+        memcpy(mac, dev->cfg.fallback_mac, 6);
+        return VNET_E_STATE;
+    }
+    memcpy(mac, dev->mac, 6);
+    return VNET_OK;
+}
+
+int virtio_net_link_up(const struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return 0;
+    if (!(dev->features & VIRTIO_NET_F_STATUS))
+        return 1;
+    return VNET_READ_ONCE(dev->link_up) ? 1 : 0;
+}
+
+uint64_t virtio_net_features(const struct virtio_net_dev *dev)
+{
+    return dev == NULL ? 0 : dev->features;
+}
+
+uint16_t virtio_net_mtu(const struct virtio_net_dev *dev)
+{
+    return (dev == NULL || dev->features == 0) ? VIRTIO_NET_MTU_DEFAULT : dev->mtu;
+}
+
+bool virtio_net_is_running(const struct virtio_net_dev *dev)
+{
+    return dev != NULL && VNET_READ_ONCE(dev->state) == VIRTIO_NET_ST_RUNNING;
+}

@@ -1,0 +1,150 @@
+/*
+ * virtio-net driver internals: the device structure, the software RX ring, and the pure
+ * helpers (feature negotiation, MTU check, MAC fallback) that white-box tests call.
+ * Nothing here is public API; applications use include/vnet/virtio_net.h.
+ *
+ * Prefixes: virtio_net_ (driver), vnet_rxsw_ (software ring), vnet_tx_ (TX slots).
+ */
+#ifndef VNET_SRC_VIRTIO_NET_PRIV_H
+#define VNET_SRC_VIRTIO_NET_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "osal.h"
+#include "vnet/virtio_net.h"
+#include "virtio/virtq.h"
+#include "virtio/virtio_transport.h"
+#include "net/virtio_net_hdr.h"
+
+/* Features this driver handles. Anything else the device offers is declined. */
+#define VIRTIO_NET_DRIVER_FEATURES                                                                 \
+    (VIRTIO_F_VERSION_1 | VIRTIO_F_ANY_LAYOUT | VIRTIO_RING_F_EVENT_IDX | VIRTIO_NET_F_MAC |       \
+     VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MTU)
+
+#define VIRTIO_NET_SW_RING_DEFAULT 64u
+#define VIRTIO_NET_BUDGET_DEFAULT  64u
+#define VIRTIO_NET_QUEUE_MAX_USED  256u /* rx_posted / tx_slots cap */
+
+/*
+ * Each software ring slot is cache-line aligned; the frame starts VIRTIO_NET_RX_PAD bytes
+ * into it so that the IP header behind the 14-byte Ethernet header lands 16-byte aligned
+ * (the stack may then read IP/UDP fields through aligned struct pointers).
+ */
+#define VIRTIO_NET_RX_SLOT_ALIGN 64u
+#define VIRTIO_NET_RX_PAD        2u
+
+/* Bounded waits: reset (transport polls), halt waiting for the RX task to park. */
+#define VIRTIO_NET_HALT_WAIT_MS 10000u
+
+/*
+ * One entry of the software RX ring (the seed's name). `len` is 0 while the slot is free;
+ * the ISR writes the frame into `data`, then vnet_smp_wmb(), then `len`, then advances the
+ * head under the critical section. The task clears `len` after delivery and only then
+ * advances the tail, so the ISR never writes into a frame the task is still reading.
+ */
+struct virtio_net_rx_sw_packet {
+    uint32_t len;
+    uint8_t *data; /* VIRTIO_NET_RX_PAD bytes into a VIRTIO_NET_RX_SLOT_ALIGN-aligned slot */
+};
+
+/* Driver-private shadow of one posted RX or TX buffer (the virtq cookie). */
+struct virtio_net_buf {
+    uint8_t *cpu;  /* header at cpu[0], frame at cpu[hdr_len] */
+    uint64_t dma;  /* device address of cpu[0] */
+    uint16_t slot; /* index in its array */
+};
+
+enum virtio_net_state {
+    VIRTIO_NET_ST_HALTED = 0, /* attached, device untouched or reset */
+    VIRTIO_NET_ST_RUNNING,    /* initialized: ISR and task may touch the queues */
+    VIRTIO_NET_ST_HALTING,    /* halt in progress: ISR and task keep off */
+};
+
+#ifdef VIRTIO_NET_TEST_HOOKS
+/* Step boundaries of the RX task's interrupt re-enable handshake (docs/rx-handshake.md). */
+enum virtio_net_hook_point {
+    VIRTIO_NET_HOOK_BACKLOG_EMPTY = 0, /* ring and used queue seen empty, flag still set */
+    VIRTIO_NET_HOOK_AFTER_CLEAR,       /* task_scheduled cleared, callbacks still off */
+    VIRTIO_NET_HOOK_AFTER_ENABLE,      /* virtq_enable_cb returned (flag, barrier, re-check) */
+    VIRTIO_NET_HOOK_AFTER_DECIDE,      /* decided under the critical section: go round/block */
+    VIRTIO_NET_HOOK_BEFORE_BLOCK,      /* about to wait on the semaphore */
+    VIRTIO_NET_HOOK_AFTER_DRAIN,       /* a batch was delivered, before batch_fn */
+    VIRTIO_NET_HOOK_COUNT
+};
+/* Called (when non-NULL) at each point, from the RX task, outside critical sections. */
+extern void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_hook_point p);
+#endif
+
+struct virtio_net_dev {
+    struct virtio_net_config cfg; /* copy, defaults applied */
+    struct virtio_transport *tr;
+
+    /* --- state shared by ISR and task: read/written under osal_crit --- */
+    enum virtio_net_state state;
+    bool task_scheduled; /* RX task posted or running; see docs/rx-handshake.md */
+    bool task_active;    /* task is between a wake-up and parking (touches queues) */
+    bool task_stop;      /* detach: the task returns */
+    bool link_event;     /* config change seen by the ISR, handled by the task */
+    bool in_isr;         /* ISR body running (halt waits for it on SMP ports) */
+
+    /* Software ring: single producer (ISR / task while callbacks are off, under crit),
+     * single consumer (task). Free-running 32-bit counters, mask to index. */
+    struct virtio_net_rx_sw_packet *sw;
+    uint8_t *sw_data;
+    uint32_t sw_mask;
+    uint32_t sw_stride;
+    uint32_t sw_head; /* next slot the producer fills */
+    uint32_t sw_tail; /* next slot the consumer delivers */
+
+    /* Negotiated configuration (valid while RUNNING). */
+    uint64_t features;
+    uint16_t mtu;
+    uint16_t hdr_len;    /* 10 or 12 */
+    bool hdr_separate;   /* legacy without ANY_LAYOUT: header in its own descriptor */
+    uint32_t frame_max;  /* largest Ethernet frame accepted on RX and TX */
+    uint32_t buf_stride; /* bytes per RX/TX DMA buffer */
+    uint8_t mac[6];
+    bool mac_valid;
+    bool link_up;
+
+    /* RX queue: touched only by the ISR, or by the task inside a critical section. */
+    struct virtq *rxq;
+    uint16_t rx_count;
+    struct virtio_net_buf *rx_bufs;
+    uint8_t *rx_dma;
+    size_t rx_dma_bytes;
+
+    /* TX queue: touched only under tx_lock. */
+    osal_lock_t tx_lock;
+    struct virtq *txq;
+    uint16_t tx_count;
+    struct virtio_net_buf *tx_bufs;
+    uint16_t *tx_free; /* stack of free slot indices */
+    uint16_t tx_free_top;
+    uint16_t tx_unkicked; /* posted with SEND_MORE, not yet kicked */
+    uint8_t *tx_dma;
+    size_t tx_dma_bytes;
+
+    osal_sem_t sem;
+    osal_task_t task;
+    struct virtio_net_stats stats;
+};
+
+/*
+ * Feature negotiation as a pure function: from what the device offers, the application
+ * allows (0 = all the driver supports) and the transport kind, the subset to write.
+ * Applies dependency rules (a feature whose prerequisite is absent is dropped). Returns
+ * VNET_OK with *out, or VNET_E_FEATURES (modern transport without VERSION_1).
+ */
+vnet_err_t virtio_net_negotiate(uint64_t device, uint64_t allow, bool legacy, uint64_t *out);
+/* Drop every feature whose prerequisite (spec 5.1.3.1) is missing, until stable. */
+uint64_t virtio_net_apply_feature_deps(uint64_t f);
+/* VNET_OK when 68 <= mtu <= 9000, else VNET_E_RANGE. */
+vnet_err_t virtio_net_check_mtu(uint16_t mtu);
+/* Fill `mac` from `fallback` or, when that is all zero, with a random locally
+ * administered unicast address. */
+void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6]);
+/* Name/offset table behind virtio_net_stats_foreach (exposed for the doc/test cross-check). */
+unsigned virtio_net_stat_count(void);
+
+#endif /* VNET_SRC_VIRTIO_NET_PRIV_H */
