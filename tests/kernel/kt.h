@@ -7,6 +7,8 @@
 #ifndef KT_H
 #define KT_H
 
+#include <stddef.h>
+
 #include "ucos_ii.h"
 
 #define KT_STK_SIZE  512u /* OS_STK entries per test task */
