@@ -1,0 +1,71 @@
+/*
+ * uC/OS-II port of the vnet-rtos OS contract (os/osal.h): storage types and board hooks.
+ *
+ * Written against the uC/OS-II 2.9x API (ucos_ii.h from Micrium, or this project's kernel/).
+ * Requirements on the kernel configuration are checked with #error in osal_ucos2.c.
+ *
+ * Board contract (identity-mapped boards only: a DMA address is the CPU address):
+ *   - call osal_ucos2_heap_init() once, before any driver call, with a region the device
+ *     may access; it serves osal_dma_alloc() and osal_mem_alloc();
+ *   - provide bsp_cycles() (free-running counter, e.g. the TSC) and bsp_cycles_per_us()
+ *     (its rate, for osal_delay_us());
+ *   - optionally set osal_ucos2_log to a console writer.
+ */
+#ifndef VNET_OSAL_PORT_UCOS2_H
+#define VNET_OSAL_PORT_UCOS2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ucos_ii.h"
+#include "vnet/vnet_err.h"
+
+typedef OS_CPU_SR osal_crit_t;
+
+typedef struct {
+    OS_EVENT *ev;
+} osal_sem_t;
+
+/* Scheduler lock: excludes other tasks, not ISRs (the contract never takes it in an ISR).
+ * The holder must not block: uC/OS-II does not switch while the scheduler is locked. */
+typedef struct {
+    INT8U depth_at_acquire; /* diagnostics only */
+} osal_lock_t;
+
+typedef struct {
+    void (*entry)(void *arg);
+    void *arg;
+    OS_EVENT *done;  /* posted by the wrapper when entry returned */
+    OS_STK *stk_mem; /* port-allocated stack, or NULL */
+    INT8U prio;
+    bool created;
+} osal_task_t;
+
+/* Board hooks (bsp/<board>/). */
+uint64_t bsp_cycles(void);
+uint64_t bsp_cycles_per_us(void);
+
+/* Log sink for osal_log(); NULL discards. Must be callable from an ISR. */
+extern void (*osal_ucos2_log)(const char *msg);
+
+/* Default RX task stack when the caller passes none (bytes). */
+#define OSAL_UCOS2_DEFAULT_STACK_BYTES 8192u
+
+/*
+ * Hand the port the memory region for osal_mem_alloc/osal_dma_alloc (first fit, freed
+ * blocks coalesce with their neighbours). Call once before OSStart or from the first
+ * task. VNET_OK, VNET_E_INVAL (NULL or smaller than a few blocks).
+ */
+vnet_err_t osal_ucos2_heap_init(void *base, size_t len);
+
+struct osal_ucos2_heap_stats {
+    size_t total;      /* bytes managed, headers included */
+    size_t free_bytes; /* in free blocks, headers included */
+    size_t largest;    /* largest free block */
+    unsigned free_blocks;
+    unsigned used_blocks;
+};
+/* Snapshot for tests and shells. Task. */
+void osal_ucos2_heap_get_stats(struct osal_ucos2_heap_stats *out);
+
+#endif /* VNET_OSAL_PORT_UCOS2_H */

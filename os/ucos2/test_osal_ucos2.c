@@ -1,0 +1,269 @@
+/*
+ * Host test of the uC/OS-II OS port against the project's hosted kernel (kernel/port/host:
+ * one "CPU" passed between pthreads, simulated interrupts, virtual time). Every check can
+ * fail; the program exits 1 on any failure or if nothing was checked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "osal.h"
+
+static int checks, failures;
+#define CHECK(c)                                                                                   \
+    do {                                                                                           \
+        checks++;                                                                                  \
+        if (!(c)) {                                                                                \
+            failures++;                                                                            \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);                                    \
+        }                                                                                          \
+    } while (0)
+
+/* Board hooks: virtual clock of the hosted port, plus a counter so reads differ. */
+static uint64_t fake_cycles;
+uint64_t bsp_cycles(void)
+{
+    return (uint64_t)OSHostClock() * 1000u + ++fake_cycles;
+}
+uint64_t bsp_cycles_per_us(void)
+{
+    return 1;
+}
+
+static int log_lines;
+static void count_log(const char *msg)
+{
+    (void)msg;
+    log_lines++;
+}
+
+static _Alignas(4096) uint8_t heap[256 * 1024];
+static OS_STK main_stk[1024];
+
+static osal_sem_t sem;
+static volatile int woke;
+static volatile int waiter_saw_isr;
+static volatile int isr_saw_isr;
+
+static void waiter(void *arg)
+{
+    (void)arg;
+    vnet_err_t e = osal_sem_wait(&sem, 0);
+    waiter_saw_isr = osal_in_isr();
+    woke = (e == VNET_OK) ? 1 : -1;
+}
+
+static void isr_post(void *arg)
+{
+    isr_saw_isr = osal_in_isr();
+    (void)osal_sem_post(arg);
+}
+
+static volatile vnet_err_t isr_wait_result;
+static void isr_wait(void *arg)
+{
+    isr_wait_result = osal_sem_wait(arg, 0);
+}
+
+static void test_heap(void)
+{
+    struct osal_ucos2_heap_stats s0, s;
+    osal_ucos2_heap_get_stats(&s0);
+    CHECK(s0.free_blocks == 1 && s0.used_blocks == 0);
+    CHECK(s0.free_bytes == s0.total && s0.total > 200 * 1024);
+
+    void *a = osal_mem_alloc(100);
+    void *b = osal_mem_alloc(200);
+    void *c = osal_mem_alloc(300);
+    CHECK(a && b && c);
+    CHECK(((uintptr_t)a & 15u) == 0 && ((uintptr_t)b & 15u) == 0);
+    CHECK((uint8_t *)b >= (uint8_t *)a + 100 && (uint8_t *)c >= (uint8_t *)b + 200);
+    memset(a, 0xa5, 100);
+    memset(b, 0x5a, 200);
+    memset(c, 0x33, 300);
+    osal_mem_free(b);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 2 && s.used_blocks == 2);
+    /* First fit: a block that fits the hole reuses it. */
+    void *b2 = osal_mem_alloc(150);
+    CHECK(b2 == b);
+    osal_mem_free(b2);
+    /* Freeing a then c coalesces everything back into one block. */
+    osal_mem_free(a);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 2); /* [a+b] and the tail after c */
+    osal_mem_free(c);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 1 && s.free_bytes == s0.total && s.used_blocks == 0);
+
+    /* DMA: aligned, zeroed, identity-mapped. */
+    void *small = osal_mem_alloc(24); /* misalign the next candidate */
+    uint64_t dma = 0;
+    uint8_t *d = osal_dma_alloc(5000, 4096, &dma);
+    CHECK(d != NULL && ((uintptr_t)d & 4095u) == 0);
+    CHECK(dma == (uint64_t)(uintptr_t)d);
+    int zero = 1;
+    for (int i = 0; d && i < 5000; i++)
+        zero &= d[i] == 0;
+    CHECK(zero);
+    uint8_t *d2 = osal_dma_alloc(64, 64, &dma);
+    CHECK(d2 != NULL && ((uintptr_t)d2 & 63u) == 0);
+    osal_dma_free(d, 5000);
+    osal_dma_free(d2, 64);
+    osal_mem_free(small);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 1 && s.free_bytes == s0.total);
+
+    /* Exhaustion, then everything still coalesces. */
+    void *ptrs[64];
+    int n = 0;
+    while (n < 64 && (ptrs[n] = osal_mem_alloc(8192)) != NULL)
+        n++;
+    CHECK(n > 20 && n < 64);
+    CHECK(osal_mem_alloc(300 * 1024) == NULL);
+    for (int i = 0; i < n; i += 2)
+        osal_mem_free(ptrs[i]);
+    for (int i = 1; i < n; i += 2)
+        osal_mem_free(ptrs[i]);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 1 && s.free_bytes == s0.total);
+
+    /* Double free and wild pointers are refused and logged, heap unchanged. */
+    void *x = osal_mem_alloc(64);
+    osal_mem_free(x);
+    int before = log_lines;
+    osal_mem_free(x);
+    osal_mem_free(&s);
+    CHECK(log_lines == before + 2);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.free_blocks == 1 && s.free_bytes == s0.total);
+}
+
+static void test_sem_isr_task(void)
+{
+    CHECK(osal_sem_init(&sem, 0) == VNET_OK);
+    osal_task_t t;
+    struct osal_task_params p = {.name = "waiter", .entry = waiter, .prio = 5};
+    woke = 0;
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    /* The waiter is more urgent: it ran and now blocks on the semaphore. */
+    CHECK(woke == 0);
+    CHECK(!osal_in_isr());
+    OSHostIsr(isr_post, &sem);
+    /* Posted from the ISR: the woken task ran at interrupt exit, before we resumed. */
+    CHECK(isr_saw_isr == 1);
+    CHECK(woke == 1 && waiter_saw_isr == 0);
+    CHECK(osal_task_join(&t) == VNET_OK);
+    OS_TCB tcb;
+    CHECK(OSTaskQuery(5, &tcb) != OS_ERR_NONE);
+
+    /* Same priority twice is refused by the kernel. */
+    osal_task_t t1, t2;
+    p.entry = waiter;
+    woke = 0;
+    CHECK(osal_task_create(&t1, &p) == VNET_OK);
+    CHECK(osal_task_create(&t2, &p) == VNET_E_OS);
+    CHECK(osal_sem_post(&sem) == VNET_OK);
+    CHECK(woke == 1);
+    CHECK(osal_task_join(&t1) == VNET_OK);
+
+    /* Waiting from an ISR is refused; a timed wait times out on virtual time. */
+    OSHostIsr(isr_wait, &sem);
+    CHECK(isr_wait_result == VNET_E_ISR);
+    INT32U t0 = OSTimeGet();
+    CHECK(osal_sem_wait(&sem, 50) == VNET_E_TIMEOUT);
+    CHECK(OSTimeGet() - t0 >= 50u * OS_TICKS_PER_SEC / 1000u);
+    osal_sem_destroy(&sem);
+}
+
+static osal_sem_t lock_sem;
+static volatile int lock_ran;
+static void lock_waiter(void *arg)
+{
+    (void)arg;
+    if (osal_sem_wait(&lock_sem, 0) == VNET_OK)
+        lock_ran = 1;
+}
+
+static void test_lock_and_sleep(void)
+{
+    osal_lock_t lk;
+    osal_task_t t;
+    CHECK(osal_sem_init(&lock_sem, 0) == VNET_OK);
+    CHECK(osal_lock_init(&lk) == VNET_OK);
+    struct osal_task_params p = {.name = "lockw", .entry = lock_waiter, .prio = 6};
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    lock_ran = 0;
+    osal_lock_acquire(&lk);
+    CHECK(OSLockNesting == 1);
+    (void)osal_sem_post(&lock_sem);
+    /* More urgent task readied, but the lock keeps it off the CPU. */
+    CHECK(lock_ran == 0);
+    osal_lock_release(&lk);
+    CHECK(lock_ran == 1);
+    CHECK(OSLockNesting == 0);
+    CHECK(osal_task_join(&t) == VNET_OK);
+    osal_lock_destroy(&lk);
+    osal_sem_destroy(&lock_sem);
+
+    INT32U t0 = OSTimeGet();
+    osal_sleep_ms(100);
+    CHECK(OSTimeGet() - t0 >= 100u * OS_TICKS_PER_SEC / 1000u);
+
+    uint64_t c0 = osal_cycles();
+    osal_delay_us(10);
+    CHECK(osal_cycles() - c0 >= 10);
+
+    uint32_t r1 = osal_random32(), r2 = osal_random32();
+    CHECK(r1 != r2);
+}
+
+static void test_stack_from_heap(void)
+{
+    struct osal_ucos2_heap_stats s0, s;
+    osal_ucos2_heap_get_stats(&s0);
+    CHECK(osal_sem_init(&sem, 0) == VNET_OK);
+    osal_task_t t;
+    struct osal_task_params p = {.entry = waiter, .prio = 7, .stack_bytes = 16384};
+    woke = 0;
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.used_blocks == s0.used_blocks + 1); /* the stack */
+    (void)osal_sem_post(&sem);
+    CHECK(woke == 1);
+    CHECK(osal_task_join(&t) == VNET_OK);
+    osal_ucos2_heap_get_stats(&s);
+    CHECK(s.used_blocks == s0.used_blocks && s.free_bytes == s0.free_bytes);
+    osal_sem_destroy(&sem);
+    /* Bad parameters. */
+    p.entry = NULL;
+    CHECK(osal_task_create(&t, &p) == VNET_E_INVAL);
+}
+
+static void main_task(void *arg)
+{
+    (void)arg;
+    test_heap();
+    test_sem_isr_task();
+    test_lock_and_sleep();
+    test_stack_from_heap();
+    printf("%d checks, %d failed\n", checks, failures);
+    fflush(stdout);
+    exit(failures == 0 && checks > 0 ? 0 : 1);
+}
+
+int main(void)
+{
+    osal_ucos2_log = count_log;
+    OSInit();
+    if (osal_ucos2_heap_init(heap, sizeof(heap)) != VNET_OK) {
+        printf("FAIL heap init\n");
+        return 1;
+    }
+    if (OSTaskCreateExt(main_task, NULL, &main_stk[1023], 8, 8, main_stk, 1024, NULL,
+                        OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR) != OS_ERR_NONE) {
+        printf("FAIL create main task\n");
+        return 1;
+    }
+    OSStart();
+    return 1;
+}
