@@ -241,6 +241,7 @@ INT8U OSTaskDel(INT8U prio)
 {
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
+    INT8U i;
 
     if (OSIntNesting > 0u) {
         return OS_ERR_TASK_DEL_ISR;
@@ -266,11 +267,13 @@ INT8U OSTaskDel(INT8U prio)
         OS_EXIT_CRITICAL();
         return OS_ERR_TASK_DEL; /* the priority is a mutex ceiling, not a task */
     }
-    if (ptcb->OSTCBPrio != prio) {
-        /* prio is the original slot of a task running at a mutex ceiling; deleting it now
-         * would leave the ceiling slot pointing at a freed TCB. */
-        OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_DEL;
+    /* A task running at a mutex ceiling occupies two slots (its own and the PIP); deleting it
+     * now would leave one of them pointing at a freed TCB. It must release the mutex first. */
+    for (i = 0u; i <= OS_LOWEST_PRIO; i++) {
+        if (i != prio && OSTCBPrioTbl[i] == ptcb) {
+            OS_EXIT_CRITICAL();
+            return OS_ERR_TASK_DEL;
+        }
     }
 
     OS_RdyRemove(ptcb);

@@ -109,6 +109,9 @@ static void case_priority_ceiling(void)
     OSTimeDly(1u); /* H blocks on the mutex; L gets raised */
     KT_EQ(OSTCBPrioTbl[P_LOW]->OSTCBPrio, PIP);
     KT_CHECK(OSTCBPrioTbl[PIP] == OSTCBPrioTbl[P_LOW]);
+    /* A raised owner cannot be deleted through either of its priorities. */
+    KT_EQ(OSTaskDel(P_LOW), OS_ERR_TASK_DEL);
+    KT_EQ(OSTaskDel(PIP), OS_ERR_TASK_DEL);
     KT_EQ(kt_spawn(task_med, NULL, P_MED), OS_ERR_NONE); /* ready, but below PIP */
     KT_EQ(OSSemPost(g_go), OS_ERR_NONE);                 /* L at PIP outranks main: runs now */
     OSTimeDly(1u);
