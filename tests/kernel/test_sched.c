@@ -8,6 +8,9 @@
 
 static OS_EVENT *g_sem;
 static OS_EVENT *g_done;
+static OS_EVENT *g_q;
+static OS_EVENT *g_mutex;
+static void *g_qstore[2];
 
 /* Logs its priority once it runs, then ends by returning. */
 static void task_log_prio(void *p_arg)
@@ -124,6 +127,9 @@ static void case_sched_lock(void)
 
     kt_case("scheduler lock");
     g_sem = OSSemCreate(0u);
+    g_q = OSQCreate(g_qstore, 2u);
+    g_mutex = OSMutexCreate(OS_PRIO_MUTEX_CEIL_DIS, &err);
+    KT_CHECK(g_q != NULL && g_mutex != NULL);
     kt_log_clear();
     OSSchedLock();
     KT_EQ(OSLockNesting, 1);
@@ -132,6 +138,10 @@ static void case_sched_lock(void)
     KT_EQ(kt_spawn(task_log_prio, NULL, 4), OS_ERR_NONE);
     kt_log("locked");
     OSSemPend(g_sem, 5u, &err);
+    KT_EQ(err, OS_ERR_PEND_LOCKED);
+    KT_CHECK(OSQPend(g_q, 5u, &err) == NULL);
+    KT_EQ(err, OS_ERR_PEND_LOCKED);
+    OSMutexPend(g_mutex, 5u, &err);
     KT_EQ(err, OS_ERR_PEND_LOCKED);
     t0 = OSTimeGet();
     OSTimeDly(10u); /* silently ignored while locked */
