@@ -371,6 +371,33 @@ static void test_stats_names(void)
     detach_and_check_leaks(dev);
 }
 
+static void test_alloc_failure_sweep(void)
+{
+    tn_case("every allocation of initialize failing in turn: VNET_E_NOMEM, FAILED, no leak");
+    struct fake_tr f;
+    fake_tr_init(&f, false, ~0ull);
+    struct virtio_net_dev *dev = attach(&f, NULL);
+    size_t dma0 = osal_posix_dma_outstanding(), mem0 = osal_posix_mem_outstanding();
+    unsigned n;
+    for (n = 1; n < 64; n++) {
+        f.status = 0;
+        osal_posix_fail_alloc_after(n);
+        vnet_err_t err = virtio_net_initialize(dev);
+        bool fired = osal_posix_fail_alloc_fired();
+        osal_posix_fail_alloc_after(0);
+        if (!fired) {
+            TN_EQ(err, VNET_OK);
+            break;
+        }
+        TN_EQ(err, VNET_E_NOMEM);
+        TN_CHECK(f.status & VIRTIO_STATUS_FAILED);
+        TN_EQ(osal_posix_dma_outstanding(), dma0);
+        TN_EQ(osal_posix_mem_outstanding(), mem0);
+    }
+    TN_CHECK(n > 5 && n < 64); /* rings, buffers, shadows and the software ring */
+    detach_and_check_leaks(dev);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -391,5 +418,6 @@ int main(void)
     test_needs_reset_at_driver_ok();
     test_fixed_queue_size();
     test_stats_names();
+    test_alloc_failure_sweep();
     return tn_finish();
 }
