@@ -1,0 +1,23 @@
+/*
+ * Test-only hooks of the virtqueue core (white-box tests and the simulated device's
+ * users). Not for drivers.
+ */
+#ifndef VNET_SRC_VIRTQ_TEST_H
+#define VNET_SRC_VIRTQ_TEST_H
+
+#include <stdint.h>
+#include "virtq.h"
+
+/*
+ * Start the avail and used indices at `start` instead of 0 (e.g. 0xFFF0, to exercise the
+ * 16-bit wrap soon). Only on a fresh queue (nothing added yet), before the device is
+ * told about the queue; the device must be told the same start (simdev_set_start_idx).
+ * VNET_OK or VNET_E_STATE.
+ */
+vnet_err_t virtq_test_set_indices(struct virtq *vq, uint16_t start);
+
+/* The driver's private indices: next avail index to fill, last published, last used. */
+void virtq_test_indices(const struct virtq *vq, uint16_t *avail_idx, uint16_t *published,
+                        uint16_t *last_used);
+
+#endif /* VNET_SRC_VIRTQ_TEST_H */
