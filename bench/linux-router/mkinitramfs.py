@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Build the Linux router guest (contender 3) from installed Debian packages only.
+
+Kernel: /boot/vmlinuz-VERSION from linux-image-amd64; its virtio-net modules and
+their dependencies, in load order, from `modprobe -S VERSION --show-depends`.
+Userland: busybox-static, plus Debian's ethtool and the shared libraries ldd names
+(busybox has no ethtool, and GRO can only be switched off through it).
+
+The initramfs is a plain (uncompressed) newc cpio: decompressing under TCG costs
+more boot time than reading a few extra MiB through fw_cfg. It is cached under
+build-bench/linux-router/, keyed by everything that goes into it.
+
+Usage: mkinitramfs.py [--build-dir DIR] [--kernel-version V] [--force]
+Prints "KERNEL INITRD" on stdout.
+"""
+
+import argparse
+import hashlib
+import lzma
+import os
+import re
+import stat
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_BUILD = os.path.join(REPO, "build-bench", "linux-router")
+MODULES = ("virtio_pci", "virtio_net")
+PROMPT = "linux-router# "
+READY = "router: ready"
+STATS_CMD = "stats -k"
+FORMAT_VERSION = "1"
+
+
+class BuildError(Exception):
+    pass
+
+
+def _version_key(v):
+    return [int(x) if x.isdigit() else x for x in re.split(r"[.-]", v)]
+
+
+def find_kernel(version=None):
+    """(version, vmlinuz path) of an installed kernel that has its module tree."""
+    cands = []
+    for name in os.listdir("/boot"):
+        if not name.startswith("vmlinuz-"):
+            continue
+        v = name[len("vmlinuz-"):]
+        if os.path.isfile(f"/lib/modules/{v}/modules.dep"):
+            cands.append(v)
+    if version:
+        if version not in cands:
+            raise BuildError(f"kernel {version}: no /boot/vmlinuz-{version} with modules")
+        return version, f"/boot/vmlinuz-{version}"
+    if not cands:
+        raise BuildError("no kernel in /boot with a module tree "
+                         "(apt-get install linux-image-amd64)")
+    v = max(cands, key=_version_key)
+    return v, f"/boot/vmlinuz-{v}"
+
+
+def module_chain(version):
+    """Module files in load order (dependencies first), without repeats."""
+    seen, order = set(), []
+    for mod in MODULES:
+        # One module per call: further words would be taken as module parameters.
+        cp = subprocess.run(["modprobe", "-S", version, "--show-depends", mod],
+                            capture_output=True, text=True, timeout=30, check=False)
+        if cp.returncode != 0:
+            raise BuildError(f"modprobe --show-depends {mod}: {cp.stderr.strip()}")
+        for line in cp.stdout.splitlines():
+            parts = line.split()
+            # "builtin NAME": compiled into the kernel, nothing to load.
+            if len(parts) >= 2 and parts[0] == "insmod" and parts[1] not in seen:
+                seen.add(parts[1])
+                order.append(parts[1])
+    return order
+
+
+def shared_libs(binary):
+    """Absolute paths of the shared objects (and the loader) that binary needs."""
+    cp = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=30,
+                        check=False)
+    if cp.returncode != 0:
+        return []  # static, or not an ELF we can inspect
+    libs = []
+    for line in cp.stdout.splitlines():
+        m = re.search(r"=>\s*(/\S+)", line) or re.match(r"\s*(/\S+)", line)
+        if m:
+            libs.append(m.group(1))
+    return libs
+
+
+def which(name, paths=("/usr/sbin", "/sbin", "/usr/bin", "/bin")):
+    for d in paths:
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+class Cpio:
+    """Writer of the "newc" cpio format the kernel unpacks as an initramfs."""
+
+    def __init__(self):
+        self.chunks = []
+        self.ino = 1
+        self.dirs = set()
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0), nlink=1):
+        name_b = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{x:08X}" for x in (
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1],
+            len(name_b), 0))
+        self.ino += 1
+        buf = hdr.encode() + name_b
+        buf += b"\0" * (-len(buf) % 4)
+        buf += data
+        buf += b"\0" * (-len(buf) % 4)
+        self.chunks.append(buf)
+
+    def mkdir(self, path):
+        path = path.strip("/")
+        parts = path.split("/")
+        for i in range(1, len(parts) + 1):
+            p = "/".join(parts[:i])
+            if p and p not in self.dirs:
+                self.dirs.add(p)
+                self._entry(p, stat.S_IFDIR | 0o755, nlink=2)
+
+    def file(self, path, data, mode=0o644):
+        path = path.strip("/")
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFREG | mode, data)
+
+    def chardev(self, path, major, minor, mode=0o600):
+        path = path.strip("/")
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFCHR | mode, rdev=(major, minor))
+
+    def bytes(self):
+        self._entry("TRAILER!!!", 0)
+        out = b"".join(self.chunks)
+        return out + b"\0" * (-len(out) % 512)
+
+
+def read_module(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if path.endswith(".xz"):
+        return lzma.decompress(data)
+    if path.endswith(".zst"):
+        raise BuildError(f"{path}: zstd-compressed modules are not supported")
+    return data
+
+
+def inputs(kernel_version=None):
+    version, vmlinuz = find_kernel(kernel_version)
+    mods = module_chain(version)
+    busybox = "/bin/busybox"
+    if not os.path.isfile(busybox):
+        raise BuildError("no /bin/busybox (apt-get install busybox-static)")
+    if shared_libs(busybox):
+        raise BuildError("/bin/busybox is dynamically linked: install busybox-static")
+    ethtool = which("ethtool")
+    if not ethtool:
+        raise BuildError("no ethtool (apt-get install ethtool)")
+    return version, vmlinuz, mods, busybox, ethtool, shared_libs(ethtool)
+
+
+def cache_key(parts):
+    h = hashlib.sha256(FORMAT_VERSION.encode())
+    for p in parts:
+        if os.path.isfile(p):
+            st = os.stat(p)
+            h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        else:
+            h.update(f"{p}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def build(build_dir=None, kernel_version=None, force=False):
+    """Return (kernel, initrd) paths, building the initramfs if not cached."""
+    build_dir = build_dir or DEFAULT_BUILD
+    version, vmlinuz, mods, busybox, ethtool, libs = inputs(kernel_version)
+    own = [os.path.join(HERE, n) for n in ("init.sh", "stats.sh", "mkinitramfs.py")]
+    key = cache_key([vmlinuz, busybox, ethtool] + mods + libs + own)
+    out = os.path.join(build_dir, f"initramfs-{version}-{key}.cpio")
+    if os.path.isfile(out) and not force:
+        return vmlinuz, out
+    c = Cpio()
+    for d in ("bin", "sbin", "dev", "proc", "sys", "tmp", "etc", "lib/modules"):
+        c.mkdir(d)
+    # The kernel opens /dev/console for PID 1 before /init can mount devtmpfs.
+    c.chardev("dev/console", 5, 1)
+    with open(busybox, "rb") as f:
+        c.file("bin/busybox", f.read(), 0o755)
+    with open(ethtool, "rb") as f:
+        c.file("sbin/ethtool", f.read(), 0o755)
+    for lib in libs:
+        with open(lib, "rb") as f:
+            c.file(lib, f.read(), 0o755)
+    listing = []
+    for m in mods:
+        base = os.path.basename(m)
+        for suffix in (".xz",):
+            if base.endswith(suffix):
+                base = base[:-len(suffix)]
+        c.file("lib/modules/" + base, read_module(m))
+        listing.append(base)
+    c.file("etc/modules.list", ("\n".join(listing) + "\n").encode())
+    with open(os.path.join(HERE, "init.sh"), "rb") as f:
+        c.file("init", f.read(), 0o755)
+    with open(os.path.join(HERE, "stats.sh"), "rb") as f:
+        c.file("bin/stats", f.read(), 0o755)
+    os.makedirs(build_dir, exist_ok=True)
+    tmp = out + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(c.bytes())
+    os.replace(tmp, out)
+    # Older cache entries are dead weight once their inputs changed.
+    for n in os.listdir(build_dir):
+        if n.startswith("initramfs-") and os.path.join(build_dir, n) != out:
+            os.unlink(os.path.join(build_dir, n))
+    return vmlinuz, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build-dir", default=DEFAULT_BUILD)
+    ap.add_argument("--kernel-version")
+    ap.add_argument("--force", action="store_true", help="rebuild even if cached")
+    a = ap.parse_args()
+    try:
+        k, i = build(a.build_dir, a.kernel_version, a.force)
+    except BuildError as e:
+        print(f"mkinitramfs: {e}", file=sys.stderr)
+        return 1
+    print(k, i)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
