@@ -1,0 +1,238 @@
+/* Shared set-up for the simulated-device driver tests (net_harness.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "net/virtio_net_priv.h"
+#include "net_harness.h"
+#include "osal_posix.h"
+
+static pthread_mutex_t nh_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+uint64_t nh_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void nh_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void nh_rx_fn(void *arg, uint8_t *frame, size_t len)
+{
+    struct nh *h = arg;
+    uint32_t seq = 0;
+    bool ok = h->raw_frames || simdev_frame_check(frame, len, &seq) == 0;
+    pthread_mutex_lock(&nh_mtx);
+    h->rx.frames++;
+    h->rx.bytes += len;
+    if (!ok) {
+        h->rx.corrupt++;
+    } else if (!h->raw_frames) {
+        if (h->rx.any) {
+            if (seq <= h->rx.last_seq)
+                h->rx.out_of_order++;
+            else
+                h->rx.gaps += seq - h->rx.last_seq - 1u;
+        } else {
+            h->rx.gaps += seq;
+        }
+        h->rx.last_seq = seq;
+        h->rx.any = true;
+    }
+    pthread_mutex_unlock(&nh_mtx);
+    if (h->on_rx)
+        h->on_rx(h, frame, len);
+}
+
+static void nh_batch_fn(void *arg)
+{
+    struct nh *h = arg;
+    pthread_mutex_lock(&nh_mtx);
+    h->rx.batches++;
+    pthread_mutex_unlock(&nh_mtx);
+}
+
+static void nh_link_fn(void *arg, bool up)
+{
+    struct nh *h = arg;
+    pthread_mutex_lock(&nh_mtx);
+    h->rx.link_events++;
+    h->rx.link_up = up;
+    pthread_mutex_unlock(&nh_mtx);
+}
+
+static void nh_isr_shared(void *arg)
+{
+    virtio_net_isr(arg);
+}
+static void nh_isr_rx(void *arg)
+{
+    virtio_net_rx_isr(arg);
+}
+static void nh_isr_cfg(void *arg)
+{
+    virtio_net_config_isr(arg);
+}
+
+void nh_rx_snapshot(struct nh *h, struct nh_rx *out)
+{
+    pthread_mutex_lock(&nh_mtx);
+    *out = h->rx;
+    pthread_mutex_unlock(&nh_mtx);
+}
+
+bool nh_wait_frames(struct nh *h, uint64_t n, uint32_t timeout_ms)
+{
+    uint64_t end = nh_now_ms() + timeout_ms;
+    for (;;) {
+        struct nh_rx r;
+        nh_rx_snapshot(h, &r);
+        if (r.frames >= n)
+            return true;
+        if (nh_now_ms() > end)
+            return false;
+        nh_sleep_ms(1);
+    }
+}
+
+bool nh_wait_idle(struct nh *h, uint32_t timeout_ms)
+{
+    uint64_t end = nh_now_ms() + timeout_ms;
+    for (;;) {
+        osal_crit_t c = osal_crit_enter();
+        bool idle =
+            !h->dev->task_scheduled && !h->dev->task_active && h->dev->sw_head == h->dev->sw_tail;
+        osal_crit_exit(c);
+        if (idle)
+            return true;
+        if (nh_now_ms() > end)
+            return false;
+        nh_sleep_ms(1);
+    }
+}
+
+unsigned nh_sem_count(struct nh *h)
+{
+    pthread_mutex_lock(&h->dev->sem.mtx);
+    unsigned c = h->dev->sem.count;
+    pthread_mutex_unlock(&h->dev->sem.mtx);
+    return c;
+}
+
+int nh_open(struct nh *h, const struct nh_opts *o)
+{
+    memset(h, 0, sizeof(*h));
+    h->opts = *o;
+    struct simdev_config sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.transport = o->transport;
+    sc.features = o->device_features;
+    sc.rx_queue_size = o->queue_size;
+    sc.tx_queue_size = o->queue_size;
+    sc.irq_mode = o->irq_mode;
+    sc.irq_base = 8;
+    sc.tx_mode = o->tx_mode;
+    sc.keep_tx_frames = o->keep_tx_frames;
+    int r = simdev_create(&h->sim, &sc);
+    if (r != SIMDEV_OK) {
+        printf("simdev_create: %d\n", r);
+        return VNET_E_NOMEM;
+    }
+    vnet_err_t err;
+    if (o->transport == SIMDEV_MMIO_V1 || o->transport == SIMDEV_MMIO_V2)
+        err = virtio_mmio_transport_create(&h->tr, simdev_mmio_bus(h->sim));
+    else
+        err = virtio_pci_transport_create(
+            &h->tr, simdev_pci_bus(h->sim),
+            o->transport == SIMDEV_PCI_LEGACY ? VIRTIO_PCI_PREFER_LEGACY : 0);
+    if (err != VNET_OK) {
+        printf("transport create: %s\n", vnet_strerror(err));
+        return err;
+    }
+    struct virtio_net_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.transport = h->tr;
+    cfg.name = "vnet_test_rx";
+    cfg.rx_sw_ring_entries = o->rx_sw_ring_entries;
+    cfg.rx_posted = o->rx_posted;
+    cfg.tx_slots = o->tx_slots;
+    cfg.isr_budget = o->isr_budget;
+    cfg.rx_budget = o->rx_budget;
+    cfg.rx_task_prio = 5;
+    cfg.rx_fn = nh_rx_fn;
+    cfg.rx_arg = h;
+    cfg.batch_fn = nh_batch_fn;
+    cfg.batch_arg = h;
+    cfg.link_fn = nh_link_fn;
+    cfg.link_arg = h;
+    cfg.feature_allow = o->feature_allow;
+    cfg.irq_mode = o->irq_mode == SIMDEV_IRQ_MSIX ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
+    cfg.msix_config_vector = 0;
+    cfg.msix_rx_vector = 1;
+    cfg.msix_tx_vector = 0xffff;
+    err = virtio_net_attach(&h->dev, &cfg);
+    if (err != VNET_OK) {
+        printf("attach: %s\n", vnet_strerror(err));
+        return err;
+    }
+    if (o->irq_mode == SIMDEV_IRQ_MSIX) {
+        h->irq_cfg = simdev_irq_vector(h->sim, 0);
+        h->irq_rx = simdev_irq_vector(h->sim, 1);
+        (void)osal_posix_irq_attach(h->irq_cfg, nh_isr_cfg, h->dev);
+        (void)osal_posix_irq_attach(h->irq_rx, nh_isr_rx, h->dev);
+    } else {
+        h->irq_shared = simdev_irq_shared(h->sim);
+        (void)osal_posix_irq_attach(h->irq_shared, nh_isr_shared, h->dev);
+    }
+    if (o->no_init)
+        return VNET_OK;
+    err = virtio_net_initialize(h->dev);
+    if (err != VNET_OK)
+        printf("initialize: %s\n", vnet_strerror(err));
+    return err;
+}
+
+bool nh_close(struct nh *h)
+{
+    bool ok = true;
+    if (h->dev != NULL) {
+        if (virtio_net_is_running(h->dev))
+            (void)virtio_net_halt(h->dev);
+        if (h->opts.irq_mode == SIMDEV_IRQ_MSIX) {
+            osal_posix_irq_detach(h->irq_cfg);
+            osal_posix_irq_detach(h->irq_rx);
+        } else {
+            osal_posix_irq_detach(h->irq_shared);
+        }
+        vnet_err_t err = virtio_net_detach(h->dev);
+        if (err != VNET_OK) {
+            printf("detach: %s\n", vnet_strerror(err));
+            ok = false;
+        }
+    }
+    if (h->tr != NULL)
+        virtio_transport_destroy(h->tr);
+    if (h->sim != NULL) {
+        uint32_t v = simdev_violations(h->sim);
+        if (v != 0) {
+            char buf[256];
+            simdev_last_violation(h->sim, buf, sizeof(buf));
+            printf("device saw protocol violations 0x%x: %s\n", v, buf);
+            ok = false;
+        }
+        simdev_destroy(h->sim);
+    }
+    if (osal_posix_dma_outstanding() != 0 || osal_posix_mem_outstanding() != 0) {
+        printf("leak: %zu DMA blocks, %zu heap blocks\n", osal_posix_dma_outstanding(),
+               osal_posix_mem_outstanding());
+        ok = false;
+    }
+    memset(h, 0, sizeof(*h));
+    return ok;
+}

@@ -1,0 +1,70 @@
+/*
+ * Shared set-up for the simulated-device driver tests: one simulated device, the real
+ * transport for its bus, the driver attached with its interrupt wired through the POSIX
+ * port, and a receive callback that checks every frame's integrity and order.
+ */
+#ifndef VNET_TESTS_NET_HARNESS_H
+#define VNET_TESTS_NET_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "simdev.h"
+#include "vnet/virtio_net.h"
+#include "vnet/virtio_transport.h"
+
+struct nh_opts {
+    enum simdev_transport transport;
+    enum simdev_irq_mode irq_mode;
+    enum simdev_tx_mode tx_mode;
+    uint64_t device_features; /* 0 -> simulator default */
+    uint64_t feature_allow;   /* 0 -> everything the driver supports */
+    uint16_t queue_size;      /* 0 -> 256 */
+    uint16_t rx_sw_ring_entries, rx_posted, tx_slots, isr_budget, rx_budget;
+    bool keep_tx_frames;
+    bool no_init; /* attach only; the test calls virtio_net_initialize itself */
+};
+
+/* Receive bookkeeping, written by rx_fn (RX task), read by the test thread. */
+struct nh_rx {
+    uint64_t frames, bytes;
+    uint64_t corrupt;      /* failed simdev_frame_check */
+    uint64_t out_of_order; /* seq not greater than the previous one */
+    uint64_t gaps;         /* sum of (seq - previous - 1): frames never delivered */
+    uint64_t batches;      /* batch_fn calls */
+    uint32_t last_seq;
+    bool any;
+    uint64_t link_events;
+    bool link_up;
+};
+
+struct nh {
+    struct simdev *sim;
+    struct virtio_transport *tr;
+    struct virtio_net_dev *dev;
+    struct nh_opts opts;
+    unsigned irq_shared, irq_cfg, irq_rx;
+    struct nh_rx rx;
+    /* Optional extra per-frame action in rx_fn (e.g. a gate that blocks the task). */
+    void (*on_rx)(struct nh *h, const uint8_t *frame, size_t len);
+    /* Checks run by rx_fn are off (frames are not simdev_frame_build frames). */
+    bool raw_frames;
+};
+
+/* VNET_OK or the first failing step's error (printed). */
+int nh_open(struct nh *h, const struct nh_opts *o);
+/* Halt, detach, destroy; returns true when nothing leaked and the device saw no protocol
+ * violation (both printed otherwise). */
+bool nh_close(struct nh *h);
+
+/* Consistent copy of the receive bookkeeping. */
+void nh_rx_snapshot(struct nh *h, struct nh_rx *out);
+/* Wait until rx.frames >= n (true) or timeout_ms passed (false). */
+bool nh_wait_frames(struct nh *h, uint64_t n, uint32_t timeout_ms);
+/* Wait until the RX task is idle: software ring empty and task parked (bounded). */
+bool nh_wait_idle(struct nh *h, uint32_t timeout_ms);
+/* Current token count of the driver's semaphore (white-box, POSIX port). */
+unsigned nh_sem_count(struct nh *h);
+void nh_sleep_ms(unsigned ms);
+uint64_t nh_now_ms(void);
+
+#endif
