@@ -24,6 +24,8 @@ while read -r mod args; do
 done </etc/modules.list
 
 cmdline_arg() {
+  # Word splitting is the point here: the command line is one line of words.
+  # shellcheck disable=SC2013
   for w in $(cat /proc/cmdline); do
     case "$w" in "$1="*) echo "${w#*=}" ;; esac
   done
@@ -31,7 +33,9 @@ cmdline_arg() {
 lan_mac=$(cmdline_arg vnet.lan_mac)
 wan_mac=$(cmdline_arg vnet.wan_mac)
 gro=$(cmdline_arg vnet.gro)
-[ -n "$lan_mac" ] && [ -n "$wan_mac" ] || fail "vnet.lan_mac/vnet.wan_mac missing"
+if [ -z "$lan_mac" ] || [ -z "$wan_mac" ]; then
+  fail "vnet.lan_mac/vnet.wan_mac missing"
+fi
 
 if_by_mac() {
   for d in /sys/class/net/*; do

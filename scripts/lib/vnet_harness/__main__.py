@@ -77,8 +77,7 @@ def config_from_args(a):
 def cmd_up(a):
     g, q = config_from_args(a)
     s = Session(g, q, owner_pid=a.owner_pid or os.getppid())
-    with _Signals():
-        s.up()
+    s.up()
     for k, v in s.describe().items():
         print(f"VNET_{k.upper()}={shlex.quote(str(v))}")
     return 0
@@ -102,7 +101,8 @@ def cmd_check(a):
 
 def cmd_console(a):
     s = load(a)
-    print(s.console.command(" ".join(a.command), a.timeout, s.alive), end="")
+    words = a.command[1:] if a.command[:1] == ["--"] else a.command
+    print(s.console.command(" ".join(words), a.timeout, s.alive), end="")
     return 0
 
 
@@ -226,7 +226,10 @@ def main(argv=None):
     try:
         if a.cmd in ("up", "down", "reap", "ping", "iperf", "xfer"):
             require_root()
-        return a.fn(a)
+        # SIGTERM/SIGHUP become SystemExit so every command's `finally` stops the
+        # processes it started (iperf3 server, transfer ends, a half-booted VM).
+        with _Signals():
+            return a.fn(a)
     except HarnessError as e:
         log(f"error: {e}")
         return 1

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from .util import HarnessError, debug, ns_argv, run, stop_pid, pid_start_time
+from .util import HarnessError, debug, ns_argv, run, run_stoppable, stop_pid, pid_start_time
 
 PING_RE = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 RTT_RE = re.compile(r"= ([\d.]+)/([\d.]+)/([\d.]+)/([\d.]+) ms")
@@ -27,8 +27,8 @@ def ping(ns, dst, count=5, interval=0.2, wait=1.0, size=None, timeout=None):
         argv += ["-s", str(size)]
     argv.append(dst)
     bound = timeout or (count * (interval + wait) + 10)
-    cp = run(["timeout", "-k", "2", str(int(bound))] + ns_argv(ns, argv), timeout=bound + 5,
-             check=False)
+    cp = run_stoppable(["timeout", "-k", "2", str(int(bound))] + ns_argv(ns, argv),
+                       timeout=bound + 5)
     m = PING_RE.search(cp.stdout)
     if not m:
         raise HarnessError(f"ping: unparsable output (rc {cp.returncode}): "
@@ -69,7 +69,11 @@ def iperf3(client_ns, server_ns, server_ip, seconds=10, udp=False, bitrate=None,
     applies, and "0" means unlimited (which starves QEMU: sweep instead).
     """
     seconds = int(seconds)
-    srv = subprocess.Popen(ns_argv(server_ns, ["iperf3", "-s", "-1", "-B", server_ip,
+    bound = seconds + (omit or 0) + 20
+    # The server is bounded too: should this process die without its `finally`
+    # (SIGKILL), a `-1` server would otherwise wait for a client forever.
+    srv = subprocess.Popen(["timeout", "-k", "3", str(bound + 15)] +
+                           ns_argv(server_ns, ["iperf3", "-s", "-1", "-B", server_ip,
                                                "-p", str(port)]),
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                            start_new_session=True)
@@ -89,9 +93,8 @@ def iperf3(client_ns, server_ns, server_ip, seconds=10, udp=False, bitrate=None,
         if omit is not None:
             argv += ["-O", str(int(omit))]
         argv += list(extra or [])
-        bound = seconds + (omit or 0) + 20
-        cp = run(["timeout", "-k", "3", str(bound)] + ns_argv(client_ns, argv),
-                 timeout=bound + 10, check=False)
+        cp = run_stoppable(["timeout", "-k", "3", str(bound)] + ns_argv(client_ns, argv),
+                           timeout=bound + 10)
         try:
             j = json.loads(cp.stdout)
         except ValueError as e:
@@ -204,10 +207,10 @@ def xfer(src_ns, dst_ns, dst_ip, nbytes, port=5301, seed=None, timeout=60):
             if sink.poll() is not None or time.monotonic() > deadline:
                 raise HarnessError(f"xfer sink did not start: {sink.stderr.read()}")
             time.sleep(0.05)
-        src = subprocess.run(["timeout", "-k", "2", str(int(timeout))] +
-                             ns_argv(src_ns, me + ["source", dst_ip, str(port), str(nbytes),
-                                                   str(seed), str(timeout)]),
-                             capture_output=True, text=True, env=env, timeout=timeout + 10)
+        src = run_stoppable(["timeout", "-k", "2", str(int(timeout))] +
+                            ns_argv(src_ns, me + ["source", dst_ip, str(port), str(nbytes),
+                                                  str(seed), str(timeout)]),
+                            timeout=timeout + 10, env=env)
         try:
             sout, serr = sink.communicate(timeout=timeout + 5)
         except subprocess.TimeoutExpired as e:

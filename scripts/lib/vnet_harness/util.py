@@ -45,6 +45,29 @@ def run(argv, timeout=30, check=True, capture=True, input_text=None):
     return cp
 
 
+def run_stoppable(argv, timeout, env=None):
+    """Like run(check=False), but the child is stopped by PID with SIGTERM (then
+    SIGKILL) if we are interrupted or time out. SIGTERM matters when argv is a
+    `timeout` wrapper: it forwards SIGTERM to the command it watches, while a
+    SIGKILL would orphan that command."""
+    debug("run: " + " ".join(argv))
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env, start_new_session=True)
+    start = pid_start_time(p.pid)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise HarnessError(f"timed out after {timeout}s: {' '.join(argv)}") from e
+    finally:
+        if p.returncode is None:
+            stop_pid(p.pid, start)
+            try:
+                p.communicate(timeout=5)
+            except (subprocess.TimeoutExpired, ValueError):
+                pass
+    return subprocess.CompletedProcess(argv, p.returncode, out, err)
+
+
 def ns_argv(ns, argv):
     """argv run inside network namespace ns (None = root namespace)."""
     return (["ip", "netns", "exec", ns] + list(argv)) if ns else list(argv)
