@@ -8,6 +8,7 @@ the owner died) knows exactly what to remove and which PIDs are ours.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from .util import (HarnessError, debug, log, pid_alive, pid_start_time, require_
 
 BASE_DIR = os.environ.get("VNET_HARNESS_DIR", "/tmp/vnet-harness")
 LIB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEEP_FINISHED = 20  # finished sessions whose logs reap() keeps
 _counter = [0]
 
 
@@ -299,6 +301,19 @@ def reap(quiet=False):
                 log(f"reaping session {s.run_id} (owner {s.owner_pid} gone)")
             s.down()
             reaped.append(s.run_id)
+    # Keep the logs of the newest finished sessions only.
+    if os.path.isdir(BASE_DIR):
+        done = []
+        for name in os.listdir(BASE_DIR):
+            st = os.path.join(BASE_DIR, name, "state.json")
+            try:
+                with open(st, encoding="utf-8") as f:
+                    if json.load(f).get("status") == "down":
+                        done.append((os.path.getmtime(st), name))
+            except (OSError, ValueError):
+                continue
+        for _, name in sorted(done)[:-KEEP_FINISHED]:
+            shutil.rmtree(os.path.join(BASE_DIR, name), ignore_errors=True)
     # Namespaces and taps without a state file (state dir removed by hand).
     for ns in topo.netns_list():
         m = NS_RE.match(ns)
