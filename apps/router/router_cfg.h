@@ -1,0 +1,99 @@
+/*
+ * Router firmware: build-time settings. Each has a default here and a CMake cache
+ * variable of the same name (apps/router/CMakeLists.txt) that overrides it with -D.
+ * docs/router.md lists them.
+ */
+#ifndef ROUTER_CFG_H
+#define ROUTER_CFG_H
+
+/* Addresses as four dotted-quad parts (host order is built with NET_IP4). */
+#ifndef ROUTER_LAN_IP
+#define ROUTER_LAN_IP 198, 18, 0, 1
+#endif
+#ifndef ROUTER_LAN_PREFIX
+#define ROUTER_LAN_PREFIX 24
+#endif
+#ifndef ROUTER_WAN_IP
+#define ROUTER_WAN_IP 198, 19, 0, 1
+#endif
+#ifndef ROUTER_WAN_PREFIX
+#define ROUTER_WAN_PREFIX 24
+#endif
+/* Interface MTUs used by the stack (a smaller WAN MTU makes a test image for frag-needed).
+ * 0 takes the device's MTU (1500 unless VIRTIO_NET_F_MTU says otherwise). */
+#ifndef ROUTER_LAN_MTU
+#define ROUTER_LAN_MTU 0
+#endif
+#ifndef ROUTER_WAN_MTU
+#define ROUTER_WAN_MTU 0
+#endif
+
+/*
+ * Task priorities (uC/OS-II: lower number = more urgent, each unique). The startup task
+ * runs first and deletes itself; the RX tasks come next so forwarding preempts the
+ * housekeeping; the tick task is above the shell so ARP aging never waits for a long
+ * console print; the shell is last before the statistics and idle tasks.
+ */
+#ifndef ROUTER_PRIO_STARTUP
+#define ROUTER_PRIO_STARTUP 4
+#endif
+#ifndef ROUTER_PRIO_RX_LAN
+#define ROUTER_PRIO_RX_LAN 10
+#endif
+#ifndef ROUTER_PRIO_RX_WAN
+#define ROUTER_PRIO_RX_WAN 11
+#endif
+#ifndef ROUTER_PRIO_TICK
+#define ROUTER_PRIO_TICK 20
+#endif
+#ifndef ROUTER_PRIO_SHELL
+#define ROUTER_PRIO_SHELL 30
+#endif
+
+/* Driver sizing (0 = the driver's default, see include/vnet/virtio_net.h). The software
+ * ring has the user's design size of 64; the ISR may move the whole used ring so that an
+ * overload shows as rx_queue_drops (the design: the ISR stages everything it finds). */
+#ifndef ROUTER_RX_SW_RING
+#define ROUTER_RX_SW_RING 64
+#endif
+#ifndef ROUTER_ISR_BUDGET
+#define ROUTER_ISR_BUDGET 256
+#endif
+#ifndef ROUTER_RX_BUDGET
+#define ROUTER_RX_BUDGET 64
+#endif
+
+/*
+ * RX-task fairness: after this many consecutive batches that each used the whole
+ * ROUTER_RX_BUDGET (a backlog that does not go away), the RX task sleeps one OS tick so
+ * that the other NIC's RX task, the tick task and the shell run. 0 disables the yield.
+ */
+#ifndef ROUTER_RX_YIELD_BATCHES
+#define ROUTER_RX_YIELD_BATCHES 4
+#endif
+
+/* Period of net_tick() in ms. */
+#ifndef ROUTER_TICK_MS
+#define ROUTER_TICK_MS 100
+#endif
+
+/* Shell: input poll period (ms) and longest command line. */
+#ifndef ROUTER_SHELL_POLL_MS
+#define ROUTER_SHELL_POLL_MS 5
+#endif
+#ifndef ROUTER_SHELL_LINE_MAX
+#define ROUTER_SHELL_LINE_MAX 128
+#endif
+
+#if ROUTER_PRIO_RX_LAN >= ROUTER_PRIO_SHELL || ROUTER_PRIO_RX_WAN >= ROUTER_PRIO_SHELL ||          \
+    ROUTER_PRIO_RX_LAN >= ROUTER_PRIO_TICK || ROUTER_PRIO_RX_WAN >= ROUTER_PRIO_TICK
+#error "RX tasks must be more urgent than the tick and shell tasks"
+#endif
+#if ROUTER_PRIO_STARTUP >= ROUTER_PRIO_RX_LAN || ROUTER_PRIO_STARTUP >= ROUTER_PRIO_RX_WAN
+#error "the startup task must be more urgent than the RX tasks it creates"
+#endif
+#if ROUTER_SHELL_LINE_MAX < 16
+#error "ROUTER_SHELL_LINE_MAX is too small for the commands"
+#endif
+
+#endif /* ROUTER_CFG_H */

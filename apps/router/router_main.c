@@ -1,0 +1,453 @@
+/*
+ * Router firmware: start-up, NIC wiring and the small tasks.
+ *
+ * Start-up task (ROUTER_PRIO_STARTUP, deletes itself at the end):
+ *   tick, statistics task, heap for the OS port, stack, then for each side in PCI order
+ *   (first virtio-net function = LAN, second = WAN): transport, driver attach, interrupts
+ *   (MSI-X entries 0 = config and 1 = RX when the function has MSI-X, else its INTx line
+ *   through the IOAPIC), initialize, stack interface with the device's MAC; then both
+ *   interfaces up (gratuitous ARP), the tick and shell tasks, and the line "router: ready".
+ *
+ * Data path per NIC: the driver's RX task calls router_rx() for each frame (into
+ * net_process_received_packet) and router_rx_batch() after each batch (net_rx_batch_end,
+ * which flushes the TX kicks, then the fairness yield). The stack transmits through
+ * router_output() = virtio_net_send(..., VIRTIO_NET_SEND_MORE while a batch lasts) and
+ * router_flush() = virtio_net_flush().
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bsp.h"
+#include "bsp_pci.h"
+#include "osal_port.h"
+#include "router.h"
+#include "ucos_ii.h"
+#include "vnet/virtio_transport.h"
+#include "vnet/vnet_err.h"
+
+/* MSI-X table entries the router gives the device (virtio msix_config / RX queue). TX
+ * completions are reclaimed on the send path and need no vector. */
+#define ROUTER_MSIX_ENTRY_CONFIG 0u
+#define ROUTER_MSIX_ENTRY_RX     1u
+
+/* ROUTER_LAN_IP is "a, b, c, d": one more expansion step splits it into four arguments. */
+#define ROUTER_IP4_(a, b, c, d) NET_IP4(a, b, c, d)
+#define ROUTER_IP4(parts)       ROUTER_IP4_(parts)
+
+/* Stacks in OS_STK entries (64-bit words on this port). The shell formats into buffers on
+ * its stack; the RX tasks build ICMP errors on theirs (through the stack). */
+#define ROUTER_STARTUP_STK  2048u
+#define ROUTER_TICK_STK     1024u
+#define ROUTER_SHELL_STK    4096u
+#define ROUTER_RX_STK_BYTES 16384u
+
+static OS_STK router_startup_stk[ROUTER_STARTUP_STK];
+static OS_STK router_tick_stk[ROUTER_TICK_STK];
+static OS_STK router_shell_stk[ROUTER_SHELL_STK];
+
+struct router_nic router_nics[ROUTER_NSIDES] = {
+    {.name = "lan", .rx_prio = ROUTER_PRIO_RX_LAN},
+    {.name = "wan", .rx_prio = ROUTER_PRIO_RX_WAN},
+};
+
+/* ---- console ------------------------------------------------------------------------- */
+
+void router_write(const char *s, size_t len)
+{
+    /* Terminals want CR LF; the board's console writes bytes as given. Chunked so that
+     * each bsp_puts() (which runs with interrupts off) stays short. */
+    char buf[130];
+    size_t k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\n')
+            buf[k++] = '\r';
+        buf[k++] = s[i];
+        if (k >= sizeof(buf) - 2u) {
+            buf[k] = '\0';
+            bsp_puts(buf);
+            k = 0;
+        }
+    }
+    if (k > 0) {
+        buf[k] = '\0';
+        bsp_puts(buf);
+    }
+}
+
+void router_puts(const char *s)
+{
+    router_write(s, strlen(s));
+}
+
+void router_printf(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = bsp_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1u;
+    router_write(buf, len);
+}
+
+int router_getc(void)
+{
+    return bsp_getc();
+}
+
+/* Driver diagnostics (osal_log): may come from an ISR; bsp_printf is safe there. */
+static void router_log(const char *msg)
+{
+    bsp_printf("vnet: %s\r\n", msg);
+}
+
+uint32_t router_uptime_ms(void)
+{
+    /* From the 64-bit TSC clock: the truncation wraps cleanly every 49.7 days, which
+     * net_tick's clock arithmetic expects; OSTimeGet()'s 32-bit tick count would jump. */
+    return (uint32_t)(bsp_time_ns() / 1000000u);
+}
+
+static INT32U router_ms_to_ticks(uint32_t ms)
+{
+    INT32U t = (INT32U)(((uint64_t)ms * OS_TICKS_PER_SEC + 999u) / 1000u);
+    return t != 0 ? t : 1u;
+}
+
+void router_heap_get(struct router_heap *h)
+{
+    struct osal_ucos2_heap_stats st;
+    osal_ucos2_heap_get_stats(&st);
+    h->total = st.total;
+    h->free_bytes = st.free_bytes;
+    h->used = st.total - st.free_bytes;
+    h->largest = st.largest;
+    h->used_blocks = st.used_blocks;
+    h->free_blocks = st.free_blocks;
+}
+
+void router_os_get(struct router_os *o)
+{
+#if OS_TASK_STAT_EN > 0
+    o->cpu_usage_pct = OSCPUUsage;
+#else
+    o->cpu_usage_pct = 0;
+#endif
+    o->ticks = OSTimeGet();
+    o->ctx_switches = OSCtxSwCtr;
+}
+
+/* ---- stack <-> driver glue ----------------------------------------------------------- */
+
+/* Stack lock hooks: the stack's shared state is touched only by tasks, so locking the
+ * scheduler excludes every other user without a kernel object (and ISRs stay enabled). */
+static void router_lock(void *arg)
+{
+    (void)arg;
+    OSSchedLock();
+}
+
+static void router_unlock(void *arg)
+{
+    (void)arg;
+    OSSchedUnlock();
+}
+
+static int router_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
+{
+    /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged. */
+    return virtio_net_send(drv, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+}
+
+static void router_flush(void *drv)
+{
+    (void)virtio_net_flush(drv);
+}
+
+static void router_rx(void *arg, uint8_t *frame, size_t len)
+{
+    struct router_nic *n = arg;
+    n->batch_frames++;
+    struct net_if *nif = n->nif;
+    /* NULL only between initialize and net_if_add at start-up, before "router: ready". */
+    if (nif != NULL)
+        net_process_received_packet(nif, frame, len);
+}
+
+/*
+ * End of an RX batch. net_rx_batch_end() kicks every NIC this batch transmitted on. Then
+ * fairness: the driver's RX task loops while a backlog remains, and it outranks the other
+ * NIC's RX task, the tick task and the shell, so a flood at line rate would starve them
+ * for as long as it lasts. After ROUTER_RX_YIELD_BATCHES consecutive full batches the
+ * task sleeps one tick; the backlog meanwhile stays in the device ring and the software
+ * ring (and overflows into rx_queue_drops, which is what an overload should show).
+ */
+static void router_rx_batch(void *arg)
+{
+    struct router_nic *n = arg;
+    if (n->nif != NULL)
+        net_rx_batch_end(n->nif);
+    bool full = n->batch_frames >= ROUTER_RX_BUDGET;
+    n->batch_frames = 0;
+    if (!full || ROUTER_RX_YIELD_BATCHES == 0) {
+        n->full_streak = 0;
+        return;
+    }
+    if (++n->full_streak >= ROUTER_RX_YIELD_BATCHES) {
+        n->full_streak = 0;
+        n->rx_yields++;
+        OSTimeDly(1);
+    }
+}
+
+/* ---- interrupts ---------------------------------------------------------------------- */
+
+/* bsp_isr_t takes void *; these adapt without casting function pointer types. */
+static void router_isr_shared(void *arg)
+{
+    virtio_net_isr(arg);
+}
+
+static void router_isr_rx(void *arg)
+{
+    virtio_net_rx_isr(arg);
+}
+
+static void router_isr_config(void *arg)
+{
+    virtio_net_config_isr(arg);
+}
+
+/* ---- bring-up ------------------------------------------------------------------------ */
+
+static int router_nic_attach(enum router_side side, unsigned pci_idx)
+{
+    struct router_nic *n = &router_nics[side];
+    struct bsp_pci_func *f = bsp_virtio_net_func(pci_idx);
+    const struct virtio_pci_bus *bus = bsp_virtio_net_bus(pci_idx);
+    if (f == NULL || bus == NULL)
+        return VNET_E_NODEV;
+    n->pci_bdf = (unsigned)f->bus << 8 | (unsigned)f->dev << 3 | f->fn;
+
+    int err = virtio_pci_transport_create(&n->tr, bus, 0);
+    if (err != VNET_OK) {
+        bsp_printf("router: %s: transport: %s\r\n", n->name, vnet_strerror(err));
+        return err;
+    }
+    n->msix = f->msix_cap != 0 && f->msix_table_size > ROUTER_MSIX_ENTRY_RX;
+
+    struct virtio_net_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.transport = n->tr;
+    cfg.name = side == ROUTER_LAN ? "rx_lan" : "rx_wan";
+    cfg.rx_sw_ring_entries = ROUTER_RX_SW_RING;
+    cfg.isr_budget = ROUTER_ISR_BUDGET;
+    cfg.rx_budget = ROUTER_RX_BUDGET;
+    cfg.rx_task_prio = n->rx_prio;
+    cfg.rx_task_stack_bytes = ROUTER_RX_STK_BYTES;
+    cfg.rx_fn = router_rx;
+    cfg.rx_arg = n;
+    cfg.batch_fn = router_rx_batch;
+    cfg.batch_arg = n;
+    cfg.irq_mode = n->msix ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
+    cfg.msix_config_vector = ROUTER_MSIX_ENTRY_CONFIG;
+    cfg.msix_rx_vector = ROUTER_MSIX_ENTRY_RX;
+    cfg.msix_tx_vector = VIRTIO_PCI_NO_VECTOR;
+    err = virtio_net_attach(&n->dev, &cfg);
+    if (err != VNET_OK) {
+        bsp_printf("router: %s: attach: %s\r\n", n->name, vnet_strerror(err));
+        n->dev = NULL;
+        return err;
+    }
+
+    /* Interrupt routes before initialize: the device may interrupt as soon as the RX
+     * buffers are posted. MSI-X must be enabled before the transport programs vectors. */
+    int b;
+    if (n->msix) {
+        b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_CONFIG, router_isr_config, n->dev);
+        if (b == BSP_OK)
+            b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_RX, router_isr_rx, n->dev);
+        if (b == BSP_OK)
+            b = bsp_pci_msix_enable(f);
+        n->irq_info = f->msix_vector[ROUTER_MSIX_ENTRY_RX];
+    } else {
+        b = bsp_pci_intx_attach(f, router_isr_shared, n->dev);
+        n->irq_info = f->irq_line;
+    }
+    if (b != BSP_OK) {
+        bsp_printf("router: %s: interrupt setup failed (%d)\r\n", n->name, b);
+        return VNET_E_IO;
+    }
+
+    err = virtio_net_initialize(n->dev);
+    if (err != VNET_OK) {
+        bsp_printf("router: %s: initialize: %s\r\n", n->name, vnet_strerror(err));
+        return err;
+    }
+    n->found = true;
+    return VNET_OK;
+}
+
+static int router_if_add(enum router_side side)
+{
+    struct router_nic *n = &router_nics[side];
+    struct net_if_config c;
+    memset(&c, 0, sizeof(c));
+    c.name = n->name;
+    (void)virtio_net_get_mac(n->dev, c.mac);
+    if (side == ROUTER_LAN) {
+        c.ip = ROUTER_IP4(ROUTER_LAN_IP);
+        c.prefix_len = ROUTER_LAN_PREFIX;
+        c.mtu = ROUTER_LAN_MTU;
+    } else {
+        c.ip = ROUTER_IP4(ROUTER_WAN_IP);
+        c.prefix_len = ROUTER_WAN_PREFIX;
+        c.mtu = ROUTER_WAN_MTU;
+    }
+    if (c.mtu == 0)
+        c.mtu = virtio_net_mtu(n->dev);
+    c.output = router_output;
+    c.flush = router_flush;
+    c.drv = n->dev;
+    struct net_if *nif = NULL;
+    int err = net_if_add(&c, &nif);
+    if (err != NET_OK) {
+        bsp_printf("router: %s: net_if_add: %d\r\n", n->name, err);
+        return err;
+    }
+    n->nif = nif;
+    return NET_OK;
+}
+
+int router_reinit(enum router_side side, int *halt_err, int *init_err)
+{
+    struct router_nic *n = &router_nics[side];
+    *halt_err = VNET_OK;
+    *init_err = VNET_OK;
+    if (n->dev == NULL)
+        return VNET_E_NODEV;
+    int h = virtio_net_halt(n->dev);
+    *halt_err = h;
+    /* VNET_E_STATE: already halted (an earlier initialize failed): initialize anyway. A
+     * halt that timed out left the device's memory allocated on purpose; initialize
+     * would refuse with VNET_E_STATE, so report the halt. */
+    if (h != VNET_OK && h != VNET_E_STATE)
+        return h;
+    int i = virtio_net_initialize(n->dev);
+    *init_err = i;
+    n->last_reinit_err = i;
+    if (i != VNET_OK)
+        return i;
+    n->reinits++;
+    /* The device came back with empty rings: announce ourselves again so neighbours
+     * that dropped us meanwhile re-learn the MAC at once (RFC 5227 2.3). */
+    if (n->nif != NULL)
+        (void)net_if_up(n->nif);
+    return VNET_OK;
+}
+
+static void router_tick_task(void *arg)
+{
+    (void)arg;
+    const INT32U period = router_ms_to_ticks(ROUTER_TICK_MS);
+    for (;;) {
+        OSTimeDly(period);
+        net_tick(router_uptime_ms());
+    }
+}
+
+static bool router_task(void (*fn)(void *), OS_STK *stk, size_t entries, INT8U prio,
+                        const char *name)
+{
+    INT8U e = OSTaskCreateExt(fn, NULL, &stk[entries - 1u], prio, prio, &stk[0], (INT32U)entries,
+                              NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
+    if (e != OS_ERR_NONE) {
+        bsp_printf("router: cannot create task %s (%u)\r\n", name, (unsigned)e);
+        return false;
+    }
+    INT8U nerr;
+    OSTaskNameSet(prio, (INT8U *)(uintptr_t)name, &nerr);
+    return true;
+}
+
+static void router_startup_task(void *arg)
+{
+    (void)arg;
+    bool ok = true;
+
+    bsp_tick_start();
+#if OS_TASK_STAT_EN > 0
+    OSStatInit();
+#endif
+    void *heap;
+    size_t heap_len;
+    bsp_free_ram(&heap, &heap_len);
+    if (osal_ucos2_heap_init(heap, heap_len) != VNET_OK) {
+        bsp_printf("router: no heap (%zu bytes at %p)\r\n", heap_len, heap);
+        ok = false;
+    }
+    osal_ucos2_log = router_log;
+
+    struct net_stack_config sc = {.lock = router_lock,
+                                  .unlock = router_unlock,
+                                  .lock_arg = NULL,
+                                  .now_ms = router_uptime_ms()};
+    if (net_stack_init(&sc) != NET_OK) {
+        bsp_printf("router: net_stack_init failed\r\n");
+        ok = false;
+    }
+
+    unsigned count = bsp_virtio_net_count();
+    bsp_printf("router: %u virtio-net function(s); lan = first, wan = second in PCI order\r\n",
+               count);
+    for (unsigned s = 0; ok && s < ROUTER_NSIDES; s++) {
+        if (s >= count) {
+            bsp_printf("router: %s: no virtio-net function\r\n", router_nics[s].name);
+            ok = false;
+            break;
+        }
+        if (router_nic_attach((enum router_side)s, s) != VNET_OK ||
+            router_if_add((enum router_side)s) != NET_OK)
+            ok = false;
+    }
+    for (unsigned s = 0; ok && s < ROUTER_NSIDES; s++) {
+        if (net_if_up(router_nics[s].nif) != NET_OK)
+            ok = false;
+    }
+    if (ok)
+        ok = router_task(router_tick_task, router_tick_stk, ROUTER_TICK_STK, ROUTER_PRIO_TICK,
+                         "tick");
+    /* The shell starts even after a failure: its ifconfig/stats show what came up. */
+    (void)router_task(router_shell_task, router_shell_stk, ROUTER_SHELL_STK, ROUTER_PRIO_SHELL,
+                      "shell");
+
+    for (unsigned s = 0; s < ROUTER_NSIDES; s++) {
+        struct router_nic *n = &router_nics[s];
+        if (n->dev == NULL)
+            continue;
+        uint8_t mac[6] = {0};
+        (void)virtio_net_get_mac(n->dev, mac);
+        bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x pci %02x:%02x.%u %s, rx prio %u\r\n",
+                   n->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n->pci_bdf >> 8,
+                   (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u, n->msix ? "msix" : "intx", n->rx_prio);
+    }
+    /* The harness waits for exactly this line; print it only when everything is up. */
+    bsp_puts(ok ? "router: ready\r\n" : "router: start-up FAILED\r\n");
+    (void)OSTaskDel(OS_PRIO_SELF);
+    for (;;)
+        OSTimeDly(OS_TICKS_PER_SEC);
+}
+
+int main(void)
+{
+    OSInit();
+    if (!router_task(router_startup_task, router_startup_stk, ROUTER_STARTUP_STK,
+                     ROUTER_PRIO_STARTUP, "startup"))
+        bsp_exit(BSP_EXIT_FAIL);
+    OSStart();
+    return 0;
+}

@@ -1,0 +1,478 @@
+/*
+ * Router firmware: the console shell on the board's serial port.
+ *
+ * Protocol (scripts/lib/vnet_harness/console.py relies on it): the prompt "vnet> " is
+ * printed at the start of a line; a command line ends with CR or LF (CR LF counts once);
+ * the shell echoes what it reads; a command's output ends when the next prompt appears;
+ * `stats -k` prints one key=value per line. Backspace/DEL erase, Ctrl-U/Ctrl-C drop the
+ * line.
+ *
+ * The shell runs at the lowest application priority: it polls the UART every
+ * ROUTER_SHELL_POLL_MS and sleeps in between, so it costs nothing under load; under an
+ * RX flood it still runs because the RX tasks yield (router_main.c, router_rx_batch).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bsp.h"
+#include "router.h"
+#include "ucos_ii.h"
+#include "vnet/vnet_err.h"
+
+#define SHELL_PROMPT   "vnet> "
+#define SHELL_MAX_ARGS 8
+
+struct shell_cmd {
+    const char *name;
+    const char *args;
+    const char *help;
+    void (*fn)(int argc, char **argv);
+};
+
+static const struct shell_cmd shell_cmds[];
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static void shell_ip(char *buf, size_t size, uint32_t ip)
+{
+    (void)bsp_snprintf(buf, size, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)(ip >> 16) & 255u,
+                       (unsigned)(ip >> 8) & 255u, (unsigned)ip & 255u);
+}
+
+static void shell_mac(char *buf, size_t size, const uint8_t m[6])
+{
+    (void)bsp_snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                       m[5]);
+}
+
+/* NIC by console name; NULL (after printing why) if unknown or absent. */
+static struct router_nic *shell_nic(const char *name)
+{
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        if (strcmp(router_nics[i].name, name) == 0) {
+            if (router_nics[i].dev == NULL) {
+                router_printf("%s: no device\n", name);
+                return NULL;
+            }
+            return &router_nics[i];
+        }
+    }
+    router_printf("unknown interface '%s' (lan or wan)\n", name);
+    return NULL;
+}
+
+static uint64_t shell_isr_avg(const struct virtio_net_stats *st)
+{
+    return st->interrupts != 0 ? st->isr_cycles_total / st->interrupts : 0;
+}
+
+/* ---- stats -k: one key=value per line ----------------------------------------------- */
+
+static void kv_print(const char *prefix, const char *name, uint64_t v)
+{
+    router_printf("%s%s=%llu\n", prefix, name, (unsigned long long)v);
+}
+
+static void kv_visit(void *arg, const char *name, uint64_t v)
+{
+    kv_print(arg, name, v);
+}
+
+/* Stack counters: "drop_<reason>" becomes "drop.<reason>" (stack.drop.ttl_exceeded). */
+static void kv_visit_stack(void *arg, const char *name, uint64_t v)
+{
+    if (strncmp(name, "drop_", 5) == 0) {
+        router_printf("%sdrop.%s=%llu\n", (const char *)arg, name + 5, (unsigned long long)v);
+        return;
+    }
+    kv_print(arg, name, v);
+}
+
+static void stats_kv(void)
+{
+    char prefix[24];
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        (void)bsp_snprintf(prefix, sizeof(prefix), "%s.", n->name);
+        kv_print(prefix, "present", n->dev != NULL);
+        if (n->dev == NULL)
+            continue;
+        struct virtio_net_stats st;
+        if (virtio_net_get_stats(n->dev, &st) == VNET_OK)
+            kv_print(prefix, "isr_cycles_avg", shell_isr_avg(&st));
+        virtio_net_stats_foreach(n->dev, kv_visit, prefix);
+        kv_print(prefix, "running", virtio_net_is_running(n->dev));
+        kv_print(prefix, "link_up", (uint64_t)(virtio_net_link_up(n->dev) > 0));
+        kv_print(prefix, "mtu", virtio_net_mtu(n->dev));
+        kv_print(prefix, "features", virtio_net_features(n->dev));
+        kv_print(prefix, "msix", n->msix);
+        kv_print(prefix, "rx_yields", n->rx_yields);
+        kv_print(prefix, "reinits", n->reinits);
+    }
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        if (n->nif == NULL)
+            continue;
+        (void)bsp_snprintf(prefix, sizeof(prefix), "stack.%s.", n->name);
+        (void)net_if_counters(n->nif, kv_visit_stack, prefix);
+    }
+    net_stack_counters(kv_visit_stack, "stack.");
+
+    struct router_heap h;
+    router_heap_get(&h);
+    kv_print("heap.", "total_bytes", h.total);
+    kv_print("heap.", "used_bytes", h.used);
+    kv_print("heap.", "free_bytes", h.free_bytes);
+    kv_print("heap.", "largest_free", h.largest);
+    kv_print("heap.", "used_blocks", h.used_blocks);
+    kv_print("heap.", "free_blocks", h.free_blocks);
+
+    struct router_os os;
+    router_os_get(&os);
+    kv_print("os.", "cpu_usage_pct", os.cpu_usage_pct);
+    kv_print("os.", "ticks", os.ticks);
+    kv_print("os.", "ctx_switches", os.ctx_switches);
+    kv_print("os.", "uptime_ms", router_uptime_ms());
+}
+
+/* ---- stats: for people ------------------------------------------------------------- */
+
+struct cols {
+    unsigned n;
+    bool drops_only; /* stack counters: print drop reasons only, and only non-zero ones */
+    bool skip_drops; /* stack counters: print everything but drop reasons */
+};
+
+static void cols_put(struct cols *c, const char *name, uint64_t v)
+{
+    router_printf("%s%-24s %14llu", (c->n % 2u) == 0 ? "  " : "   ", name, (unsigned long long)v);
+    if ((++c->n % 2u) == 0)
+        router_puts("\n");
+}
+
+static void cols_end(struct cols *c)
+{
+    if ((c->n % 2u) != 0)
+        router_puts("\n");
+    c->n = 0;
+}
+
+static void cols_visit(void *arg, const char *name, uint64_t v)
+{
+    struct cols *c = arg;
+    bool drop = strncmp(name, "drop_", 5) == 0;
+    if (c->skip_drops && drop)
+        return;
+    if (c->drops_only) {
+        if (!drop || v == 0)
+            return;
+        name += 5;
+    }
+    cols_put(c, name, v);
+}
+
+static void stats_human(void)
+{
+    struct cols c = {0, false, false};
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        if (n->dev == NULL) {
+            router_printf("%s: no device\n", n->name);
+            continue;
+        }
+        struct virtio_net_stats st;
+        if (virtio_net_get_stats(n->dev, &st) != VNET_OK)
+            memset(&st, 0, sizeof(st));
+        router_printf("%s: driver (%s, %s, rx task prio %u)\n", n->name,
+                      virtio_net_is_running(n->dev) ? "running" : "halted",
+                      n->msix ? "MSI-X" : "INTx", n->rx_prio);
+        virtio_net_stats_foreach(n->dev, cols_visit, &c);
+        cols_put(&c, "rx_yields (app)", n->rx_yields);
+        cols_put(&c, "reinits (app)", n->reinits);
+        cols_end(&c);
+        router_printf("  isr cycles: min %llu  avg %llu  max %llu  over %llu interrupts\n",
+                      (unsigned long long)st.isr_cycles_min, (unsigned long long)shell_isr_avg(&st),
+                      (unsigned long long)st.isr_cycles_max, (unsigned long long)st.interrupts);
+        router_printf("  software ring: %u queued now, high-water %u, %llu dropped\n",
+                      (unsigned)st.rx_queue_count, (unsigned)st.rx_queue_hwm,
+                      (unsigned long long)st.rx_queue_drops);
+    }
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        if (n->nif == NULL)
+            continue;
+        router_printf("%s: stack\n", n->name);
+        c.skip_drops = true;
+        (void)net_if_counters(n->nif, cols_visit, &c);
+        cols_end(&c);
+        c.skip_drops = false;
+    }
+    router_puts("stack: totals\n");
+    c.skip_drops = true;
+    net_stack_counters(cols_visit, &c);
+    cols_end(&c);
+    c.skip_drops = false;
+    router_puts("stack: drop reasons (non-zero; the others are 0)\n");
+    c.drops_only = true;
+    net_stack_counters(cols_visit, &c);
+    if (c.n == 0)
+        router_puts("  none\n");
+    cols_end(&c);
+    c.drops_only = false;
+
+    struct router_heap h;
+    router_heap_get(&h);
+    router_printf("heap: %zu of %zu bytes used in %u blocks, largest free %zu\n", h.used, h.total,
+                  h.used_blocks, h.largest);
+    struct router_os os;
+    router_os_get(&os);
+    router_printf("os: cpu %u%%, uptime %lu ms, %lu context switches\n", os.cpu_usage_pct,
+                  (unsigned long)router_uptime_ms(), (unsigned long)os.ctx_switches);
+}
+
+static void cmd_stats(int argc, char **argv)
+{
+    if (argc == 1) {
+        stats_human();
+        return;
+    }
+    if (argc == 2 && strcmp(argv[1], "-k") == 0) {
+        stats_kv();
+        return;
+    }
+    router_puts("usage: stats [-k]\n");
+}
+
+/* ---- ifconfig, route, arp ------------------------------------------------------------ */
+
+static const char *shell_transport_name(const struct virtio_transport *t)
+{
+    switch (virtio_transport_kind(t)) {
+    case VIRTIO_TRANSPORT_PCI_MODERN:
+        return "pci-modern";
+    case VIRTIO_TRANSPORT_PCI_LEGACY:
+        return "pci-legacy";
+    case VIRTIO_TRANSPORT_MMIO_V2:
+        return "mmio";
+    case VIRTIO_TRANSPORT_MMIO_V1:
+        return "mmio-legacy";
+    }
+    return "?";
+}
+
+static void cmd_ifconfig(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        if (n->dev == NULL || n->nif == NULL) {
+            router_printf("%s: no device\n", n->name);
+            continue;
+        }
+        struct net_if_info info;
+        if (net_if_get_info(n->nif, &info) != NET_OK)
+            continue;
+        char ip[16], mac[18];
+        shell_ip(ip, sizeof(ip), info.ip);
+        shell_mac(mac, sizeof(mac), info.mac);
+        router_printf("%s: %s/%u mtu %u ether %s %s link %s\n", n->name, ip,
+                      (unsigned)info.prefix_len, (unsigned)info.mtu, mac, info.up ? "UP" : "DOWN",
+                      virtio_net_link_up(n->dev) > 0 ? "up" : "down");
+        router_printf("     pci %02x:%02x.%u %s %s %u, driver %s, features 0x%llx\n",
+                      n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
+                      shell_transport_name(n->tr), n->msix ? "msix vector" : "intx ioapic pin",
+                      n->irq_info, virtio_net_is_running(n->dev) ? "running" : "halted",
+                      (unsigned long long)virtio_net_features(n->dev));
+    }
+}
+
+static void cmd_route(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    router_printf("%-18s %-15s %-5s %s\n", "destination", "gateway", "if", "flags");
+    for (unsigned i = 0;; i++) {
+        struct net_route_info r;
+        if (net_route_get(i, &r) != NET_OK)
+            break;
+        char dst[16], gw[16], net[24];
+        shell_ip(dst, sizeof(dst), r.dest);
+        (void)bsp_snprintf(net, sizeof(net), "%s/%u", dst, (unsigned)r.prefix_len);
+        if (r.gateway != 0)
+            shell_ip(gw, sizeof(gw), r.gateway);
+        else
+            (void)bsp_snprintf(gw, sizeof(gw), "on-link");
+        router_printf("%-18s %-15s %-5s %s\n", net, gw, r.ifname,
+                      (r.flags & NET_ROUTE_F_CONNECTED) ? "connected" : "static");
+    }
+}
+
+static const char *shell_arp_state(enum net_arp_state s)
+{
+    switch (s) {
+    case NET_ARP_INCOMPLETE:
+        return "incomplete";
+    case NET_ARP_REACHABLE:
+        return "reachable";
+    case NET_ARP_STALE:
+        return "stale";
+    }
+    return "?";
+}
+
+static void cmd_arp(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    router_printf("%-15s %-17s %-5s %-10s %10s %7s\n", "address", "hwaddr", "if", "state", "age_ms",
+                  "pending");
+    unsigned shown = 0;
+    for (unsigned i = 0;; i++) {
+        struct net_arp_info a;
+        if (net_arp_get(i, &a) != NET_OK)
+            break;
+        char ip[16], mac[18];
+        shell_ip(ip, sizeof(ip), a.ip);
+        shell_mac(mac, sizeof(mac), a.mac);
+        router_printf("%-15s %-17s %-5s %-10s %10lu %7u\n", ip, mac, a.ifname,
+                      shell_arp_state(a.state), (unsigned long)a.age_ms, a.pending);
+        shown++;
+    }
+    if (shown == 0)
+        router_puts("(empty)\n");
+}
+
+/* ---- reinit, mem, help --------------------------------------------------------------- */
+
+static void cmd_reinit(int argc, char **argv)
+{
+    if (argc != 2) {
+        router_puts("usage: reinit <lan|wan>\n");
+        return;
+    }
+    struct router_nic *n = shell_nic(argv[1]);
+    if (n == NULL)
+        return;
+    int herr = VNET_OK, ierr = VNET_OK;
+    int r = router_reinit((enum router_side)(n - router_nics), &herr, &ierr);
+    router_printf("reinit %s: halt=%s initialize=%s result=%d (%s)\n", n->name, vnet_strerror(herr),
+                  vnet_strerror(ierr), r, vnet_strerror(r));
+}
+
+static void cmd_mem(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct router_heap h;
+    router_heap_get(&h);
+    router_printf("heap total %zu used %zu free %zu largest %zu used_blocks %u free_blocks %u\n",
+                  h.total, h.used, h.free_bytes, h.largest, h.used_blocks, h.free_blocks);
+}
+
+static void cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    for (const struct shell_cmd *c = shell_cmds; c->name != NULL; c++)
+        router_printf("  %-8s %-12s %s\n", c->name, c->args, c->help);
+}
+
+static const struct shell_cmd shell_cmds[] = {
+    {"help", "", "this list", cmd_help},
+    {"stats", "[-k]", "driver, stack, heap and OS counters (-k: key=value lines)", cmd_stats},
+    {"ifconfig", "", "interfaces: address, MAC, MTU, link, PCI function, interrupts", cmd_ifconfig},
+    {"route", "", "routing table in lookup order", cmd_route},
+    {"arp", "", "ARP cache", cmd_arp},
+    {"reinit", "<lan|wan>", "virtio_net_halt() + virtio_net_initialize() of one NIC", cmd_reinit},
+    {"mem", "", "heap usage", cmd_mem},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* ---- line input and dispatch ---------------------------------------------------------- */
+
+/* Split `line` in place at blanks. Returns argc (at most SHELL_MAX_ARGS). */
+static int shell_split(char *line, char **argv)
+{
+    int argc = 0;
+    char *p = line;
+    while (*p != '\0' && argc < SHELL_MAX_ARGS) {
+        while (*p == ' ' || *p == '\t')
+            *p++ = '\0';
+        if (*p == '\0')
+            break;
+        argv[argc++] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t')
+            p++;
+    }
+    return argc;
+}
+
+static void shell_execute(char *line)
+{
+    char *argv[SHELL_MAX_ARGS];
+    int argc = shell_split(line, argv);
+    if (argc == 0)
+        return;
+    for (const struct shell_cmd *c = shell_cmds; c->name != NULL; c++) {
+        if (strcmp(c->name, argv[0]) == 0) {
+            c->fn(argc, argv);
+            return;
+        }
+    }
+    router_printf("unknown command '%s' (try help)\n", argv[0]);
+}
+
+static uint32_t shell_ms_to_ticks(uint32_t ms)
+{
+    uint32_t t = (uint32_t)(((uint64_t)ms * OS_TICKS_PER_SEC + 999u) / 1000u);
+    return t != 0 ? t : 1u;
+}
+
+void router_shell_task(void *arg)
+{
+    (void)arg;
+    char line[ROUTER_SHELL_LINE_MAX];
+    size_t len = 0;
+    bool last_cr = false;
+    const uint32_t poll = shell_ms_to_ticks(ROUTER_SHELL_POLL_MS);
+
+    router_puts(SHELL_PROMPT);
+    for (;;) {
+        int ch = router_getc();
+        if (ch < 0) {
+            OSTimeDly(poll);
+            continue;
+        }
+        if (ch == '\n' && last_cr) {
+            last_cr = false; /* CR LF from a terminal: one end of line */
+            continue;
+        }
+        last_cr = ch == '\r';
+        if (ch == '\r' || ch == '\n') {
+            router_puts("\n");
+            line[len] = '\0';
+            shell_execute(line);
+            len = 0;
+            router_puts(SHELL_PROMPT);
+        } else if (ch == '\b' || ch == 0x7f) {
+            if (len > 0) {
+                len--;
+                router_puts("\b \b");
+            }
+        } else if (ch == 0x15 || ch == 0x03) { /* Ctrl-U, Ctrl-C: drop the line */
+            len = 0;
+            router_puts("^U\n" SHELL_PROMPT);
+        } else if (ch >= 0x20 && ch < 0x7f) {
+            if (len + 1u < sizeof(line)) {
+                line[len++] = (char)ch;
+                char c = (char)ch;
+                router_write(&c, 1);
+            } else {
+                router_puts("\a"); /* line full: refuse the character, audibly */
+            }
+        }
+        /* Other control characters (escape sequences from arrow keys...) are ignored. */
+    }
+}

@@ -1,0 +1,187 @@
+"""Shared pieces of the router firmware's QEMU tests (tests/qemu/router/*.py).
+
+Each test boots router.elf (path from --image, default build-fw/apps/router/router.elf)
+between the harness's two namespaces, runs its traffic, and reads the firmware's
+counters with `stats -k`. Checks and the time budget come from tests/qemu/lib/qemutest.py.
+"""
+
+import argparse
+import ctypes
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from qemutest import REPO, harness, run_test  # noqa: E402,F401  (re-exported)
+
+DEFAULT_IMAGE = os.path.join(REPO, "build-fw", "apps", "router", "router.elf")
+
+
+def parse_args(description, extra=None):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--image", default=os.environ.get("VNET_ROUTER_IMAGE", DEFAULT_IMAGE),
+                    help="router firmware ELF (default %(default)s)")
+    ap.add_argument("--machine", default=os.environ.get("VNET_ROUTER_MACHINE", "q35"),
+                    help="QEMU machine type (default %(default)s)")
+    ap.add_argument("--vectors", type=int, default=None,
+                    help="virtio-net-pci MSI-X vectors (0 = INTx only)")
+    if extra:
+        extra(ap)
+    return ap.parse_args()
+
+
+def session(args, nic=None, boot_timeout=60):
+    """A harness session running the router firmware (offloads off: the driver negotiates
+    none, so QEMU must hand it complete, checksummed frames)."""
+    nic = nic or harness.NicConfig(offloads=False, vectors=args.vectors)
+    qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic)
+    return harness.Session(harness.guests.firmware(args.image, boot_timeout=boot_timeout), qcfg)
+
+
+def quiet_namespaces(s):
+    """IPv6 off in both namespaces: Linux's router solicitations and MLD reports would be
+    extra frames (counted as eth_multicast drops) that make counter deltas noisy."""
+    for side in (s.lan, s.wan):
+        for key in ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"):
+            subprocess.run(["ip", "netns", "exec", side.ns, "sysctl", "-qw", f"{key}=1"],
+                           check=False, capture_output=True, timeout=10)
+
+
+def stats(s, timeout=15.0):
+    return s.stats(timeout=timeout)
+
+
+def delta(before, after, key):
+    return after.get(key, 0) - before.get(key, 0)
+
+
+DROP_PREFIX = "stack.drop."
+
+
+def drop_deltas(before, after):
+    """Stack-wide drop reasons that changed: {reason: delta}."""
+    out = {}
+    for k, v in after.items():
+        if k.startswith(DROP_PREFIX) and isinstance(v, int):
+            d = v - before.get(k, 0)
+            if d:
+                out[k[len(DROP_PREFIX):]] = d
+    return out
+
+
+def accounting(st):
+    """Frames the drivers delivered vs frames the stack accounted for (forwarded, consumed,
+    or dropped with a reason). Equal when nothing is in flight."""
+    delivered = st.get("lan.rx_packets", 0) + st.get("wan.rx_packets", 0)
+    accounted = (st.get("stack.fwd_frames", 0) + st.get("stack.local_frames", 0) +
+                 st.get("stack.rx_drops", 0))
+    return delivered, accounted
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def ns_mac(ns, dev):
+    cp = subprocess.run(["ip", "-n", ns, "-o", "link", "show", "dev", dev],
+                        capture_output=True, text=True, check=True, timeout=10)
+    return cp.stdout.split("link/ether", 1)[1].split()[0]
+
+
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd):
+    # os.setns exists only from Python 3.12; Debian 12 ships 3.11.
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+class InNamespace:
+    """Run the calling thread inside a network namespace for the duration of a with block
+    (setns on this thread only; sockets created inside stay bound to the namespace)."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def __enter__(self):
+        self.old = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        fd = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
+        try:
+            _setns(fd)
+        finally:
+            os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        _setns(self.old)
+        os.close(self.old)
+        return False
+
+
+class Background:
+    """Run fn() in a thread and keep its result or exception."""
+
+    def __init__(self, fn):
+        self.result = None
+        self.error = None
+        self.t = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self.t.start()
+
+    def _run(self, fn):
+        try:
+            self.result = fn()
+        except BaseException as e:  # pylint: disable=broad-except
+            self.error = e
+
+    def alive(self):
+        return self.t.is_alive()
+
+    def join(self, timeout):
+        self.t.join(timeout)
+        return not self.t.is_alive()
+
+
+# ---- raw IPv4 frames (tests/qemu/router/bad_frames.py) --------------------------------
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def ip4(addr):
+    return socket.inet_aton(addr)
+
+
+def ipv4_header(src, dst, payload_len, ttl=64, proto=17, df=False, ident=0x1234,
+                version=4, ihl=5, total=None, good_csum=True):
+    tot = 20 + payload_len if total is None else total
+    h = struct.pack("!BBHHHBBH4s4s", (version << 4) | ihl, 0, tot, ident,
+                    0x4000 if df else 0, ttl, proto, 0, ip4(src), ip4(dst))
+    c = csum(h)
+    if not good_csum:
+        c ^= 0x5555
+    return h[:10] + struct.pack("!H", c) + h[12:]
+
+
+def udp(src, dst, sport, dport, data):
+    ln = 8 + len(data)
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, ln)
+    h = struct.pack("!HHHH", sport, dport, ln, 0)
+    c = csum(pseudo + h + data) or 0xffff
+    return struct.pack("!HHHH", sport, dport, ln, c) + data
+
+
+def eth(dst_mac, src_mac, ethertype, payload):
+    return mac_bytes(dst_mac) + mac_bytes(src_mac) + struct.pack("!H", ethertype) + payload
