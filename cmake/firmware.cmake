@@ -1,0 +1,37 @@
+# Flags for the freestanding firmware build (included by the top level when VNET_TARGET is
+# not "host"). Every target in the firmware tree gets these compile options; images link
+# through vnet_firmware_image() with the board's linker script.
+#
+# -ffreestanding             no hosted C library; the board supplies mem*/str* (bsp/.../libc)
+# -fno-pic -fno-pie          absolute addresses: the image runs identity-mapped at 1 MiB
+# -mno-red-zone              interrupts arrive on the current task stack (SysV red zone would
+#                            be overwritten by the CPU's interrupt frame)
+# -mgeneral-regs-only        no SSE/x87 in generated code, so a context is only the general
+#                            registers (kernel/port/x86_64)
+# -fno-stack-protector       no runtime to provide __stack_chk_guard
+# -fno-omit-frame-pointer    the fault report walks RBP for a backtrace
+if(NOT CMAKE_SYSTEM_PROCESSOR STREQUAL "x86_64")
+  message(FATAL_ERROR "VNET_TARGET=${VNET_TARGET} needs -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-x86_64-elf.cmake")
+endif()
+
+set(VNET_FW_C_FLAGS
+  ${VNET_WARN_FLAGS}
+  -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small
+  -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables
+  -fno-unwind-tables -fno-common -ffunction-sections -fdata-sections)
+add_compile_options(-g -O2 "$<$<COMPILE_LANGUAGE:C>:${VNET_FW_C_FLAGS}>"
+  "$<$<COMPILE_LANGUAGE:ASM>:-fno-pic;-fno-pie>")
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  # gcc would otherwise turn copy/clear loops into memcpy/memset calls (the board provides
+  # them, but the kernel promises to need none).
+  add_compile_options("$<$<COMPILE_LANGUAGE:C>:-fno-tree-loop-distribute-patterns>")
+endif()
+
+# vnet_firmware_image(<target> <linker script>): link <target> (an executable) as a static,
+# non-PIE ELF64 image with no C runtime, load addresses from the script.
+function(vnet_firmware_image target script)
+  target_link_options(${target} PRIVATE
+    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--gc-sections
+    -Wl,-z,max-page-size=0x1000 -Wl,-T,${script} -Wl,-Map,$<TARGET_FILE:${target}>.map)
+  set_target_properties(${target} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${script})
+endfunction()
