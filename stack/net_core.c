@@ -8,6 +8,12 @@
 
 struct net_stack net_g;
 
+/* net_stack_counters adds the counters word by word. */
+_Static_assert(sizeof(struct net_if_ctrs) ==
+                   sizeof(uint64_t) *
+                       (offsetof(struct net_if_ctrs, drop) / sizeof(uint64_t) + NET_DROP_COUNT),
+               "struct net_if_ctrs must be uint64_t counters only, without padding");
+
 static const char *const net_drop_names[NET_DROP_COUNT] = {
 #define NET_DROP_NAME_(n) #n,
     NET_DROP_REASONS(NET_DROP_NAME_)

@@ -92,7 +92,9 @@ struct net_stack_config {
 int net_stack_init(const struct net_stack_config *cfg);
 
 /*
- * Create an interface (administratively down) and its connected route. Returns NET_OK and
+ * Create an interface (administratively down) and its connected route. Start-up only:
+ * call before any RX task runs (interface slots are read without the lock afterwards).
+ * Returns NET_OK and
  * the handle in *out, or NET_E_INVAL (bad config), NET_E_NOMEM (no slot or route),
  * NET_E_EXIST (name already used).
  */
