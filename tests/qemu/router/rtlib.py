@@ -30,6 +30,8 @@ def parse_args(description, extra=None):
                     help="QEMU machine type (default %(default)s)")
     ap.add_argument("--vectors", type=int, default=None,
                     help="virtio-net-pci MSI-X vectors (0 = INTx only)")
+    ap.add_argument("--budget", type=int, default=None,
+                    help="hard time limit of the whole test in seconds")
     if extra:
         extra(ap)
     return ap.parse_args()
@@ -54,6 +56,28 @@ def quiet_namespaces(s):
 
 def stats(s, timeout=15.0):
     return s.stats(timeout=timeout)
+
+
+def quiet_stats(s, settle=1.0, tries=4):
+    """Counters at a moment with nothing in flight: read until the frames the drivers
+    delivered equal the frames the stack accounted for (a stray frame between the two
+    reads of one snapshot makes them differ for a moment)."""
+    st = None
+    for _ in range(tries):
+        time.sleep(settle)
+        st = stats(s)
+        d, a = accounting(st)
+        if d == a:
+            return st
+    return st
+
+
+def ping_ttls(ns, dst, count=3):
+    """Ping and return the TTLs of the echo replies (from ping's per-reply lines)."""
+    cp = subprocess.run(["timeout", "20", "ip", "netns", "exec", ns, "ping", "-n", "-c",
+                         str(count), "-i", "0.2", "-W", "2", dst],
+                        capture_output=True, text=True, check=False, timeout=30)
+    return [int(x.split("=")[1]) for x in cp.stdout.split() if x.startswith("ttl=")]
 
 
 def delta(before, after, key):
