@@ -275,50 +275,68 @@ static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *frame, uin
 #endif
 }
 
-/* Body of virtio_net_service_rx_ring(); caller holds the critical section. */
+/*
+ * Body of virtio_net_service_rx_ring(); caller holds the critical section.
+ *
+ * Used entries are taken in chunks and the chunk's buffers re-posted only after the chunk
+ * was read (as Linux refills after its poll loop): re-posting each buffer at once would
+ * make it outstanding again before a duplicate completion of it further down the used
+ * ring is read, and the duplicate would pass as a fresh completion of stale data.
+ */
+#define VNET_RX_CHUNK 32u
 static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
 {
     if (dev->state != VIRTIO_NET_ST_RUNNING || dev->rxq == NULL)
         return 0;
     if (virtq_is_broken(dev->rxq))
         return VNET_E_BROKEN;
+    struct virtio_net_buf *done[VNET_RX_CHUNK];
     unsigned consumed = 0;
     unsigned reposted = 0;
     bool broke = false;
-    while (consumed < budget) {
-        void *cookie;
-        uint32_t len;
-        int r = virtq_get(dev->rxq, &cookie, &len);
-        if (r == 0)
-            break;
-        if (r < 0) {
-            vnet_rx_mark_broken_locked(dev);
-            broke = true;
-            break;
+    while (consumed < budget && !broke) {
+        unsigned k = 0;
+        while (k < VNET_RX_CHUNK && consumed < budget) {
+            void *cookie;
+            uint32_t len;
+            int r = virtq_get(dev->rxq, &cookie, &len);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                vnet_rx_mark_broken_locked(dev);
+                broke = true;
+                break;
+            }
+            consumed++;
+            struct virtio_net_buf *b = cookie;
+            /* virtq_get bounded len by what was posted (else the queue breaks); here the
+             * frame must at least hold the header and an Ethernet header. */
+            if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN || len - dev->hdr_len > dev->frame_max)
+                dev->stats.rx_bad_len++;
+            else
+                vnet_rx_stage_locked(dev, b->cpu + dev->hdr_len, len - dev->hdr_len);
+            done[k++] = b;
         }
-        consumed++;
-        struct virtio_net_buf *b = cookie;
-        /* virtq_get bounded len by what was posted (else the queue breaks); here the
-         * frame must at least hold the header and an Ethernet header. */
-        if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN || len - dev->hdr_len > dev->frame_max)
-            dev->stats.rx_bad_len++;
-        else
-            vnet_rx_stage_locked(dev, b->cpu + dev->hdr_len, len - dev->hdr_len);
-        /* Recycle the same buffer at once: the device never runs dry because the task
-         * is slow; the software ring absorbs (or drops) instead. */
-        struct virtq_seg segs[2];
-        uint16_t nseg;
-        vnet_rx_segs(dev, b, segs, &nseg);
-        if (virtq_add(dev->rxq, segs, nseg, b) != VNET_OK) {
-            /* Cannot happen on a healthy queue: virtq_get just freed these descriptors. */
-            vnet_rx_mark_broken_locked(dev);
-            broke = true;
-            break;
+        /* Recycle at once (per chunk): the device never runs dry because the task is
+         * slow; the software ring absorbs (or drops) instead. A broken queue gets nothing
+         * back: it is silent until halt, which reclaims every buffer anyway. */
+        for (unsigned i = 0; i < k && !broke; i++) {
+            struct virtq_seg segs[2];
+            uint16_t nseg;
+            vnet_rx_segs(dev, done[i], segs, &nseg);
+            if (virtq_add(dev->rxq, segs, nseg, done[i]) != VNET_OK) {
+                /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
+                vnet_rx_mark_broken_locked(dev);
+                broke = true;
+                break;
+            }
+            reposted++;
         }
-        reposted++;
+        if (k < VNET_RX_CHUNK)
+            break;
     }
     /* One notification per batch, only if the device asked for it (spec 2.7.10). */
-    if (reposted != 0 && virtq_kick_prepare(dev->rxq)) {
+    if (reposted != 0 && !broke && virtq_kick_prepare(dev->rxq)) {
         virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
         dev->stats.rx_kicks++;
     }
@@ -743,12 +761,15 @@ vnet_err_t virtio_net_flush(struct virtio_net_dev *dev)
 /* Bring-up and teardown                                                               */
 /* ---------------------------------------------------------------------------------- */
 
-/* Free queues and buffers. The device must be reset (or never told the queue). */
-static void vnet_free_rx(struct virtio_net_dev *dev, bool programmed)
+/*
+ * Free queues and buffers. The device must be reset (or never told the queue): reset
+ * already returns every queue register to its initial state (spec 2.1.2, 4.1.4.3.1,
+ * 4.2.2.1), so nothing is written to the device here; writing queue registers of a reset
+ * device is what the spec's init order forbids (queues are set up after FEATURES_OK).
+ */
+static void vnet_free_rx(struct virtio_net_dev *dev)
 {
     if (dev->rxq != NULL) {
-        if (programmed)
-            virtio_tr_queue_release(dev->tr, VIRTIO_NET_RXQ);
         while (virtq_detach_unused(dev->rxq) != NULL)
             ;
         virtq_destroy(dev->rxq);
@@ -766,11 +787,9 @@ static void vnet_free_rx(struct virtio_net_dev *dev, bool programmed)
     dev->rx_count = 0;
 }
 
-static void vnet_free_tx(struct virtio_net_dev *dev, bool programmed)
+static void vnet_free_tx(struct virtio_net_dev *dev)
 {
     if (dev->txq != NULL) {
-        if (programmed)
-            virtio_tr_queue_release(dev->tr, VIRTIO_NET_TXQ);
         while (virtq_detach_unused(dev->txq) != NULL)
             ;
         virtq_destroy(dev->txq);
@@ -1033,8 +1052,8 @@ fail:
      * reset that times out here leaves it unusable anyway; FAILED tells it we gave up. */
     if (programmed)
         (void)virtio_tr_reset(tr);
-    vnet_free_tx(dev, programmed);
-    vnet_free_rx(dev, programmed);
+    vnet_free_tx(dev);
+    vnet_free_rx(dev);
     virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
     dev->features = 0;
     c = osal_crit_enter();
@@ -1076,9 +1095,9 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     }
 
     osal_lock_acquire(&dev->tx_lock);
-    vnet_free_tx(dev, true);
+    vnet_free_tx(dev);
     osal_lock_release(&dev->tx_lock);
-    vnet_free_rx(dev, true);
+    vnet_free_rx(dev);
 
     c = osal_crit_enter();
     vnet_stats_clear_locked(dev);

@@ -164,6 +164,8 @@ static void test_init_faults(void)
                             .no_init = true,
                             .irq_mode = faults[i].msix ? SIMDEV_IRQ_MSIX : SIMDEV_IRQ_SHARED};
         TN_EQ(nh_open(&h, &o), VNET_OK);
+        /* A fresh device already reads status 0; make the refused reset observable. */
+        virtio_tr_add_status(h.tr, VIRTIO_STATUS_ACKNOWLEDGE);
         simdev_misbehave(h.sim, faults[i].fault, 0, 0);
         TN_EQ(virtio_net_initialize(h.dev), faults[i].want);
         TN_CHECK(!virtio_net_is_running(h.dev));

@@ -227,8 +227,11 @@ static void test_bad_len(void)
     TN_EQ(nh_open(&h, &o), VNET_OK);
     h.raw_frames = true;
     uint8_t tiny[13] = {1, 2, 3};
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 10; i++) {
+        /* Only 4 buffers: let the task re-arm before the next one. */
         TN_EQ(simdev_rx_inject(h.sim, tiny, sizeof(tiny)), SIMDEV_OK);
+        TN_CHECK(nh_wait_idle(&h, 3000));
+    }
     uint8_t ok[60] = {0};
     TN_EQ(simdev_rx_inject(h.sim, ok, sizeof(ok)), SIMDEV_OK);
     TN_CHECK(nh_wait_frames(&h, 1, 5000));
