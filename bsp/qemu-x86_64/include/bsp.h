@@ -66,6 +66,9 @@ void bsp_delay_us(uint32_t us);
 /* Start the LAPIC timer as the kernel tick at OS_TICKS_PER_SEC (periodic, vector
  * BSP_VECT_TICK, ISR = OSTimeTick()). Call once from the first task. */
 void bsp_tick_start(void);
+/* Tick interrupts taken, and ticks the ISR added to make up for periods the (emulated) LAPIC
+ * timer never delivered (see apic.c: the kernel's time follows the TSC schedule). */
+void bsp_tick_stats(uint32_t *irqs, uint32_t *catchup);
 uint32_t bsp_lapic_timer_hz(void); /* LAPIC timer input clock after the divider */
 
 /* PIT channel 0 as a second periodic interrupt (ISA IRQ0 through the IOAPIC, edge), for

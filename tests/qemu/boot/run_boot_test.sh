@@ -1,0 +1,80 @@
+#!/bin/sh
+# run_boot_test.sh - boot one firmware image in QEMU (TCG), wait for it to leave through
+# isa-debug-exit, and check its exit status and serial output.
+#
+#   run_boot_test.sh --elf IMG --name NAME --timeout SECS --status N [--append STR]
+#                    [--expect ERE]... [--reject ERE]... [-- extra qemu args...]
+#
+# --status is QEMU's exit status: (code << 1) | 1 for the code the guest wrote to port 0xf4
+# (bsp_exit: 0 pass -> 1, 1 fail -> 3, 2 fault report -> 5). A hang hits --timeout and
+# fails with status 124. Every --expect must match a line of the serial log (grep -E);
+# no --reject may match. The log is kept as NAME.log in the current directory.
+set -u
+
+elf= name=boot timeout_s=30 want_status=1 append=
+expects_file=$(mktemp) rejects_file=$(mktemp)
+trap 'rm -f "$expects_file" "$rejects_file"' EXIT INT TERM
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --elf) elf=$2; shift 2 ;;
+    --name) name=$2; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --status) want_status=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
+    --expect) printf '%s\n' "$2" >>"$expects_file"; shift 2 ;;
+    --reject) printf '%s\n' "$2" >>"$rejects_file"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "run_boot_test: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+qemu=${QEMU:-qemu-system-x86_64}
+if ! command -v "$qemu" >/dev/null 2>&1; then
+    echo "FAIL: $qemu not found (install qemu-system-x86)" >&2
+    exit 1
+fi
+if [ ! -f "$elf" ]; then
+    echo "FAIL: image $elf not built" >&2
+    exit 1
+fi
+
+log="$name.log"
+rm -f "$log"
+start=$(date +%s.%N)
+# -M pc: see docs/board.md (INTx lines are IOAPIC GSIs without ACPI _PRT parsing).
+# -nodefaults: no default NIC/VGA; the tests add what they need. TCG only (QEMU-NOTES.md).
+timeout --kill-after=5 "$timeout_s" "$qemu" -M pc -accel tcg -m 128M -nodefaults \
+    -no-user-config -display none -no-reboot -monitor none -serial "file:$log" \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$elf" -append "$append" "$@" \
+    </dev/null
+status=$?
+end=$(date +%s.%N)
+elapsed=$(echo "$start $end" | awk '{printf "%.2f", $2 - $1}')
+
+fail=0
+if [ "$status" -ne "$want_status" ]; then
+    echo "FAIL: QEMU exit status $status, expected $want_status (124 = timeout after ${timeout_s}s)"
+    fail=1
+fi
+if [ ! -s "$log" ]; then
+    echo "FAIL: no serial output"
+    fail=1
+else
+    while IFS= read -r re; do
+        if ! grep -Eq -- "$re" "$log"; then
+            echo "FAIL: expected output not found: $re"
+            fail=1
+        fi
+    done <"$expects_file"
+    while IFS= read -r re; do
+        if grep -Eq -- "$re" "$log"; then
+            echo "FAIL: rejected output found: $re"
+            fail=1
+        fi
+    done <"$rejects_file"
+fi
+echo "---- $name: serial log ($log), ${elapsed}s wall, TCG ----"
+tr -d '\r' <"$log" | grep -Ev '^\s*$' | grep -v 'SeaBIOS\|Booting from\|^\x1b' || true
+echo "---- $name: $( [ $fail -eq 0 ] && echo PASS || echo FAIL ) ----"
+exit $fail
