@@ -82,11 +82,15 @@ done
 # 2. Formatting and static analysis of our C sources.
 mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus')
 stage "clang-format" clang-format --dry-run -Werror "${csrc[@]}"
-cppcheck_dirs=()
-for d in src os stack kernel bsp apps; do [ -d "$d" ] && cppcheck_dirs+=("$d"); done
-stage "cppcheck" cppcheck --quiet --error-exitcode=1 --inline-suppr \
-  --enable=warning,portability --std=c11 --suppress=missingIncludeSystem \
-  -D__x86_64__ -I include -I os -I src "${cppcheck_dirs[@]}"
+# cppcheck reads each build's compile_commands.json so every file is analysed with its
+# real include paths and configuration headers (host build here, firmware build below).
+cppcheck_build() { # cppcheck_build BUILD_DIR
+  cppcheck --quiet --error-exitcode=1 --inline-suppr -j "$jobs" \
+    --enable=warning,portability --std=c11 --platform=unix64 -D__unix__=1 -D__x86_64__=1 \
+    --suppress=missingIncludeSystem --suppress=unmatchedSuppression \
+    -i "$top/build" --project="$1/compile_commands.json"
+}
+[ -f build/host-gcc/compile_commands.json ] && stage "cppcheck (host)" cppcheck_build build/host-gcc
 
 # 3. A short bounded fuzz run of every libFuzzer harness.
 if [ -x tests/fuzz/run.sh ]; then
@@ -99,6 +103,7 @@ if [ "$host_only" -eq 0 ]; then
     if stage "firmware build" build build/fw gcc -DVNET_TARGET=qemu-x86_64 \
          -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake"; then
       # QEMU tests share 2 cores with QEMU itself: run them one at a time.
+      stage "cppcheck (firmware)" cppcheck_build build/fw
       run_ctest "firmware+qemu" build/fw -j 1
     fi
   fi
