@@ -133,10 +133,14 @@ if [ "$keep" -eq 1 ]; then
    type at console:  cat > $VNET_SERIAL_IN
    QMP:              $VH_CLI qmp $VNET_STATE query-status
 EOT
-  while kill -0 "$VNET_QEMU_PID" 2>/dev/null; do
+  # Ctrl-C here is the normal way out: end with the run's own status.
+  keep_stop=0
+  trap 'keep_stop=1' INT
+  while [ "$keep_stop" -eq 0 ] && kill -0 "$VNET_QEMU_PID" 2>/dev/null; do
     sleep 1 &
     wait $! || true
   done
-  echo "run.sh: QEMU exited" >&2
+  trap 'exit 130' INT
+  [ "$keep_stop" -eq 1 ] || { echo "run.sh: QEMU exited" >&2; rc=1; }
 fi
 exit "$rc"
