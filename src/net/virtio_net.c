@@ -784,6 +784,9 @@ static void vnet_free_rx(struct virtio_net_dev *dev)
     dev->sw = NULL;
     osal_mem_free(dev->sw_data);
     dev->sw_data = NULL;
+    /* Frames staged but not delivered are discarded with the ring (halt clears it). */
+    dev->sw_head = 0;
+    dev->sw_tail = 0;
     dev->rx_count = 0;
 }
 

@@ -31,15 +31,24 @@ int main(void)
         /* Stay up until at least one frame got through (bounded). */
         bool got = nh_wait_frames(&h, r0.frames + 1, 2000);
         no_rx += !got;
-        if (virtio_net_halt(h.dev) != VNET_OK)
+        vnet_err_t e = virtio_net_halt(h.dev);
+        if (e != VNET_OK) {
             failures++;
+            printf("   cycle %d: halt %s\n", i, vnet_strerror(e));
+        }
         struct virtio_net_stats st;
         virtio_net_get_stats(h.dev, &st);
         resets_seen = st.resets;
-        if (st.rx_packets != 0 || st.rx_queue_count != 0)
+        if (st.rx_packets != 0 || st.rx_queue_count != 0) {
             failures++; /* halt clears the stats and the software ring */
-        if (virtio_net_initialize(h.dev) != VNET_OK)
+            printf("   cycle %d: stats not cleared (%llu, %u)\n", i,
+                   (unsigned long long)st.rx_packets, st.rx_queue_count);
+        }
+        e = virtio_net_initialize(h.dev);
+        if (e != VNET_OK) {
             failures++;
+            printf("   cycle %d: initialize %s\n", i, vnet_strerror(e));
+        }
     }
     TN_EQ(failures, 0);
     TN_EQ(no_rx, 0);
