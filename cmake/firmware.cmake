@@ -31,7 +31,12 @@ endif()
 # non-PIE ELF64 image with no C runtime, load addresses from the script.
 function(vnet_firmware_image target script)
   target_link_options(${target} PRIVATE
-    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--gc-sections
+    -nostdlib -static -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--gc-sections
     -Wl,-z,max-page-size=0x1000 -Wl,-T,${script} -Wl,-Map,$<TARGET_FILE:${target}>.map)
+  if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+    # Debian's gcc links PIE by default; clang's Generic-target driver does not (and warns
+    # about the flag).
+    target_link_options(${target} PRIVATE -no-pie)
+  endif()
   set_target_properties(${target} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${script})
 endfunction()

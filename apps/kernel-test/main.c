@@ -17,13 +17,13 @@
 
 #define STK_WORDS 2048u /* 16 KiB per test task */
 
-#define PRIO_START   4u
-#define PRIO_HIGH    8u
-#define PRIO_PING    10u
-#define PRIO_PONG    11u
-#define PRIO_DEEP    20u
-#define PRIO_FAULT   22u
-#define PRIO_BUSY    30u
+#define PRIO_START 4u
+#define PRIO_HIGH  8u
+#define PRIO_PING  10u
+#define PRIO_PONG  11u
+#define PRIO_DEEP  20u
+#define PRIO_FAULT 22u
+#define PRIO_BUSY  30u
 
 #define PINGPONG_N      20000u
 #define PREEMPT_SAMPLES 200u
@@ -44,8 +44,7 @@ static void result(const char *name, int ok)
     bsp_printf("KTEST %s %s\n", name, ok ? "PASS" : "FAIL");
 }
 
-static INT8U task_create(void (*fn)(void *), void *arg, OS_STK *stk, INT8U prio,
-                         const char *name)
+static INT8U task_create(void (*fn)(void *), void *arg, OS_STK *stk, INT8U prio, const char *name)
 {
     INT8U err = OSTaskCreateExt(fn, arg, &stk[STK_WORDS - 1u], prio, prio, stk, STK_WORDS, NULL,
                                 OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
@@ -117,8 +116,7 @@ static void test_pingpong(void)
                PINGPONG_N, (unsigned)pong_count, (unsigned)ctxsw, cycles / PINGPONG_N,
                bsp_tsc_to_ns(cycles) / PINGPONG_N);
     /* Each round trip needs at least two switches (ping -> pong -> ping). */
-    result("pingpong", err == OS_ERR_NONE && pong_count == PINGPONG_N &&
-                           ctxsw >= 2u * PINGPONG_N);
+    result("pingpong", err == OS_ERR_NONE && pong_count == PINGPONG_N && ctxsw >= 2u * PINGPONG_N);
 }
 
 /* ---- preemption: an aux-timer ISR posts; a high task preempts a busy low task ---- */
@@ -266,11 +264,11 @@ static void test_tickrate(void)
     bsp_printf("KTEST tickrate nominal=%u ticks=%u pm_us=%lu hz_pm=%lu.%03lu hz_tsc=%lu.%03lu "
                "err_ppm=%ld\n",
                OS_TICKS_PER_SEC, (unsigned)(t1 - t0), pm_acc * 1000000u / BSP_PMTMR_HZ,
-               hz_pm_milli / 1000u, hz_pm_milli % 1000u, hz_tsc_milli / 1000u,
-               hz_tsc_milli % 1000u, err_ppm);
+               hz_pm_milli / 1000u, hz_pm_milli % 1000u, hz_tsc_milli / 1000u, hz_tsc_milli % 1000u,
+               err_ppm);
     /* Not a pass criterion: how many ticks the board made up for (TCG under host load). */
-    bsp_printf("KTEST tickrate tick_irqs=%u catchup_ticks=%u irq_hz=%lu\n",
-               (unsigned)(irq1 - irq0), (unsigned)(cu1 - cu0),
+    bsp_printf("KTEST tickrate tick_irqs=%u catchup_ticks=%u irq_hz=%lu\n", (unsigned)(irq1 - irq0),
+               (unsigned)(cu1 - cu0),
                (uint64_t)(irq1 - irq0) * BSP_PMTMR_HZ / (pm_acc ? pm_acc : 1u));
     result("tickrate", pm_acc >= target && err_ppm > -10000 && err_ppm < 10000);
 }
@@ -409,8 +407,7 @@ static void test_pci(void)
             (void)bsp_ioapic_mask(bsp_isa_irq_to_gsi(f->irq_line, NULL, NULL), 1);
         }
     }
-    bsp_printf("KTEST pci functions=%u virtio_net=%u expected=%u\n", bsp_pci_count(), nv,
-               expect);
+    bsp_printf("KTEST pci functions=%u virtio_net=%u expected=%u\n", bsp_pci_count(), nv, expect);
     result("pci", ok && nv == expect);
 }
 

@@ -61,9 +61,9 @@ void bsp_start(const struct hvm_start_info *si)
     bsp_pic_disable();
     bsp_apic_init();
     bsp_timers_calibrate();
-    bsp_printf("bsp: qemu-x86_64 pvh ram_top=0x%lx image=0x%lx-0x%lx free=%lu KiB\n",
-               bsp_ram_top, (uint64_t)(uintptr_t)__image_start,
-               (uint64_t)(uintptr_t)__image_end, (uint64_t)(free_hi - free_lo) >> 10);
+    bsp_printf("bsp: qemu-x86_64 pvh ram_top=0x%lx image=0x%lx-0x%lx free=%lu KiB\n", bsp_ram_top,
+               (uint64_t)(uintptr_t)__image_start, (uint64_t)(uintptr_t)__image_end,
+               (uint64_t)(free_hi - free_lo) >> 10);
     bsp_printf("bsp: tsc=%lu Hz lapic_timer=%u Hz (div 16) pmtmr=0x%x/%u-bit lapic=0x%lx "
                "ioapic=0x%lx irq0->gsi%u\n",
                bsp_tsc_hz(), bsp_lapic_timer_hz(), (unsigned)bsp_acpi.pm_tmr_port,

@@ -10,11 +10,12 @@
 #include "ucos_ii.h"
 
 #define IDT_GATE_INT64 0x8Eu /* present, DPL 0, 64-bit interrupt gate (IF cleared on entry) */
-#define IST_FAULT      1u    /* TSS IST slot for #DF/NMI/#MC: a known-good stack even when
-                                the fault came from a blown task stack */
-#define ISRS_PER_VECT  4u
-#define INT_STK_WORDS  2048u /* 16 KiB interrupt stack */
-#define IST_STK_WORDS  1024u
+/* TSS IST slot for #DF/NMI/#MC: a known-good stack even when the fault came from a blown
+ * task stack. */
+#define IST_FAULT     1u
+#define ISRS_PER_VECT 4u
+#define INT_STK_WORDS 2048u /* 16 KiB interrupt stack */
+#define IST_STK_WORDS 1024u
 
 struct idt_gate {
     uint16_t off_lo;
@@ -58,14 +59,38 @@ static struct vect_isr vect_isrs[256][ISRS_PER_VECT];
 static uint32_t vect_count[256];
 static uint8_t vect_used[256];
 
-static const char *const exc_names[32] = {
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
-    "coprocessor overrun", "#TS invalid TSS", "#NP segment not present", "#SS stack fault",
-    "#GP general protection", "#PF page fault", "reserved", "#MF x87 error",
-    "#AC alignment check", "#MC machine check", "#XM SIMD error", "#VE virtualization",
-    "#CP control protection", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "reserved", "#HV", "#VC", "#SX security", "reserved"};
+static const char *const exc_names[32] = {"#DE divide error",
+                                          "#DB debug",
+                                          "NMI",
+                                          "#BP breakpoint",
+                                          "#OF overflow",
+                                          "#BR bound range",
+                                          "#UD invalid opcode",
+                                          "#NM device not available",
+                                          "#DF double fault",
+                                          "coprocessor overrun",
+                                          "#TS invalid TSS",
+                                          "#NP segment not present",
+                                          "#SS stack fault",
+                                          "#GP general protection",
+                                          "#PF page fault",
+                                          "reserved",
+                                          "#MF x87 error",
+                                          "#AC alignment check",
+                                          "#MC machine check",
+                                          "#XM SIMD error",
+                                          "#VE virtualization",
+                                          "#CP control protection",
+                                          "reserved",
+                                          "reserved",
+                                          "reserved",
+                                          "reserved",
+                                          "reserved",
+                                          "reserved",
+                                          "#HV",
+                                          "#VC",
+                                          "#SX security",
+                                          "reserved"};
 
 static void idt_set(uint8_t v, uint8_t ist)
 {
@@ -118,8 +143,7 @@ int bsp_int_vect_set(uint8_t vector, bsp_isr_t isr, void *arg)
     uint64_t f;
     unsigned i;
 
-    if (vector < 32u || vector == OS_CPU_VECT_CTXSW || vector == BSP_VECT_SPURIOUS ||
-        isr == NULL) {
+    if (vector < 32u || vector == OS_CPU_VECT_CTXSW || vector == BSP_VECT_SPURIOUS || isr == NULL) {
         return BSP_E_INVAL;
     }
     f = bsp_irq_save();
@@ -241,8 +265,8 @@ void bsp_fault_report(const void *frame_v)
     uint8_t v = (uint8_t)f->vector;
 
     /* Machine-checkable first line, then details. */
-    bsp_printf("\nFAULT vector=%u (%s) error=0x%lx rip=0x%lx rsp=0x%lx cr2=0x%lx\n",
-               (unsigned)v, exc_names[v & 31u], f->error, f->rip, f->rsp, read_cr2());
+    bsp_printf("\nFAULT vector=%u (%s) error=0x%lx rip=0x%lx rsp=0x%lx cr2=0x%lx\n", (unsigned)v,
+               exc_names[v & 31u], f->error, f->rip, f->rsp, read_cr2());
     if (OSRunning) {
         bsp_printf("FAULT task prio=%u name=%s ctxsw=%u int_depth=%u os_int_nesting=%u\n",
                    (unsigned)OSPrioCur,

@@ -47,8 +47,8 @@ static uint8_t bus_seen[256 / 8];
 
 static uint32_t cfg_read_bdf(uint8_t b, uint8_t d, uint8_t fn, uint16_t off, uint8_t width)
 {
-    uint32_t addr = 0x80000000u | ((uint32_t)b << 16) | ((uint32_t)d << 11) |
-                    ((uint32_t)fn << 8) | (off & 0xFCu);
+    uint32_t addr = 0x80000000u | ((uint32_t)b << 16) | ((uint32_t)d << 11) | ((uint32_t)fn << 8) |
+                    (off & 0xFCu);
     uint64_t f = bsp_irq_save(); /* the address/data pair must not be split by an ISR */
     uint32_t v;
 
@@ -64,11 +64,10 @@ static uint32_t cfg_read_bdf(uint8_t b, uint8_t d, uint8_t fn, uint16_t off, uin
     return v;
 }
 
-static void cfg_write_bdf(uint8_t b, uint8_t d, uint8_t fn, uint16_t off, uint8_t width,
-                          uint32_t v)
+static void cfg_write_bdf(uint8_t b, uint8_t d, uint8_t fn, uint16_t off, uint8_t width, uint32_t v)
 {
-    uint32_t addr = 0x80000000u | ((uint32_t)b << 16) | ((uint32_t)d << 11) |
-                    ((uint32_t)fn << 8) | (off & 0xFCu);
+    uint32_t addr = 0x80000000u | ((uint32_t)b << 16) | ((uint32_t)d << 11) | ((uint32_t)fn << 8) |
+                    (off & 0xFCu);
     uint64_t f = bsp_irq_save();
 
     outl(CFG_ADDR, addr);
@@ -266,8 +265,8 @@ static void add_func(uint8_t b, uint8_t d, uint8_t fn)
     unsigned i;
 
     if (nfuncs == BSP_PCI_MAX_FUNCS) {
-        bsp_printf("pci: more than %u functions, ignoring %02x:%02x.%u\n", BSP_PCI_MAX_FUNCS,
-                   b, d, fn);
+        bsp_printf("pci: more than %u functions, ignoring %02x:%02x.%u\n", BSP_PCI_MAX_FUNCS, b, d,
+                   fn);
         return;
     }
     f = &funcs[nfuncs++];
@@ -299,8 +298,8 @@ static void add_func(uint8_t b, uint8_t d, uint8_t fn)
         for (i = 0u; i < 6u; i++) {
             if (f->bar[i].size != 0u && !f->bar[i].is_io &&
                 bsp_mmio_map(f->bar[i].addr, f->bar[i].size) != BSP_OK) {
-                bsp_printf("pci: %02x:%02x.%u BAR%u at 0x%lx not mappable, ignored\n", b, d,
-                           fn, i, f->bar[i].addr);
+                bsp_printf("pci: %02x:%02x.%u BAR%u at 0x%lx not mappable, ignored\n", b, d, fn, i,
+                           f->bar[i].addr);
                 f->bar[i].size = 0u;
             }
         }
@@ -350,9 +349,9 @@ void bsp_pci_init(void)
     scan_bus(0u, 0u);
     for (i = 0u; i < nfuncs; i++) {
         const struct bsp_pci_func *f = &funcs[i];
-        bsp_printf("pci: %02x:%02x.%u %04x:%04x class %02x.%02x irq %u pin %u msix %u\n",
-                   f->bus, f->dev, f->fn, f->vendor, f->device, f->class_code, f->subclass,
-                   f->irq_line, f->irq_pin, f->msix_table_size);
+        bsp_printf("pci: %02x:%02x.%u %04x:%04x class %02x.%02x irq %u pin %u msix %u\n", f->bus,
+                   f->dev, f->fn, f->vendor, f->device, f->class_code, f->subclass, f->irq_line,
+                   f->irq_pin, f->msix_table_size);
     }
 }
 

@@ -1,9 +1,11 @@
 /*
- * os_cfg.h - kernel configuration of the QEMU x86_64 board images (from kernel/os_cfg_template.h).
+ * os_cfg.h - kernel configuration of the QEMU x86_64 board's images, started from
+ * kernel/os_cfg_template.h (whose comments document each option). Differences: larger idle
+ * and statistics stacks (ISRs run on the board's own interrupt stack, but the idle hook and the
+ * statistics task's stack walk get some room). The firmware build finds this file through
+ * VNET_OS_CFG_DIR.
  *
- * Each application or board copies this file to a directory of its own as "os_cfg.h" and
- * adjusts the values (the firmware build looks in VNET_OS_CFG_DIR). Every option below must be
- * defined: the kernel is compiled with -Wundef and ucos_ii.h rejects missing options and bad
+ * Every option below must be defined: the kernel is compiled with -Wundef and ucos_ii.h rejects missing options and bad
  * combinations with #error. Options marked "accepted" exist so that a Micrium os_cfg.h carries
  * over; this kernel always compiles the corresponding services (see docs/kernel.md).
  */
@@ -20,9 +22,9 @@
 
 /* ---- Kernel tasks ---- */
 #define OS_TASK_IDLE_STK_SIZE   1024u /* in OS_STK entries */
-#define OS_TASK_STAT_EN         1u   /* statistics task computing OSCPUUsage */
+#define OS_TASK_STAT_EN         1u    /* statistics task computing OSCPUUsage */
 #define OS_TASK_STAT_STK_SIZE   1024u /* in OS_STK entries */
-#define OS_TASK_STAT_STK_CHK_EN 1u   /* statistics task refreshes OSTCBStkUsed of every task */
+#define OS_TASK_STAT_STK_CHK_EN 1u    /* statistics task refreshes OSTCBStkUsed of every task */
 
 /* ---- Checks ---- */
 #define OS_ARG_CHK_EN 1u /* validate pointers/priorities/options and return OS_ERR_* codes */

@@ -46,18 +46,18 @@ void bsp_free_ram(void **base, size_t *len);
 
 /* ---- Time ---- */
 
-uint64_t bsp_tsc(void);           /* rdtsc. Any */
-uint64_t bsp_tsc_hz(void);        /* TSC rate, calibrated at boot against the ACPI PM timer */
+uint64_t bsp_tsc(void);    /* rdtsc. Any */
+uint64_t bsp_tsc_hz(void); /* TSC rate, calibrated at boot against the ACPI PM timer */
 uint64_t bsp_tsc_to_ns(uint64_t cycles);
-uint64_t bsp_time_ns(void);       /* ns since boot, from the TSC. Any */
+uint64_t bsp_time_ns(void); /* ns since boot, from the TSC. Any */
 /* OS contract hooks (os/ucos2/osal_port.h). */
 uint64_t bsp_cycles(void);
 uint64_t bsp_cycles_per_us(void);
 
 /* ACPI PM timer: 3.579545 MHz, 24 or 32 bits wide; an independent clock for checks. */
 #define BSP_PMTMR_HZ 3579545u
-uint32_t bsp_pmtmr_read(void);     /* raw counter. Any */
-uint32_t bsp_pmtmr_mask(void);     /* 0xFFFFFF or 0xFFFFFFFF */
+uint32_t bsp_pmtmr_read(void); /* raw counter. Any */
+uint32_t bsp_pmtmr_mask(void); /* 0xFFFFFF or 0xFFFFFFFF */
 uint16_t bsp_pmtmr_port(void);
 
 /* Busy-wait (TSC based, no kernel involvement). Any. */
@@ -96,12 +96,12 @@ void bsp_aux_timer_stop(void);
 #define BSP_VECT_SPURIOUS  0xFFu
 
 /* Error codes of the board (0 = success). */
-#define BSP_OK          0
-#define BSP_E_INVAL     (-1) /* bad vector, pin, entry or argument */
-#define BSP_E_BUSY      (-2) /* vector already has the maximum number of handlers */
-#define BSP_E_NOSPACE   (-3) /* no free vector */
-#define BSP_E_NODEV     (-4) /* no such device/capability */
-#define BSP_E_RANGE     (-5) /* address not mappable */
+#define BSP_OK        0
+#define BSP_E_INVAL   (-1) /* bad vector, pin, entry or argument */
+#define BSP_E_BUSY    (-2) /* vector already has the maximum number of handlers */
+#define BSP_E_NOSPACE (-3) /* no free vector */
+#define BSP_E_NODEV   (-4) /* no such device/capability */
+#define BSP_E_RANGE   (-5) /* address not mappable */
 
 /*
  * Micrium's BSP_IntVectSet: attach isr(arg) to `vector`. Up to 4 handlers may share a vector

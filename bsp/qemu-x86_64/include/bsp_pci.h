@@ -20,7 +20,7 @@ struct bsp_pci_bar {
     uint64_t addr; /* bus address (= CPU physical, identity-mapped) or I/O port */
     uint64_t size; /* 0: BAR not implemented */
     uint8_t is_io;
-    uint8_t is_64;       /* memory BAR taking two slots (the upper slot reads size 0) */
+    uint8_t is_64; /* memory BAR taking two slots (the upper slot reads size 0) */
     uint8_t prefetchable;
 };
 
@@ -33,8 +33,8 @@ struct bsp_pci_func {
     uint8_t irq_line; /* as SeaBIOS assigned it: on machine "pc" this is the IOAPIC GSI */
     uint8_t irq_pin;  /* 1 = INTA .. 4 = INTD, 0 = none */
     struct bsp_pci_bar bar[6];
-    uint8_t msix_cap;          /* config offset of the MSI-X capability, 0 = none */
-    uint16_t msix_table_size;  /* entries */
+    uint8_t msix_cap;         /* config offset of the MSI-X capability, 0 = none */
+    uint16_t msix_table_size; /* entries */
     uint8_t msix_table_bir;
     uint32_t msix_table_off;
     uint8_t msix_pba_bir;

@@ -48,7 +48,7 @@ typedef INT64U OS_CPU_SR; /* RFLAGS as found on entry to the critical section */
 /* RFLAGS.IF: interrupts enabled. */
 #define OS_CPU_RFLAGS_IF 0x200uL
 
-OS_CPU_SR OS_CPU_SR_Save(void);          /* pushfq; cli; returns the pushed RFLAGS */
+OS_CPU_SR OS_CPU_SR_Save(void);           /* pushfq; cli; returns the pushed RFLAGS */
 void OS_CPU_SR_Restore(OS_CPU_SR cpu_sr); /* popfq of the saved value (IF comes back) */
 
 /*

@@ -30,7 +30,7 @@ OS_STK *OSTaskStkInit(void (*task)(void *p_arg), void *p_arg, OS_STK *ptos, INT1
     INT32U i;
 
     (void)opt; /* no FPU state to reserve: kernel code never touches SSE/x87 */
-    top -= 2; /* 16 bytes: the return address slot and one word of padding above it */
+    top -= 2;  /* 16 bytes: the return address slot and one word of padding above it */
     top[0] = (OS_STK)(INT64U)OS_TaskReturn;
     top[1] = 0u;
     f = (OS_CPU_FRAME *)(void *)top - 1;
