@@ -193,7 +193,8 @@ static void router_rx_batch(void *arg)
         net_rx_batch_end(n->nif);
     bool full = n->batch_frames >= ROUTER_RX_BUDGET;
     n->batch_frames = 0;
-    if (!full || ROUTER_RX_YIELD_BATCHES == 0) {
+#if ROUTER_RX_YIELD_BATCHES > 0
+    if (!full) {
         n->full_streak = 0;
         return;
     }
@@ -202,6 +203,9 @@ static void router_rx_batch(void *arg)
         n->rx_yields++;
         OSTimeDly(1);
     }
+#else
+    (void)full;
+#endif
 }
 
 /* ---- interrupts ---------------------------------------------------------------------- */
