@@ -284,11 +284,16 @@ def reap(quiet=False):
     scheme whose owner PID is dead, are touched; a live owner's session never is.
     """
     reaped = []
+    # Sessions with a state file are judged by their owner only. (The PID in a run id
+    # is the process that called up(), which for the CLI exits once the guest is
+    # ready while the owning script lives on.)
+    recorded = set()
     if os.path.isdir(BASE_DIR):
         for name in sorted(os.listdir(BASE_DIR)):
             d = os.path.join(BASE_DIR, name)
             if not os.path.isfile(os.path.join(d, "state.json")):
                 continue
+            recorded.add(name)
             try:
                 s = Session.load(d)
             except (OSError, ValueError, KeyError):
@@ -317,14 +322,14 @@ def reap(quiet=False):
     # Namespaces and taps without a state file (state dir removed by hand).
     for ns in topo.netns_list():
         m = NS_RE.match(ns)
-        if m and not pid_alive(int(m.group(1))):
+        if m and m.group(1) + m.group(2) not in recorded and not pid_alive(int(m.group(1))):
             subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
             reaped.append(ns)
     cp = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
                         check=False)
     for line in cp.stdout.splitlines():
-        m = re.match(r"^\d+: (vt(\d+)[a-z][lw])[:@]", line)
-        if m and not pid_alive(int(m.group(2))):
+        m = re.match(r"^\d+: (vt(\d+)([a-z])[lw])[:@]", line)
+        if m and m.group(2) + m.group(3) not in recorded and not pid_alive(int(m.group(2))):
             subprocess.run(["ip", "link", "del", "dev", m.group(1)], check=False,
                            capture_output=True)
             reaped.append(m.group(1))
