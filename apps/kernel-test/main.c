@@ -5,8 +5,8 @@
  * by the figures it measured; the image then leaves QEMU through isa-debug-exit with
  * BSP_EXIT_PASS or BSP_EXIT_FAIL (tests/qemu/boot checks both the lines and the status).
  *
- * Command line (QEMU -append): test=all|pingpong|preempt|tickrate|stkchk|pci (default all
- * except pci), fault=pf|ud|de|gp (deliberate fault in a task instead of the tests),
+ * Command line (QEMU -append): test=all|pingpong|preempt|tickrate|stkchk|stress|pci (default:
+ * all but pci), fault=pf|ud|de|gp (deliberate fault in a task instead of the tests),
  * expect_vnet=N (pci test: number of virtio-net functions QEMU was given).
  */
 #include <stdint.h>
@@ -328,6 +328,151 @@ static void test_stkchk(void)
     result("stkchk", ok);
 }
 
+/* ---- stress: register preservation across preemption by two interrupt sources ---- */
+
+#define PRIO_REGS_A 24u
+#define PRIO_REGS_B 25u
+#define STRESS_HZ   1000u
+#define STRESS_SECS 2u
+#define REGS_SPINS  20000u
+
+static OS_STK stk_regs_a[STK_WORDS], stk_regs_b[STK_WORDS];
+static volatile int stress_stop;
+static volatile uint32_t stress_isr_posts, stress_wakes;
+
+struct regs_stats {
+    uint64_t seed;
+    volatile uint32_t rounds;
+    volatile uint32_t corrupt;
+};
+static struct regs_stats regs_a = {0x1111000000000000uL, 0u, 0u};
+static struct regs_stats regs_b = {0x2222000000000000uL, 0u, 0u};
+
+/*
+ * Load every general register the compiler lets us own (all but RSP and RBP) with a value
+ * derived from the seed, spin so that interrupts and task switches land in the middle, then
+ * return a non-zero mask of the registers that no longer hold their value. A context switch
+ * that loses or swaps any register shows up here.
+ */
+static uint64_t regs_survive(uint64_t seed, uint64_t spins)
+{
+    uint64_t bad;
+
+    __asm__ volatile("movq %[s], %%rax\n\t"
+                     "leaq 1(%%rax), %%rbx\n\t"
+                     "leaq 2(%%rax), %%rdx\n\t"
+                     "leaq 3(%%rax), %%rsi\n\t"
+                     "leaq 4(%%rax), %%rdi\n\t"
+                     "leaq 5(%%rax), %%r8\n\t"
+                     "leaq 6(%%rax), %%r9\n\t"
+                     "leaq 7(%%rax), %%r10\n\t"
+                     "leaq 8(%%rax), %%r11\n\t"
+                     "leaq 9(%%rax), %%r12\n\t"
+                     "leaq 10(%%rax), %%r13\n\t"
+                     "leaq 11(%%rax), %%r14\n\t"
+                     "leaq 12(%%rax), %%r15\n\t"
+                     "movq %[n], %%rcx\n\t"
+                     "1: decq %%rcx\n\t"
+                     "jnz 1b\n\t"
+                     "subq %%rax, %%rbx\n\t xorq $1, %%rbx\n\t orq %%rbx, %%rcx\n\t"
+                     "subq %%rax, %%rdx\n\t xorq $2, %%rdx\n\t orq %%rdx, %%rcx\n\t"
+                     "subq %%rax, %%rsi\n\t xorq $3, %%rsi\n\t orq %%rsi, %%rcx\n\t"
+                     "subq %%rax, %%rdi\n\t xorq $4, %%rdi\n\t orq %%rdi, %%rcx\n\t"
+                     "subq %%rax, %%r8\n\t xorq $5, %%r8\n\t orq %%r8, %%rcx\n\t"
+                     "subq %%rax, %%r9\n\t xorq $6, %%r9\n\t orq %%r9, %%rcx\n\t"
+                     "subq %%rax, %%r10\n\t xorq $7, %%r10\n\t orq %%r10, %%rcx\n\t"
+                     "subq %%rax, %%r11\n\t xorq $8, %%r11\n\t orq %%r11, %%rcx\n\t"
+                     "subq %%rax, %%r12\n\t xorq $9, %%r12\n\t orq %%r12, %%rcx\n\t"
+                     "subq %%rax, %%r13\n\t xorq $10, %%r13\n\t orq %%r13, %%rcx\n\t"
+                     "subq %%rax, %%r14\n\t xorq $11, %%r14\n\t orq %%r14, %%rcx\n\t"
+                     "subq %%rax, %%r15\n\t xorq $12, %%r15\n\t orq %%r15, %%rcx\n\t"
+                     "xorq %[s], %%rax\n\t orq %%rax, %%rcx\n\t"
+                     : "=&c"(bad)
+                     : [s] "m"(seed), [n] "m"(spins)
+                     : "rax", "rbx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+                       "r14", "r15", "cc");
+    return bad;
+}
+
+static void regs_task(void *arg)
+{
+    struct regs_stats *st = arg;
+
+    while (!stress_stop) {
+        if (regs_survive(st->seed + st->rounds * 0x100u, REGS_SPINS) != 0u) {
+            st->corrupt++;
+        }
+        st->rounds++;
+        if ((st->rounds & 7u) == 0u) {
+            OSTimeDly(1u); /* let the other register task run and be preempted too */
+        }
+    }
+    (void)OSSemPost(sem_done);
+    for (;;) {
+        OSTimeDly(OS_TICKS_PER_SEC);
+    }
+}
+
+static void stress_isr(void *arg)
+{
+    (void)arg;
+    if (!stress_stop) {
+        stress_isr_posts++;
+        (void)OSSemPost(sem_irq);
+    }
+}
+
+static void stress_high_task(void *arg)
+{
+    INT8U err;
+
+    (void)arg;
+    for (;;) {
+        OSSemPend(sem_irq, 0u, &err);
+        if (err == OS_ERR_NONE) {
+            stress_wakes++;
+        }
+    }
+}
+
+static void test_stress(void)
+{
+    uint32_t ctx0 = OSCtxSwCtr, irq_tick0 = bsp_int_count(BSP_VECT_TICK), ctxsw;
+    OS_SEM_DATA sd;
+    INT8U err, e1, e2;
+    int vec;
+
+    if (sem_done == NULL) {
+        sem_done = OSSemCreate(0u);
+    }
+    sem_irq = OSSemCreate(0u);
+    (void)task_create(stress_high_task, NULL, stk_high, PRIO_HIGH, "stress-high");
+    (void)task_create(regs_task, &regs_a, stk_regs_a, PRIO_REGS_A, "regs-a");
+    (void)task_create(regs_task, &regs_b, stk_regs_b, PRIO_REGS_B, "regs-b");
+    vec = bsp_aux_timer_start(STRESS_HZ, stress_isr, NULL);
+    OSTimeDly(STRESS_SECS * OS_TICKS_PER_SEC);
+    stress_stop = 1;
+    bsp_aux_timer_stop();
+    OSSemPend(sem_done, OS_TICKS_PER_SEC, &e1);
+    OSSemPend(sem_done, OS_TICKS_PER_SEC, &e2);
+    ctxsw = OSCtxSwCtr - ctx0;
+    err = OSSemQuery(sem_irq, &sd);
+    bsp_printf("KTEST stress secs=%u aux_vector=0x%x aux_posts=%u high_wakes=%u sem_left=%u "
+               "tick_irqs=%u ctxsw=%u\n",
+               STRESS_SECS, (unsigned)vec, (unsigned)stress_isr_posts, (unsigned)stress_wakes,
+               (unsigned)sd.OSCnt, (unsigned)(bsp_int_count(BSP_VECT_TICK) - irq_tick0),
+               (unsigned)ctxsw);
+    bsp_printf("KTEST stress regs-a rounds=%u corrupt=%u regs-b rounds=%u corrupt=%u\n",
+               (unsigned)regs_a.rounds, (unsigned)regs_a.corrupt, (unsigned)regs_b.rounds,
+               (unsigned)regs_b.corrupt);
+    /* Every post was consumed or is still counted; both register tasks ran many rounds, got
+     * interrupted (each round spans several interrupts) and never saw a changed register. */
+    result("stress", vec >= 0 && e1 == OS_ERR_NONE && e2 == OS_ERR_NONE && err == OS_ERR_NONE &&
+                         stress_isr_posts > STRESS_HZ &&
+                         stress_wakes + sd.OSCnt == stress_isr_posts && regs_a.rounds > 100u &&
+                         regs_b.rounds > 100u && regs_a.corrupt == 0u && regs_b.corrupt == 0u);
+}
+
 /* ---- PCI / virtio-net probe ---- */
 
 static const char *const vcap_names[] = {"?", "common", "notify", "isr", "device", "pci"};
@@ -466,6 +611,9 @@ static void start_task(void *arg)
     }
     if (all || strcmp(which, "stkchk") == 0) {
         test_stkchk();
+    }
+    if (all || strcmp(which, "stress") == 0) {
+        test_stress();
     }
     if (strcmp(which, "pci") == 0) {
         test_pci();
