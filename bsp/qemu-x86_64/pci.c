@@ -35,6 +35,8 @@
 #define MSIX_ENT_MASKED 1u
 #define MSI_ADDR_BASE   0xFEE00000u /* SDM vol. 3, 10.11.1 */
 
+#define I440FX_HOST_BRIDGE 0x1237u
+
 #define VIRTIO_VENDOR     0x1AF4u
 #define VIRTIO_NET_TRANS  0x1000u
 #define VIRTIO_NET_MODERN 0x1041u
@@ -496,6 +498,13 @@ int bsp_pci_intx_attach(struct bsp_pci_func *f, bsp_isr_t isr, void *arg)
     uint16_t cmd;
 
     if (f->irq_pin == 0u || f->irq_line == 0u || f->irq_line == 0xFFu) {
+        return BSP_E_NODEV;
+    }
+    /* Only the i440FX/PIIX3 wiring (machine "pc") makes the line register an IOAPIC input.
+     * On q35 the ICH9 PIRQs drive IOAPIC pins 16-23 instead and the mapping lives in ACPI
+     * _PRT (AML), which this board does not interpret: refuse rather than route a line that
+     * never fires. */
+    if (funcs[0].vendor != 0x8086u || funcs[0].device != I440FX_HOST_BRIDGE) {
         return BSP_E_NODEV;
     }
     /* On "pc" the line register SeaBIOS wrote is the PIIX3 PIRQ's ISA IRQ; the MADT's
