@@ -322,6 +322,14 @@ static void test_stkchk(void)
     ok &= stkchk_one(PRIO_DEEP, 4096u); /* the 4 KiB buffer alone */
     /* A task created without OS_TASK_OPT_STK_CHK (the idle task's options are the kernel's
      * choice) must still answer or refuse cleanly; a bad priority must be refused. */
+    {
+        uint32_t iused, isize;
+        bsp_int_stk_usage(&iused, &isize);
+        bsp_printf("KTEST stkchk interrupt_stack used=%u size=%u\n", (unsigned)iused,
+                   (unsigned)isize);
+        /* The tick has run on it by now; it must show use, and must not be near full. */
+        ok &= iused > 0u && iused < isize / 2u;
+    }
     err = OSTaskStkChk(OS_LOWEST_PRIO + 1u, &d);
     bsp_printf("KTEST stkchk bad_prio err=%u\n", err);
     ok &= err != OS_ERR_NONE;

@@ -13,6 +13,7 @@
 /* TSS IST slot for #DF/NMI/#MC: a known-good stack even when the fault came from a blown
  * task stack. */
 #define IST_FAULT     1u
+#define INT_STK_FILL  0xC5C5C5C5C5C5C5C5uL
 #define ISRS_PER_VECT 4u
 #define INT_STK_WORDS 2048u /* 16 KiB interrupt stack */
 #define IST_STK_WORDS 1024u
@@ -130,6 +131,11 @@ void bsp_cpu_init(void)
     idtr.base = (uint64_t)(uintptr_t)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));
 
+    /* Pattern-fill for bsp_int_stk_used(): zero would be indistinguishable from saved zero
+     * registers, which are common in frames. */
+    for (v = 0u; v < INT_STK_WORDS; v++) {
+        int_stk[v] = INT_STK_FILL;
+    }
     OS_CPU_IntStkTop = &int_stk[INT_STK_WORDS];
     for (v = 0u; v < 32u; v++) {
         vect_used[v] = 1u;
@@ -191,6 +197,17 @@ int bsp_vector_alloc(void)
     }
     bsp_irq_restore(f);
     return BSP_E_NOSPACE;
+}
+
+void bsp_int_stk_usage(uint32_t *used, uint32_t *size)
+{
+    uint32_t i = 0u;
+
+    while (i < INT_STK_WORDS && int_stk[i] == INT_STK_FILL) {
+        i++;
+    }
+    *used = (uint32_t)((INT_STK_WORDS - i) * sizeof(OS_STK));
+    *size = (uint32_t)sizeof int_stk;
 }
 
 uint32_t bsp_int_count(uint8_t vector)

@@ -123,6 +123,8 @@ int bsp_ioapic_mask(uint32_t gsi, int masked);
 uint32_t bsp_isa_irq_to_gsi(uint8_t irq, int *level, int *active_low);
 
 uint32_t bsp_lapic_id(void);
+/* High-water mark of the dedicated interrupt stack (bytes ever used) and its size. Any. */
+void bsp_int_stk_usage(uint32_t *used, uint32_t *size);
 /* Count of interrupts taken per vector since boot (diagnostics). */
 uint32_t bsp_int_count(uint8_t vector);
 
