@@ -472,6 +472,14 @@ static int sd_rx_one(struct simdev *dev, const struct sd_ring *r, const uint8_t 
         uint16_t head;
         int n;
 
+        if (q->last_avail == avail_idx && nbufs < 64) {
+            /* Arm, then re-check (2.7.10): a refill published before the driver could
+             * see the new avail_event was not kicked, but is there to use. */
+            sd_arm_kick(dev, SD_RXQ, r);
+            avail_idx = VNET_READ_ONCE(r->avail->idx);
+            q->seen_idx = avail_idx;
+            vnet_rmb();
+        }
         if (q->last_avail == avail_idx || nbufs == 64) {
             q->last_avail = first_avail; /* roll back: nothing consumed */
             dev->st.rx_no_buffer++;
@@ -630,7 +638,14 @@ static int sd_tx_run(struct simdev *dev, struct sd_irqs *irqs)
     }
     old = q->used_idx;
     /* Bounded: a driver that keeps adding cannot keep the device here forever. */
-    for (unsigned pass = 0; pass < 4; pass++) {
+    for (unsigned pass = 0;; pass++) {
+        if (pass == 8) {
+            /* Still work: finish on the device thread rather than wait for a kick the
+             * driver will not send (avail_event is behind what it published). */
+            dev->tx_pending = true;
+            pthread_cond_signal(&dev->cond);
+            break;
+        }
         avail_idx = VNET_READ_ONCE(r.avail->idx);
         q->seen_idx = avail_idx;
         if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
@@ -638,8 +653,14 @@ static int sd_tx_run(struct simdev *dev, struct sd_irqs *irqs)
             sd_needs_reset(dev, irqs);
             return frames;
         }
-        if (avail_idx == q->last_avail)
-            break;
+        if (avail_idx == q->last_avail) {
+            /* Ask for a kick at our position, then look again (2.7.10): entries the
+             * driver published before it could see the new avail_event got no kick. */
+            sd_arm_kick(dev, SD_TXQ, &r);
+            if (VNET_READ_ONCE(r.avail->idx) == q->last_avail)
+                break;
+            continue;
+        }
         vnet_rmb(); /* 2.7.13: idx before entries */
         while (q->last_avail != avail_idx) {
             uint16_t head = r.avail->ring[q->last_avail & (q->size - 1)];
@@ -673,7 +694,6 @@ static int sd_tx_run(struct simdev *dev, struct sd_irqs *irqs)
             frames++;
         }
     }
-    sd_arm_kick(dev, SD_TXQ, &r);
     sd_maybe_irq(dev, SD_TXQ, &r, old, irqs);
     return frames;
 }
