@@ -94,7 +94,8 @@ cppcheck_build() { # cppcheck_build BUILD_DIR
 
 # 3. A short bounded fuzz run of every libFuzzer harness.
 if [ -x tests/fuzz/run.sh ]; then
-  stage "fuzz (${fuzz_secs}s each)" tests/fuzz/run.sh "$fuzz_secs"
+  rm -f build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-*
+  stage "fuzz (${fuzz_secs}s each)" tests/fuzz/run.sh "$fuzz_secs" "$top/build/fuzz"
 fi
 
 # 4. Firmware (freestanding) and QEMU tests under TCG.
