@@ -521,7 +521,7 @@ int bsp_pci_intx_attach(struct bsp_pci_func *f, bsp_isr_t isr, void *arg)
     f->intx_vector = (uint8_t)v;
     cmd = (uint16_t)bsp_pci_cfg_read(f, PCI_COMMAND, 2u);
     bsp_pci_cfg_write(f, PCI_COMMAND, 2u, cmd & ~CMD_INTX_OFF);
-    return v;
+    return BSP_OK;
 }
 
 /* ---- virtio-net ---- */

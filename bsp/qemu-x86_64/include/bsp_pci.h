@@ -78,9 +78,10 @@ int bsp_pci_msix_entry_read(const struct bsp_pci_func *f, uint16_t entry, uint64
  * interrupt line through the IOAPIC, level-triggered, active-high (QEMU "pc": PIIX3 PIRQs
  * drive IOAPIC pins 5/9/10/11 as declared by the MADT overrides), and attach isr(arg). The
  * line may be shared: isr must check its device (virtio: read ISR status, which also
- * deasserts the line) and return quietly if it was not the source. Returns the vector, or
- * BSP_E_NODEV when the function has no interrupt pin or the machine is not "pc" (q35 routes
- * INTx through ACPI _PRT, which this board does not interpret). Task.
+ * deasserts the line) and return quietly if it was not the source. Returns BSP_OK (the
+ * vector is then in f->intx_vector), BSP_E_NOSPACE/BSP_E_BUSY, or BSP_E_NODEV when the function has
+ * no interrupt pin or the machine is not "pc" (q35 routes INTx through ACPI _PRT, which this board
+ * does not interpret). Task.
  */
 int bsp_pci_intx_attach(struct bsp_pci_func *f, bsp_isr_t isr, void *arg);
 
