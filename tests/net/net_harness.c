@@ -101,6 +101,22 @@ bool nh_wait_frames(struct nh *h, uint64_t n, uint32_t timeout_ms)
     }
 }
 
+bool nh_wait_accounted(struct nh *h, uint64_t n, uint32_t timeout_ms)
+{
+    uint64_t end = nh_now_ms() + timeout_ms;
+    for (;;) {
+        struct nh_rx r;
+        struct virtio_net_stats st;
+        nh_rx_snapshot(h, &r);
+        virtio_net_get_stats(h->dev, &st);
+        if (r.frames + st.rx_queue_drops >= n)
+            return true;
+        if (nh_now_ms() > end)
+            return false;
+        nh_sleep_ms(1);
+    }
+}
+
 bool nh_wait_idle(struct nh *h, uint32_t timeout_ms)
 {
     uint64_t end = nh_now_ms() + timeout_ms;

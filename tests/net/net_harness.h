@@ -60,6 +60,9 @@ bool nh_close(struct nh *h);
 void nh_rx_snapshot(struct nh *h, struct nh_rx *out);
 /* Wait until rx.frames >= n (true) or timeout_ms passed (false). */
 bool nh_wait_frames(struct nh *h, uint64_t n, uint32_t timeout_ms);
+/* Wait until rx.frames + the driver's rx_queue_drops >= n (every frame the device
+ * delivered is accounted for), true, or timeout_ms passed, false. */
+bool nh_wait_accounted(struct nh *h, uint64_t n, uint32_t timeout_ms);
 /* Wait until the RX task is idle: software ring empty and task parked (bounded). */
 bool nh_wait_idle(struct nh *h, uint32_t timeout_ms);
 /* Current token count of the driver's semaphore (white-box, POSIX port). */

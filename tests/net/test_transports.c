@@ -19,8 +19,11 @@ static void run(const char *name, enum simdev_transport t, enum simdev_irq_mode 
 {
     tn_case(name);
     struct nh h;
-    struct nh_opts o = {
-        .transport = t, .irq_mode = m, .device_features = features, .tx_mode = SIMDEV_TX_SYNC};
+    struct nh_opts o = {.transport = t,
+                        .irq_mode = m,
+                        .device_features = features,
+                        .tx_mode = SIMDEV_TX_SYNC,
+                        .rx_sw_ring_entries = 256};
     TN_EQ(nh_open(&h, &o), VNET_OK);
     if (h.dev == NULL || !virtio_net_is_running(h.dev)) {
         TN_CHECK(nh_close(&h));
@@ -39,13 +42,29 @@ static void run(const char *name, enum simdev_transport t, enum simdev_irq_mode 
         .count = 2000, .min_len = 60, .max_len = 1514, .wait_for_buffers = true};
     TN_EQ(simdev_rx_gen_start(h.sim, &g), SIMDEV_OK);
     TN_EQ(simdev_rx_gen_wait(h.sim, 30000), SIMDEV_OK);
-    TN_CHECK(nh_wait_frames(&h, 2000, 10000));
+    /* A software-ring drop is legitimate (an interrupt the device raised before it saw
+     * the disable can stage frames while the task is behind); it must be counted. */
+    TN_CHECK(nh_wait_accounted(&h, 2000, 10000));
+    struct virtio_net_stats st0;
+    virtio_net_get_stats(h.dev, &st0);
     struct nh_rx r;
     nh_rx_snapshot(&h, &r);
-    TN_EQ(r.frames, 2000);
+    if (r.frames != 2000) {
+        struct virtio_net_stats st;
+        struct simdev_stats ss;
+        virtio_net_get_stats(h.dev, &st);
+        simdev_get_stats(h.sim, &ss);
+        printf("   driver: rx %llu drops %llu bad_len %llu bad_used %llu broken %u; device: "
+               "frames %llu no_buffer %llu too_small %llu; corrupt %llu\n",
+               (unsigned long long)st.rx_packets, (unsigned long long)st.rx_queue_drops,
+               (unsigned long long)st.rx_bad_len, (unsigned long long)st.bad_used, st.broken,
+               (unsigned long long)ss.rx_frames, (unsigned long long)ss.rx_no_buffer,
+               (unsigned long long)ss.rx_too_small, (unsigned long long)r.corrupt);
+    }
+    TN_EQ(r.frames + st0.rx_queue_drops, 2000);
     TN_EQ(r.corrupt, 0);
     TN_EQ(r.out_of_order, 0);
-    TN_EQ(r.gaps, 0);
+    TN_EQ(r.gaps + (1999u - r.last_seq), st0.rx_queue_drops);
     /* TX: 500 frames, every size. */
     uint8_t buf[1514];
     for (uint32_t i = 0; i < 500; i++) {
@@ -65,7 +84,7 @@ static void run(const char *name, enum simdev_transport t, enum simdev_irq_mode 
     TN_EQ(virtio_net_initialize(h.dev), VNET_OK);
     simdev_frame_build(buf, 100, 5000, dst);
     TN_EQ(simdev_rx_inject(h.sim, buf, 100), SIMDEV_OK);
-    TN_CHECK(nh_wait_frames(&h, 2001, 5000));
+    TN_CHECK(nh_wait_frames(&h, r.frames + 1, 5000));
     TN_CHECK(nh_close(&h));
 }
 
