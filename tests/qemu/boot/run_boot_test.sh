@@ -29,6 +29,18 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+# @PORT_A@/@PORT_B@ in the QEMU arguments become a pair of UDP ports on 127.0.0.1 for
+# back-to-back socket netdevs, derived from our PID so concurrent runs do not collide.
+port_a=$((20000 + ($$ % 20000) * 2))
+port_b=$((port_a + 1))
+n=$#
+while [ "$n" -gt 0 ]; do
+    a=$(printf '%s' "$1" | sed "s/@PORT_A@/$port_a/g; s/@PORT_B@/$port_b/g")
+    shift
+    set -- "$@" "$a"
+    n=$((n - 1))
+done
+
 qemu=${QEMU:-qemu-system-x86_64}
 if ! command -v "$qemu" >/dev/null 2>&1; then
     echo "FAIL: $qemu not found (install qemu-system-x86)" >&2
