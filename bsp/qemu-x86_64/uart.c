@@ -45,15 +45,21 @@ void bsp_uart_putc_raw(char c)
     }
 }
 
+/* Terminal line ends: LF becomes CR LF, unless the caller already wrote CR LF (the router's
+ * messages do), so log parsers never see CR CR LF. `last` persists across calls because a
+ * line may be assembled from several; it is only touched with interrupts disabled. */
+static char uart_last;
+
 void bsp_puts(const char *s)
 {
     uint64_t f = bsp_irq_save();
 
     for (; *s != '\0'; s++) {
-        if (*s == '\n') {
+        if (*s == '\n' && uart_last != '\r') {
             bsp_uart_putc_raw('\r');
         }
         bsp_uart_putc_raw(*s);
+        uart_last = *s;
     }
     bsp_irq_restore(f);
 }
