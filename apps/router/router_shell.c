@@ -371,6 +371,27 @@ static void cmd_mem(int argc, char **argv)
                   h.total, h.used, h.free_bytes, h.largest, h.used_blocks, h.free_blocks);
 }
 
+/* Every task with stack checking: the high-water mark tells whether the stack sizes in
+ * router_main.c and the driver's RX task stacks have margin (OSTaskStkChk scans for the
+ * zero fill of OS_TASK_OPT_STK_CLR). */
+static void cmd_tasks(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    router_printf("%-5s %-12s %10s %10s\n", "prio", "name", "used", "size");
+    for (unsigned p = 0; p <= OS_LOWEST_PRIO; p++) {
+        OS_STK_DATA sd;
+        if (OSTaskStkChk((INT8U)p, &sd) != OS_ERR_NONE)
+            continue;
+        INT8U *name = NULL;
+        INT8U err;
+        (void)OSTaskNameGet((INT8U)p, &name, &err);
+        router_printf("%-5u %-12s %10lu %10lu\n", p,
+                      (err == OS_ERR_NONE && name != NULL) ? (const char *)name : "?",
+                      (unsigned long)sd.OSUsed, (unsigned long)(sd.OSUsed + sd.OSFree));
+    }
+}
+
 static void cmd_help(int argc, char **argv)
 {
     (void)argc;
@@ -387,6 +408,7 @@ static const struct shell_cmd shell_cmds[] = {
     {"arp", "", "ARP cache", cmd_arp},
     {"reinit", "<lan|wan>", "virtio_net_halt() + virtio_net_initialize() of one NIC", cmd_reinit},
     {"mem", "", "heap usage", cmd_mem},
+    {"tasks", "", "tasks: priority, name, stack bytes used (high-water) and size", cmd_tasks},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -167,6 +167,7 @@ def body(c, args):
         c.check(r["received"] == 5, "good traffic still forwarded afterwards", str(r))
         x = s.xfer(1024 * 1024, frm="lan", timeout=60)
         c.check(x["ok"], "1 MiB TCP LAN->WAN afterwards (PMTU: WAN MTU below LAN's)")
+        rtlib.check_stacks(c, s)
 
 
 if __name__ == "__main__":

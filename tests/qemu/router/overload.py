@@ -72,6 +72,7 @@ def body(c, args):
                f"{after.get('lan.isr_cycles_max')} cycles; stack drops "
                f"{rtlib.drop_deltas(before, after) or 'none'}")
         c.check(after.get("lan.broken") == 0 and after.get("wan.broken") == 0, "no broken queue")
+        rtlib.check_stacks(c, s)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,21 @@ def accounting(st):
     return delivered, accounted
 
 
+def check_stacks(c, s, max_fraction=0.75):
+    """`tasks`: every checked task stack stayed below max_fraction of its size."""
+    rows = []
+    for line in s.command("tasks").splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 4 and f[0].isdigit():
+            rows.append((f[1], int(f[-2]), int(f[-1])))
+    c.check(any(r[0] == "rx_lan" for r in rows) and any(r[0] == "shell" for r in rows),
+            "`tasks` lists the RX and shell tasks", str(rows))
+    worst = max(rows, key=lambda r: r[1] / r[2]) if rows else ("-", 0, 1)
+    c.check(all(u <= max_fraction * n for _, u, n in rows),
+            f"every task stack below {int(max_fraction * 100)}% of its size (worst "
+            f"{worst[0]}: {worst[1]} of {worst[2]} bytes)", str(rows))
+
+
 def mac_bytes(mac):
     return bytes(int(x, 16) for x in mac.split(":"))
 
