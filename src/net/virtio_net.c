@@ -288,7 +288,9 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
 {
     if (dev->state != VIRTIO_NET_ST_RUNNING || dev->rxq == NULL)
         return 0;
-    if (virtq_is_broken(dev->rxq))
+    /* Broken by a bad used entry (virtq) or by DEVICE_NEEDS_RESET (driver flag): silent
+     * until halt + initialize. */
+    if (virtq_is_broken(dev->rxq) || (dev->stats.broken & VNET_BROKEN_RX))
         return VNET_E_BROKEN;
     struct virtio_net_buf *done[VNET_RX_CHUNK];
     unsigned consumed = 0;
@@ -581,7 +583,8 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
          * the re-check result decides, not the hope of an interrupt. */
         bool go_round = false;
         c = osal_crit_enter();
-        if (dev->state == VIRTIO_NET_ST_RUNNING && !virtq_is_broken(dev->rxq)) {
+        if (dev->state == VIRTIO_NET_ST_RUNNING && !virtq_is_broken(dev->rxq) &&
+            !(dev->stats.broken & VNET_BROKEN_RX)) {
             bool pending = virtq_enable_cb(dev->rxq);
             if (pending) {
                 dev->stats.recheck_hits++;

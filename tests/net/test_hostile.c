@@ -137,6 +137,9 @@ static void test_needs_reset(void)
     TN_EQ(nh_open(&h, &o), VNET_OK);
     simdev_misbehave(h.sim, SIMDEV_FAULT_NEEDS_RESET, 0, 0);
     TN_CHECK(wait_broken(&h, 3));
+    /* Regression (found by fuzz_rx_path): a queue broken by NEEDS_RESET must be as silent
+     * as one broken by a bad used entry. */
+    TN_EQ(virtio_net_service_rx_ring(h.dev, 0), VNET_E_BROKEN);
     uint8_t f[64];
     simdev_frame_build(f, sizeof(f), 0, dst);
     TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_E_BROKEN);
