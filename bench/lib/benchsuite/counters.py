@@ -1,0 +1,224 @@
+"""Guest counters read over the console, and what a run did to them (deltas).
+
+Firmware: `stats -k` (docs/driver.md lists every driver counter; keys are prefixed by
+the NIC, `lan.` and `wan.`). Linux: `stats` (eth0/eth1 sysfs counters) plus
+/proc/interrupts, so the Linux router gets an interrupts-per-frame figure too.
+
+Monotonic counters are compared as after-minus-before. The ISR extremes
+(`isr_cycles_min/max`) are not resettable from the console: they cover the guest's life
+so far, which is why the suite boots a fresh guest per workload. A histogram of ISR
+durations, when the driver exports one (`isr_hist_*` keys), gives a p99 from deltas.
+"""
+
+import math
+import re
+
+NICS = ("lan", "wan")
+# Counters that only grow (between two reads of one boot).
+FW_MONOTONIC = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "interrupts",
+                "spurious_interrupts", "rx_kicks", "tx_kicks", "rx_task_wakeups",
+                "rx_task_batches", "rx_queue_drops", "isr_cycles_total", "tx_ring_full",
+                "isr_budget_exhausted", "task_serviced", "recheck_hits", "rx_bad_len")
+HIST_RE = re.compile(r"^(lan|wan)\.isr_hist_(.+)$")
+IRQ_LINE_RE = re.compile(r"^\s*\w+:\s+([\d\s]+?)\s+\S.*\b(virtio\d+)-(input|output|config)"
+                         r"[.\w-]*\s*$")
+
+
+def _int(v):
+    if isinstance(v, int):
+        return v
+    try:
+        return int(str(v), 0)
+    except (TypeError, ValueError):
+        return None
+
+
+# ---- firmware ------------------------------------------------------------------------
+
+def hist_bound(label):
+    """Upper bound (cycles) of a histogram bucket named by its key suffix.
+
+    Accepts the shapes a histogram exporter plausibly uses: `le_4096`, `4096`,
+    `2048_4095` (range: last number), `lt4096`; an open top bucket (`inf`, `over`,
+    `ge_65536`, `gt...`, `max`) has no bound.
+    """
+    low = label.lower()
+    tokens = re.split(r"[_.]", low)
+    if any(t in ("inf", "over", "max") or re.fullmatch(r"(ge|gt)\d*", t) for t in tokens):
+        return math.inf
+    nums = re.findall(r"\d+", label)
+    if not nums:
+        return None
+    if low.startswith("log2") or low.startswith("pow2") or low.startswith("p2_"):
+        return 2 ** int(nums[-1])
+    return int(nums[-1])
+
+
+def fw_snapshot(kv):
+    """The subset of `stats -k` the suite uses, as integers."""
+    snap = {}
+    for k, v in kv.items():
+        n = _int(v)
+        if n is None:
+            continue
+        nic, _, name = k.partition(".")
+        if nic in NICS and (name in FW_MONOTONIC or name.startswith("isr_")):
+            snap[k] = n
+        elif k in ("os.cpu_usage_pct", "os.ctx_switches", "os.uptime_ms"):
+            snap[k] = n
+    return snap
+
+
+def fw_delta(before, after):
+    d = {}
+    for k, v in after.items():
+        nic, _, name = k.partition(".")
+        if name in FW_MONOTONIC or HIST_RE.match(k) or k in ("os.ctx_switches",
+                                                              "os.uptime_ms"):
+            d[k] = v - before.get(k, 0)
+        else:
+            d[k] = v  # levels and lifetime extremes: the value at the end
+    return d
+
+
+def _hist_buckets(delta):
+    """{upper bound: count} over both NICs, or None without histogram keys."""
+    merged = None
+    for k, v in delta.items():
+        m = HIST_RE.match(k)
+        if not m:
+            continue
+        b = hist_bound(m.group(2))
+        if b is None:
+            continue
+        merged = merged or {}
+        merged[b] = merged.get(b, 0) + v
+    return merged
+
+
+def hist_quantile(buckets, q=0.99):
+    """Upper bound of the bucket holding quantile q (math.inf: the open top bucket)."""
+    if not buckets:
+        return None
+    total = sum(buckets.values())
+    if total <= 0:
+        return None
+    acc = 0
+    for b in sorted(buckets):
+        acc += buckets[b]
+        if acc >= q * total:
+            return b
+    return math.inf
+
+
+def fw_metrics(delta):
+    """Per-frame figures of a firmware run from counter deltas (both NICs together)."""
+    s = {name: sum(delta.get(f"{n}.{name}", 0) for n in NICS) for name in FW_MONOTONIC}
+    rx = s["rx_packets"]
+    irqs = s["interrupts"]
+    m = dict(frames_in=rx, frames_out=s["tx_packets"], interrupts=irqs,
+             rx_kicks=s["rx_kicks"], tx_kicks=s["tx_kicks"],
+             rx_task_wakeups=s["rx_task_wakeups"], rx_queue_drops=s["rx_queue_drops"],
+             tx_ring_full=s["tx_ring_full"], isr_budget_exhausted=s["isr_budget_exhausted"])
+    m["irq_per_frame"] = irqs / rx if rx else None
+    m["kicks_per_frame"] = (s["rx_kicks"] + s["tx_kicks"]) / rx if rx else None
+    m["frames_per_wakeup"] = rx / s["rx_task_wakeups"] if s["rx_task_wakeups"] else None
+    m["isr_cycles_total"] = s["isr_cycles_total"]
+    m["isr_cycles_mean"] = s["isr_cycles_total"] / irqs if irqs else None
+    mins = [delta[f"{n}.isr_cycles_min"] for n in NICS
+            if delta.get(f"{n}.interrupts", 0) and f"{n}.isr_cycles_min" in delta]
+    maxs = [delta[f"{n}.isr_cycles_max"] for n in NICS if f"{n}.isr_cycles_max" in delta]
+    m["isr_cycles_min"] = min(mins) if mins else None
+    m["isr_cycles_max"] = max(maxs) if maxs else None
+    hist = _hist_buckets(delta)
+    m["isr_hist"] = None if hist is None else [[_bound_json(b), n] for b, n in
+                                               sorted(hist.items())]
+    m["isr_cycles_p99"] = _bound_json(hist_quantile(hist))
+    return m
+
+
+def _bound_json(b):
+    return "inf" if b == math.inf else b
+
+
+def fw_aggregate(runs):
+    """One set of firmware figures from several runs' metrics (counts summed, the
+    extremes taken over all, the histogram merged before its p99)."""
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    keys = ("frames_in", "frames_out", "interrupts", "rx_kicks", "tx_kicks",
+            "rx_task_wakeups", "rx_queue_drops", "tx_ring_full", "isr_budget_exhausted",
+            "isr_cycles_total")
+    a = {k: sum(r.get(k) or 0 for r in runs) for k in keys}
+    rx, irqs = a["frames_in"], a["interrupts"]
+    a["irq_per_frame"] = irqs / rx if rx else None
+    a["kicks_per_frame"] = (a["rx_kicks"] + a["tx_kicks"]) / rx if rx else None
+    a["frames_per_wakeup"] = rx / a["rx_task_wakeups"] if a["rx_task_wakeups"] else None
+    a["isr_cycles_mean"] = a["isr_cycles_total"] / irqs if irqs else None
+    mins = [r["isr_cycles_min"] for r in runs if r.get("isr_cycles_min") is not None]
+    maxs = [r["isr_cycles_max"] for r in runs if r.get("isr_cycles_max") is not None]
+    a["isr_cycles_min"] = min(mins) if mins else None
+    a["isr_cycles_max"] = max(maxs) if maxs else None
+    hist = None
+    for r in runs:
+        for b, n in r.get("isr_hist") or []:
+            b = math.inf if b == "inf" else b
+            hist = hist or {}
+            hist[b] = hist.get(b, 0) + n
+    a["isr_hist"] = hist is not None
+    a["isr_cycles_p99"] = _bound_json(hist_quantile(hist))
+    return a
+
+
+def linux_aggregate(runs):
+    runs = [r for r in runs if r]
+    if not runs:
+        return None
+    rx = sum(r.get("frames_in") or 0 for r in runs)
+    irqs = sum(r.get("interrupts") or 0 for r in runs)
+    return dict(frames_in=rx, interrupts=irqs, irq_per_frame=irqs / rx if rx else None,
+                rx_dropped=sum(r.get("rx_dropped") or 0 for r in runs))
+
+
+# ---- Linux ------------------------------------------------------------------------------
+
+def linux_irqs(text):
+    """Sum of virtio-net queue interrupts (all CPUs) from /proc/interrupts output."""
+    total = 0
+    per = {}
+    for line in text.splitlines():
+        m = IRQ_LINE_RE.match(line)
+        if not m or m.group(3) == "config":
+            continue
+        n = sum(int(x) for x in m.group(1).split())
+        key = f"{m.group(2)}-{m.group(3)}"
+        per[key] = per.get(key, 0) + n
+        total += n
+    return total, per
+
+
+def linux_snapshot(kv, irq_text):
+    snap = {}
+    for k in ("eth0.rx_packets", "eth1.rx_packets", "eth0.tx_packets", "eth1.tx_packets",
+              "eth0.rx_dropped", "eth1.rx_dropped", "ip.forw_datagrams"):
+        n = _int(kv.get(k))
+        if n is not None:
+            snap[k] = n
+    total, per = linux_irqs(irq_text)
+    snap["irq.virtio_total"] = total
+    for k, v in per.items():
+        snap["irq." + k] = v
+    return snap
+
+
+def linux_delta(before, after):
+    return {k: v - before.get(k, 0) for k, v in after.items()}
+
+
+def linux_metrics(delta):
+    rx = delta.get("eth0.rx_packets", 0) + delta.get("eth1.rx_packets", 0)
+    irqs = delta.get("irq.virtio_total", 0)
+    return dict(frames_in=rx, interrupts=irqs, irq_per_frame=irqs / rx if rx else None,
+                forwarded=delta.get("ip.forw_datagrams"),
+                rx_dropped=delta.get("eth0.rx_dropped", 0) + delta.get("eth1.rx_dropped", 0))

@@ -1,0 +1,510 @@
+"""The suite's output: markdown tables, a PNG chart (gnuplot), the raw JSON.
+
+Tables: contender x workload (median, min-max over the repetitions), the same as ratios
+to the Linux reference and to the old design, the UDP sweep details with the
+generator's own ceiling, and the firmware internals (ISR duration in TSC cycles,
+interrupts, kicks and frames per RX-task wake-up, software-ring drops) for both designs.
+"""
+
+import datetime
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+
+from . import counters
+
+REF = "linux"   # ratios: to the Linux guest doing the same job with MTU-sized frames
+OLD = "isr"     # and to the design the seed replaced
+
+# (workload, path into its result, label, unit, scale, lower_is_better)
+ROWS = (
+    ("tcp1", "bps", "TCP LAN→WAN, 1 stream", "Mbit/s", 1e-6, False),
+    ("tcp4", "bps", "TCP LAN→WAN, 4 streams", "Mbit/s", 1e-6, False),
+    ("tcp1_rev", "bps", "TCP WAN→LAN, 1 stream", "Mbit/s", 1e-6, False),
+    ("bidir", "bps", "TCP both ways, 1+1 streams (sum)", "Mbit/s", 1e-6, False),
+    ("udp1400", "peak.fwd_pps", "UDP 1400 B, peak forwarded", "kframes/s", 1e-3, False),
+    ("udp1400", "flood.fwd_pps", "UDP 1400 B, flooded (-b 0)", "kframes/s", 1e-3, False),
+    ("udp64", "peak.fwd_pps", "UDP 64 B, peak forwarded", "kframes/s", 1e-3, False),
+    ("udp64", "flood.fwd_pps", "UDP 64 B, flooded (-b 0)", "kframes/s", 1e-3, False),
+    ("tcp1", "rtt_avg_ms", "ping RTT under 1-stream TCP load (avg)", "ms", 1.0, True),
+    ("tcp1", "rtt_max_ms", "ping RTT under 1-stream TCP load (max)", "ms", 1.0, True),
+)
+# Firmware phases whose counters the internals table shows: (workload, phase, label).
+PHASES = (
+    ("tcp1", None, "TCP 1 stream"),
+    ("tcp4", None, "TCP 4 streams"),
+    ("tcp1_rev", None, "TCP WAN→LAN"),
+    ("bidir", None, "TCP both ways"),
+    ("udp1400", "peak", "UDP 1400 B peak"),
+    ("udp1400", "flood", "UDP 1400 B flood"),
+    ("udp64", "peak", "UDP 64 B peak"),
+    ("udp64", "flood", "UDP 64 B flood"),
+)
+
+
+# ---- access and formatting -------------------------------------------------------------
+
+def _get(entry, path):
+    cur = entry
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _fmt(v):
+    """Three significant digits, no exponent for the ranges we print."""
+    if v is None:
+        return "—"
+    if isinstance(v, str):
+        return v
+    if v == math.inf:
+        return "∞"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def cell(s, scale):
+    if not s:
+        return "failed"
+    med = _fmt(s["median"] * scale)
+    if s.get("n", 1) > 1:
+        return f"{med} ({_fmt(s['min'] * scale)}–{_fmt(s['max'] * scale)})"
+    return med
+
+
+def ratio(v, ref):
+    if v is None or not ref:
+        return "—"
+    return f"×{v / ref:.2f}"
+
+
+def count_failures(entry):
+    """Runs that produced no figure (errors), counted for the exit status."""
+    if entry.get("error"):
+        return 1
+    n = 0
+    for key in ("runs",):
+        n += sum(1 for r in entry.get(key, []) if r.get("error"))
+    for phase in ("peak", "flood"):
+        if isinstance(entry.get(phase), dict):
+            ph = entry[phase]
+            n += sum(1 for r in ph.get("runs", []) if r.get("error"))
+            if ph.get("error"):
+                n += 1
+    return n
+
+
+def one_line(wid, e):
+    if e.get("error"):
+        return f"FAILED: {e['error'][:200]}"
+    if wid.startswith("udp"):
+        pk, fl = _get(e, "peak.fwd_pps"), _get(e, "flood.fwd_pps")
+        offered = (e.get("peak_offered_pps") or 0) * 1e-3
+        return (f"peak {cell(pk, 1e-3)} kframes/s at {_fmt(offered)} k offered; "
+                f"flood {cell(fl, 1e-3)} kframes/s")
+    s = f"{cell(e.get('bps'), 1e-6)} Mbit/s"
+    if e.get("rtt_avg_ms"):
+        s += f"; ping under load avg {cell(e['rtt_avg_ms'], 1)} ms"
+    return s
+
+
+def _phase_metrics(entry, phase):
+    src = entry.get(phase) if phase else entry
+    if not isinstance(src, dict):
+        return []
+    return [r.get("metrics") for r in src.get("runs", []) if r.get("metrics")]
+
+
+# ---- markdown -------------------------------------------------------------------------------
+
+def _rows_present(doc):
+    wl = set(doc["meta"]["workloads"])
+    return [r for r in ROWS if r[0] in wl]
+
+
+def _contenders(doc):
+    return doc["contenders"]
+
+
+def _value(doc, cid, wid, path):
+    e = doc["results"].get(cid, {}).get(wid)
+    if not e or e.get("error"):
+        return None
+    s = _get(e, path)
+    return s.get("median") if isinstance(s, dict) else None
+
+
+def header_lines(doc):
+    m = doc["meta"]
+    mc = m["machine"]
+    date = m["started"].replace("T", " ").replace("+00:00", " UTC")
+    qemu = (mc.get("qemu") or ["?"])[0]
+    lines = [
+        f"Run of {date} ({'quick smoke run' if m['quick'] else 'full run'}, "
+        f"{m['params']['reps']} repetition(s) per figure: median, min–max in brackets), "
+        f"commit `{m['git']['commit']}`{' (with local changes)' if m['git']['dirty'] else ''}.",
+        "",
+        f"- Machine: {mc['cpu']}, {mc['cores']} cores, {mc['mem_gib']} GiB, {mc['os']}, "
+        f"Linux {mc['kernel']}.",
+        f"- {qemu}, accelerator **TCG** (no hardware virtualisation here: every VM figure is "
+        "a TCG figure). Every VM contender: q35, 1 vCPU, 256 MiB, two virtio-net-pci NICs on "
+        "tap backends (vhost off) in network namespaces; NIC offloads off unless stated.",
+        f"- {(mc.get('iperf3') or ['iperf3'])[0]}; load average before "
+        f"{m['load_before'][0]:.2f}, after {m.get('load_after', [0])[0]:.2f} "
+        f"(2 cores: QEMU takes ~1.2 of them, the iperf3 ends share the rest).",
+        f"- Wall time {m.get('wall_s', 0) / 60:.1f} min; {m.get('failures', 0)} failed run(s).",
+    ]
+    if m.get("note"):
+        lines.append(f"- Note: {m['note']}")
+    return lines
+
+
+def main_table(doc):
+    cs = _contenders(doc)
+    out = ["| workload | unit | " + " | ".join(c["label"] for c in cs) + " |",
+           "|---|---|" + "---|" * len(cs)]
+    for wid, path, label, unit, scale, _ in _rows_present(doc):
+        cells = []
+        for c in cs:
+            e = doc["results"].get(c["id"], {}).get(wid)
+            cells.append("failed" if not e or e.get("error") else cell(_get(e, path), scale))
+        out.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+    if "tcp1" in doc["meta"]["workloads"]:
+        cells = []
+        for c in cs:
+            e = doc["results"].get(c["id"], {}).get("tcp1") or {}
+            pi = e.get("ping_idle") or {}
+            cells.append(_fmt(pi.get("rtt_avg_ms")))
+        out.append("| ping RTT idle (avg of 20) | ms | " + " | ".join(cells) + " |")
+    return out
+
+
+def ratio_table(doc):
+    cs = _contenders(doc)
+    ids = {c["id"] for c in cs}
+    refs = [r for r in (REF, OLD) if r in ids]
+    if not refs:
+        return []
+    names = {REF: "Linux (offloads off, GRO on)", OLD: "old design"}
+    out = ["| workload | " + " | ".join(c["label"] for c in cs) + " |",
+           "|---|" + "---|" * len(cs)]
+    for wid, path, label, _unit, _scale, lower in _rows_present(doc):
+        refv = {r: _value(doc, r, wid, path) for r in refs}
+        cells = []
+        for c in cs:
+            v = _value(doc, c["id"], wid, path)
+            cells.append(" / ".join(ratio(v, refv[r]) for r in refs))
+        out.append(f"| {label}{' (lower is better)' if lower else ''} | " +
+                   " | ".join(cells) + " |")
+    return ([f"Each cell: median ÷ median of " + " / ".join(names[r] for r in refs) + "."] +
+            [""] + out)
+
+
+def udp_table(doc):
+    cs = _contenders(doc)
+    out = []
+    for wid in ("udp1400", "udp64"):
+        if wid not in doc["meta"]["workloads"]:
+            continue
+        if not out:
+            out = ["| contender | UDP payload | offered at peak (k/s) | sender reached at peak "
+                   "(k/s) | loss at peak | sweep points | flood: sender (k/s) | flood: "
+                   "forwarded (k/s) |", "|---|---|---|---|---|---|---|---|"]
+        for c in cs:
+            e = doc["results"].get(c["id"], {}).get(wid)
+            if not e or e.get("error"):
+                out.append(f"| {c['label']} | {wid[3:]} B | failed | | | | | |")
+                continue
+            out.append(
+                f"| {c['label']} | {e['length']} B ({e['frame_bytes']} B frames) | "
+                f"{_fmt((e.get('peak_offered_pps') or 0) * 1e-3)} | "
+                f"{cell(_get(e, 'peak.sent_pps'), 1e-3)} | "
+                f"{cell(_get(e, 'peak.loss_pct'), 1)} % | {len(e.get('sweep', []))} | "
+                f"{cell(_get(e, 'flood.sent_pps'), 1e-3)} | "
+                f"{cell(_get(e, 'flood.fwd_pps'), 1e-3)} |")
+    return out
+
+
+def _us(cycles, mhz):
+    if cycles is None or not mhz or isinstance(cycles, str) or cycles == math.inf:
+        return None
+    return cycles / mhz
+
+
+def fw_table(doc):
+    fw = [c for c in _contenders(doc) if c["kind"] == "fw"]
+    if not fw:
+        return []
+    mhz = doc["meta"]["machine"].get("tsc_mhz")
+    wl = set(doc["meta"]["workloads"])
+    out = ["| design | workload | frames in | ISR cycles min | mean | p99 | max | "
+           "mean µs | interrupts/frame | kicks/frame | frames/RX-task wake-up | "
+           "rx_queue_drops |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    any_hist = False
+    for c in fw:
+        for wid, phase, label in PHASES:
+            if wid not in wl:
+                continue
+            e = doc["results"].get(c["id"], {}).get(wid) or {}
+            a = counters.fw_aggregate(_phase_metrics(e, phase))
+            if not a:
+                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | |")
+                continue
+            any_hist = any_hist or a["isr_hist"]
+            p99 = _fmt(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
+            out.append(
+                f"| {c['label']} | {label} | {a['frames_in']:,} | {_fmt(a['isr_cycles_min'])} | "
+                f"{_fmt(a['isr_cycles_mean'])} | {p99} | {_fmt(a['isr_cycles_max'])} | "
+                f"{_fmt(_us(a['isr_cycles_mean'], mhz))} | {_fmt(a['irq_per_frame'])} | "
+                f"{_fmt(a['kicks_per_frame'])} | {_fmt(a['frames_per_wakeup'])} | "
+                f"{a['rx_queue_drops']:,} |")
+    notes = [
+        "",
+        "ISR duration: TSC cycles read by the driver around its interrupt handler (under "
+        "TCG the guest's TSC is the host's, "
+        f"{_fmt(mhz) if mhz else '?'} MHz, hence µs). Counts are summed over the phase's "
+        "repetitions and both NICs (frames in = frames received from the devices); min and "
+        "max cover the guest's whole life (it was booted for this workload), since the "
+        "console cannot clear them. Kicks = RX-refill plus TX notifications. The old design "
+        "has no RX task, so frames per wake-up is — there.",
+    ]
+    if not any_hist:
+        notes.append("p99 is n/a: the driver exports no ISR-duration histogram "
+                     "(`isr_hist_*` keys) in this build; the suite uses one when present.")
+    return out + notes
+
+
+def linux_table(doc):
+    lx = [c for c in _contenders(doc) if c["kind"] == "linux"]
+    if not lx:
+        return []
+    wl = set(doc["meta"]["workloads"])
+    out = ["| contender | workload | frames in | virtio interrupts/frame | rx_dropped |",
+           "|---|---|---|---|---|"]
+    for c in lx:
+        for wid, phase, label in PHASES:
+            if wid not in wl:
+                continue
+            e = doc["results"].get(c["id"], {}).get(wid) or {}
+            a = counters.linux_aggregate(_phase_metrics(e, phase))
+            if not a:
+                continue
+            out.append(f"| {c['label']} | {label} | {a['frames_in']:,} | "
+                       f"{_fmt(a['irq_per_frame'])} | {a['rx_dropped']:,} |")
+    return out
+
+
+def markdown(doc, png_name):
+    L = ["# vnet-rtos benchmark results", ""] + header_lines(doc) + [""]
+    L += ["## Throughput and latency", ""] + main_table(doc) + [""]
+    rt = ratio_table(doc)
+    if rt:
+        L += ["## Ratios", ""] + rt + [""]
+    L += [f"![chart]({png_name})", ""]
+    ut = udp_table(doc)
+    if ut:
+        L += ["## UDP sweeps", "",
+              "Forwarded = datagrams the WAN-side iperf3 server received, per second of its "
+              "own measurement. The peak is the best forwarded rate over a sweep of offered "
+              "rates (doubling, then geometric mid-points); then the repetitions run at that "
+              "offered rate. One iperf3 sender is the generator: the veth row is its own "
+              "ceiling on this machine (no VM involved).", ""] + ut + [""]
+    ft = fw_table(doc)
+    if ft:
+        L += ["## Inside the firmware (both designs)", ""] + ft + [""]
+    lt = linux_table(doc)
+    if lt:
+        L += ["## Inside the Linux guest", "",
+              "Interrupts counted from the guest's /proc/interrupts (virtio input/output "
+              "vectors of both NICs); kicks are not visible from inside Linux.", ""] + lt + [""]
+    L += ["## Method", "",
+          "`sudo ./bench/run.sh` (docs/benchmarks.md). One freshly booted guest per contender "
+          "and workload; counters read over the serial console before and after every "
+          "repetition. Contenders run one after another on the same machine in the same run; "
+          "compare them as ratios, not with figures from other machines.", ""]
+    if doc["meta"].get("qemu_argv"):
+        L += ["QEMU command line of the run (first VM contender; others differ in image and, "
+              "for \"offloads on\", the NIC offload properties):", "", "```",
+              " ".join(doc["meta"]["qemu_argv"]), "```", ""]
+    return "\n".join(L)
+
+
+def readme_section(doc, rel_dir="bench/results"):
+    """The README's `## Results` section: the latest main table, its provenance, links."""
+    L = ["## Results", ""] + header_lines(doc) + [""] + main_table(doc) + [""]
+    L += [f"Ratios, UDP sweep details, the firmware's ISR-duration and per-frame figures for "
+          f"both RX designs, and the chart: [{rel_dir}/latest.md]({rel_dir}/latest.md) "
+          f"(raw data: `{rel_dir}/latest.json`). Method: [docs/benchmarks.md]"
+          "(docs/benchmarks.md). Reproduce with `sudo ./bench/run.sh` (about 35 minutes; "
+          "`--quick` for a smoke check).", "", f"![benchmark chart]({rel_dir}/latest.png)", ""]
+    return "\n".join(L)
+
+
+# ---- chart --------------------------------------------------------------------------------
+
+def _dat_block(doc, rows, scale):
+    """gnuplot data: one line per workload, then value/low/high per contender."""
+    lines = []
+    for wid, path, label in rows:
+        vals = []
+        for c in _contenders(doc):
+            e = doc["results"].get(c["id"], {}).get(wid)
+            s = _get(e, path) if e and not e.get("error") else None
+            if isinstance(s, dict) and s.get("median"):
+                vals += [s["median"] * scale, s["min"] * scale, s["max"] * scale]
+            else:
+                vals += ["NaN"] * 3
+        lines.append('"' + label + '" ' + " ".join(str(v) for v in vals))
+    return "\n".join(lines) + "\n"
+
+
+def _isr_block(doc, wl):
+    fw = [c for c in _contenders(doc) if c["kind"] == "fw"]
+    lines = []
+    for wid, phase, label in PHASES:
+        if wid not in wl:
+            continue
+        vals = []
+        for c in fw:
+            e = doc["results"].get(c["id"], {}).get(wid) or {}
+            a = counters.fw_aggregate(_phase_metrics(e, phase))
+            if a and a["isr_cycles_mean"]:
+                vals += [a["isr_cycles_mean"], a["isr_cycles_min"] or a["isr_cycles_mean"],
+                         a["isr_cycles_max"] or a["isr_cycles_mean"]]
+            else:
+                vals += ["NaN"] * 3
+        lines.append('"' + label + '" ' + " ".join(str(v) for v in vals))
+    return fw, "\n".join(lines) + "\n"
+
+
+def chart(doc, png_path):
+    """Four panels, log scales (the contenders span three orders of magnitude)."""
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return "gnuplot not installed (apt-get install gnuplot-nox)"
+    cs = _contenders(doc)
+    wl = set(doc["meta"]["workloads"])
+    tcp_rows = [(w, p, lab) for w, p, lab in (
+        ("tcp1", "bps", "1 stream"), ("tcp4", "bps", "4 streams"),
+        ("tcp1_rev", "bps", "WAN->LAN"), ("bidir", "bps", "both ways")) if w in wl]
+    udp_rows = [(w, p, lab) for w, p, lab in (
+        ("udp1400", "peak.fwd_pps", "1400 B peak"), ("udp1400", "flood.fwd_pps", "1400 B flood"),
+        ("udp64", "peak.fwd_pps", "64 B peak"), ("udp64", "flood.fwd_pps", "64 B flood"))
+        if w in wl]
+    rtt_rows = [("tcp1", "rtt_avg_ms", "avg"), ("tcp1", "rtt_max_ms", "max")] \
+        if "tcp1" in wl else []
+    tmp = tempfile.mkdtemp(prefix="vnet-bench-chart-")
+    try:
+        panels = []
+        for name, rows, scale, title, ylab in (
+                ("tcp", tcp_rows, 1e-6, "iperf3 TCP throughput", "Mbit/s (log)"),
+                ("udp", udp_rows, 1e-3, "UDP frames forwarded per second", "kframes/s (log)"),
+                ("rtt", rtt_rows, 1.0, "ping RTT under 1-stream TCP load (lower is better)",
+                 "ms (log)")):
+            if not rows:
+                continue
+            path = os.path.join(tmp, name + ".dat")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(_dat_block(doc, rows, scale))
+            panels.append((path, title, ylab, cs))
+        fw, block = _isr_block(doc, wl)
+        if fw and block.strip():
+            path = os.path.join(tmp, "isr.dat")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(block)
+            panels.append((path, "firmware ISR duration: mean, bars min-max", "TSC cycles (log)",
+                           fw))
+        date = doc["meta"]["started"][:16].replace("T", " ")
+        qemu = ((doc["meta"]["machine"].get("qemu") or ["QEMU"])[0]).split("(")[0].strip()
+        s = [f"set terminal pngcairo size 1400,{520 * ((len(panels) + 1) // 2)} "
+             "font 'DejaVu Sans,10'",
+             f"set output '{png_path}'",
+             "set datafile missing 'NaN'",
+             "set style data histograms",
+             "set style histogram errorbars gap 2 lw 1",
+             "set style fill solid 0.85 border -1",
+             "set boxwidth 0.9",
+             "set logscale y",
+             "set grid ytics",
+             "set key top right font ',9' samplen 1.5",
+             "set xtics nomirror",
+             f"set multiplot layout {(len(panels) + 1) // 2},2 title "
+             f"'vnet-rtos benchmarks, {date} UTC, {qemu}, TCG, 1 vCPU (median, bars min-max)'"]
+        for path, title, ylab, who in panels:
+            s.append(f"set title '{title}'")
+            s.append(f"set ylabel '{ylab}'")
+            parts = []
+            for i, c in enumerate(who):
+                col = 2 + 3 * i
+                # Colours follow the contender, not its position in a panel.
+                lc = 1 + [x["id"] for x in cs].index(c["id"])
+                parts.append(f"'{path}' using {col}:{col + 1}:{col + 2}:xtic(1) "
+                             f"title '{_short(c)}' lc {lc}")
+            s.append("plot " + ", \\\n     ".join(parts))
+        s.append("unset multiplot")
+        gpf = os.path.join(tmp, "chart.gp")
+        with open(gpf, "w", encoding="utf-8") as f:
+            f.write("\n".join(s) + "\n")
+        cp = subprocess.run([gp, gpf], capture_output=True, text=True, timeout=60, check=False)
+        if cp.returncode != 0 or not os.path.isfile(png_path):
+            return "gnuplot failed: " + cp.stderr.strip()[-500:]
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
+         "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
+         "linux-offl": "Linux offloads on", "veth": "host veth, no VM"}
+
+
+def _short(c):
+    return SHORT.get(c["id"], c["id"])
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+def write_all(doc, out_dir, tag=""):
+    """latest.{md,png,json} (or latest-quick.*) plus a dated copy of each."""
+    os.makedirs(out_dir, exist_ok=True)
+    base = "latest-quick" if doc["meta"]["quick"] else "latest"
+    stamp = datetime.datetime.fromisoformat(doc["meta"]["started"]).strftime("%Y-%m-%d-%H%M")
+    dated = stamp + ("-quick" if doc["meta"]["quick"] else "") + (f"-{tag}" if tag else "")
+    png = os.path.join(out_dir, base + ".png")
+    err = chart(doc, png)
+    doc["meta"]["chart_error"] = err
+    md = markdown(doc, base + ".png" if not err else "")
+    if err:
+        md = md.replace("![chart]()", f"(no chart: {err})")
+    paths = []
+    mdp = os.path.join(out_dir, base + ".md")
+    with open(mdp, "w", encoding="utf-8") as f:
+        f.write(md)
+    paths.append(mdp)
+    if not err:
+        paths.append(png)
+    jp = os.path.join(out_dir, base + ".json")
+    with open(jp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, default=str)
+    paths.append(jp)
+    for p in list(paths):
+        ext = os.path.splitext(p)[1]
+        dst = os.path.join(out_dir, dated + ext)
+        if ext == ".md":
+            with open(dst, "w", encoding="utf-8") as f:
+                f.write(md.replace(f"]({base}.png)", f"]({dated}.png)"))
+        else:
+            shutil.copyfile(p, dst)
+        paths.append(dst)
+    return paths

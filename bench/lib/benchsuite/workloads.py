@@ -1,0 +1,209 @@
+"""The workloads: iperf3 TCP, UDP offered-rate sweeps, ping RTT under load.
+
+Every function takes a target (a contender that is up: namespaces, addresses and a
+counter reader, see contenders.py) and returns plain dicts that go into the raw JSON
+as they are. Every traffic run is bounded by the harness (iperf3 -t inside `timeout`).
+Nothing here judges a figure: a benchmark prints, it does not assert speed.
+"""
+
+import statistics
+import threading
+import time
+
+from vnet_harness import traffic
+from vnet_harness.util import HarnessError, log
+
+# Header bytes around a UDP payload on the wire (Ethernet 14 + IPv4 20 + UDP 8), FCS
+# not counted: what a virtio-net frame carries.
+UDP_OVERHEAD = 42
+
+
+def summary(values):
+    """median with min and max over the repetitions that produced a figure."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return dict(median=statistics.median(vals), min=min(vals), max=max(vals), n=len(vals))
+
+
+class Measured:
+    """Runs one traffic function between two counter reads of the target."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __call__(self, fn, *a, **kw):
+        before = self.target.counters()
+        t0 = time.monotonic()
+        err = None
+        try:
+            out = fn(*a, **kw)
+        except HarnessError as e:
+            out = None
+            err = str(e)
+        wall = time.monotonic() - t0
+        after = self.target.counters() if self.target.alive() else None
+        metrics = self.target.metrics(before, after) if before and after else None
+        return out, err, metrics, wall
+
+
+def _tcp_once(t, seconds, streams, reverse, bidir):
+    extra = ["--bidir"] if bidir else None
+    r = traffic.iperf3(t.lan_ns, t.wan_ns, t.wan_ip, seconds=seconds, streams=streams,
+                       reverse=reverse, omit=1, extra=extra)
+    end = r["json"].get("end", {})
+    bps = r["bits_per_second"]
+    if bidir:
+        back = end.get("sum_received_bidir_reverse", {})
+        bps += back.get("bits_per_second", 0.0)
+    return dict(bps=bps, retransmits=r.get("retransmits"),
+                sent_bps=r.get("sent_bits_per_second"))
+
+
+def _ping_during(t, delay, seconds, interval, box):
+    """Thread body: ping LAN->WAN host for `seconds` after `delay` (load warm-up)."""
+    try:
+        time.sleep(delay)
+        count = max(5, int(seconds / interval))
+        box["ping"] = traffic.ping(t.lan_ns, t.wan_ip, count=count, interval=interval,
+                                   wait=1.0)
+    except HarnessError as e:
+        box["error"] = str(e)
+
+
+def tcp(t, seconds, streams=1, reverse=False, bidir=False, reps=3, ping_load=False):
+    """iperf3 TCP runs; with ping_load a ping (10/s) runs during each, after 1.5 s."""
+    runs = []
+    idle = None
+    if ping_load:
+        try:
+            idle = traffic.ping(t.lan_ns, t.wan_ip, count=20, interval=0.05, wait=1.0)
+        except HarnessError as e:
+            idle = dict(error=str(e))
+    measure = Measured(t)
+    for i in range(reps):
+        box = {}
+        th = None
+        if ping_load:
+            th = threading.Thread(target=_ping_during,
+                                  args=(t, 1.5, max(1.0, seconds - 1.0), 0.1, box),
+                                  daemon=True)
+            th.start()
+        out, err, metrics, wall = measure(_tcp_once, t, seconds, streams, reverse, bidir)
+        if th is not None:
+            th.join(timeout=seconds + 30)
+        run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2))
+        if out:
+            run.update(out)
+        if ping_load:
+            run["ping"] = box.get("ping")
+            if box.get("error"):
+                run["ping_error"] = box["error"]
+        runs.append(run)
+        if err:
+            log(f"  {t.name}: tcp run {i}: {err}")
+    res = dict(runs=runs, bps=summary([r.get("bps") for r in runs]))
+    if ping_load:
+        res["ping_idle"] = idle
+        res["rtt_avg_ms"] = summary([(r.get("ping") or {}).get("rtt_avg_ms") for r in runs])
+        res["rtt_max_ms"] = summary([(r.get("ping") or {}).get("rtt_max_ms") for r in runs])
+        res["ping_loss_pct"] = summary([(r.get("ping") or {}).get("loss_pct") for r in runs])
+    return res
+
+
+def _udp_once(t, length, seconds, pps):
+    """One UDP run at `pps` offered frames/s (None: flood, -b 0)."""
+    bitrate = "0" if pps is None else str(int(pps * length * 8))
+    r = traffic.iperf3(t.lan_ns, t.wan_ns, t.wan_ip, seconds=seconds, udp=True,
+                       bitrate=bitrate, length=length)
+    end = r["json"].get("end", {})
+    snt = end.get("sum_sent") or end.get("sum") or {}
+    rcv = end.get("sum_received")
+    sent_pkts = snt.get("packets", 0)
+    sent_s = snt.get("seconds") or seconds
+    if rcv:
+        # Server side: packets = highest sequence seen, lost = gaps in it.
+        recv_pkts = rcv.get("packets", 0) - rcv.get("lost_packets", 0)
+        recv_bytes = rcv.get("bytes", 0)
+        recv_s = rcv.get("seconds") or seconds
+    else:
+        s = end.get("sum", {})
+        recv_pkts = s.get("packets", 0) - s.get("lost_packets", 0)
+        recv_bytes = recv_pkts * length
+        recv_s = seconds
+    # Cross-check against bytes: a datagram is `length` bytes at the receiver.
+    if length and recv_bytes and abs(recv_bytes / length - recv_pkts) > 0.01 * recv_pkts + 2:
+        recv_pkts = recv_bytes // length
+    return dict(offered_pps=pps, sent_pps=sent_pkts / sent_s if sent_s else 0.0,
+                fwd_pps=recv_pkts / recv_s if recv_s else 0.0, sent_packets=sent_pkts,
+                recv_packets=recv_pkts, loss_pct=100.0 * (1 - recv_pkts / sent_pkts)
+                if sent_pkts else None, fwd_bps=recv_pkts * length * 8 / recv_s
+                if recv_s else 0.0)
+
+
+def udp_sweep(t, length, point_seconds, start_pps, max_points):
+    """Find the offered rate at which the most frames come out at the WAN end.
+
+    Doubling from start_pps while the forwarded rate still grows (by 5 % or more) and
+    the generator still delivers what is asked; then two geometric mid-points around
+    the best rate. A lone `-b 0` flood would hide the peak: under TCG an overloaded
+    guest forwards less, not more.
+    """
+    points = []
+    pps = float(start_pps)
+    best = None
+    while len(points) < max_points:
+        try:
+            p = _udp_once(t, length, point_seconds, pps)
+        except HarnessError as e:
+            points.append(dict(offered_pps=pps, error=str(e)))
+            break
+        points.append(p)
+        grew = best is None or p["fwd_pps"] >= 1.05 * best["fwd_pps"]
+        if best is None or p["fwd_pps"] > best["fwd_pps"]:
+            best = p
+        if not grew or p["sent_pps"] < 0.9 * pps:
+            break  # saturated, or the generator itself is the limit
+        pps *= 2
+    if best is not None:
+        tried = {round(p["offered_pps"]) for p in points}
+        for f in (2 ** 0.5, 2 ** -0.5):
+            if len(points) >= max_points + 2:
+                break
+            cand = best["offered_pps"] * f
+            if round(cand) in tried or cand < start_pps:
+                continue
+            try:
+                p = _udp_once(t, length, point_seconds, cand)
+            except HarnessError as e:
+                points.append(dict(offered_pps=cand, error=str(e)))
+                continue
+            points.append(p)
+            if p["fwd_pps"] > best["fwd_pps"]:
+                best = p
+    return points, best
+
+
+def udp(t, length, seconds, reps=3, sweep_seconds=3, start_pps=5000, max_points=8):
+    """Sweep for the peak, then `reps` runs at the peak's offered rate and `reps` floods."""
+    sweep, best = udp_sweep(t, length, sweep_seconds, start_pps, max_points)
+    res = dict(length=length, frame_bytes=length + UDP_OVERHEAD, sweep=sweep,
+               peak_offered_pps=best["offered_pps"] if best else None)
+    measure = Measured(t)
+    for phase, pps in (("peak", best["offered_pps"] if best else None), ("flood", None)):
+        if phase == "peak" and best is None:
+            res["peak"] = dict(runs=[], error="sweep found no working rate", fwd_pps=None)
+            continue
+        runs = []
+        for i in range(reps):
+            out, err, metrics, wall = measure(_udp_once, t, length, seconds, pps)
+            run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2))
+            if out:
+                run.update(out)
+            if err:
+                log(f"  {t.name}: udp {length} {phase} run {i}: {err}")
+            runs.append(run)
+        res[phase] = dict(runs=runs, fwd_pps=summary([r.get("fwd_pps") for r in runs]),
+                          sent_pps=summary([r.get("sent_pps") for r in runs]),
+                          loss_pct=summary([r.get("loss_pct") for r in runs]))
+    return res

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""vnet-rtos benchmark suite: every contender, every workload, one run, one machine.
+
+    sudo ./bench/run.sh [--quick] [...]        (installs packages, builds, then this)
+    sudo python3 bench/suite.py --fw-image ELF --isr-image ELF [--quick] [...]
+
+Contenders (bench/lib/benchsuite/contenders.py): the firmware (NAPI-style RX), the
+benchmark-only old design (RX in the ISR), a Linux guest router in three NIC/GRO
+configurations, and the no-VM veth ceiling. Workloads (workloads.py): iperf3 TCP
+LAN->WAN 1 and 4 streams (ping RTT measured under the 1-stream load), TCP WAN->LAN,
+UDP 1400 B and 64 B payload sweeps for the peak forwarded frames/s plus a flood.
+
+Each (contender, workload) gets a freshly booted guest, so the firmware's ISR extremes
+(which only a reboot clears) belong to that workload. Writes bench/results/latest.{md,png,
+json} and dated copies. A benchmark: it prints figures and asserts nothing about speed;
+the exit status says whether every run produced its figures.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path[:0] = [os.path.join(REPO, "scripts", "lib"), os.path.join(HERE, "lib")]
+
+import vnet_harness as h  # noqa: E402
+from vnet_harness.util import HarnessError, log  # noqa: E402
+
+from benchsuite import contenders as cmod  # noqa: E402
+from benchsuite import report, veth, workloads  # noqa: E402
+
+WORKLOAD_IDS = ("tcp1", "tcp4", "tcp1_rev", "bidir", "udp1400", "udp64")
+DEFAULT_WORKLOADS = ("tcp1", "tcp4", "tcp1_rev", "udp1400", "udp64")
+QUICK_WORKLOADS = ("tcp1", "tcp4", "udp1400", "udp64")
+
+
+def params(quick, reps):
+    if quick:
+        p = dict(reps=1, tcp_s=4, udp_s=3, sweep_s=2, start_pps=10000, max_points=5)
+    else:
+        p = dict(reps=3, tcp_s=10, udp_s=5, sweep_s=3, start_pps=5000, max_points=8)
+    if reps:
+        p["reps"] = reps
+    return p
+
+
+def run_workload(t, wid, p):
+    if wid == "tcp1":
+        return workloads.tcp(t, p["tcp_s"], streams=1, reps=p["reps"], ping_load=True)
+    if wid == "tcp4":
+        return workloads.tcp(t, p["tcp_s"], streams=4, reps=p["reps"])
+    if wid == "tcp1_rev":
+        return workloads.tcp(t, p["tcp_s"], streams=1, reverse=True, reps=p["reps"])
+    if wid == "bidir":
+        return workloads.tcp(t, p["tcp_s"], streams=1, bidir=True, reps=p["reps"])
+    if wid in ("udp1400", "udp64"):
+        length = 1400 if wid == "udp1400" else 64
+        return workloads.udp(t, length, p["udp_s"], reps=p["reps"], sweep_seconds=p["sweep_s"],
+                             start_pps=p["start_pps"], max_points=p["max_points"])
+    raise ValueError(wid)
+
+
+# ---- the machine and the software: stated next to every figure ------------------------
+
+def _cmd(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=20,
+                              check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def loadavg():
+    with open("/proc/loadavg", encoding="ascii") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def tsc_mhz():
+    """Host TSC rate: under TCG the guest's rdtsc reads the host TSC (QEMU's
+    cpu_get_host_ticks), so guest cycle counts convert at this rate."""
+    m = re.search(r"tsc: (?:Refined TSC clocksource calibration|Detected): ([\d.]+) MHz",
+                  _cmd(["dmesg"]))
+    if m:
+        return float(m.group(1))
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+        m = re.search(r"cpu MHz\s*:\s*([\d.]+)", f.read())
+    return float(m.group(1)) if m else None
+
+
+def sha256(path):
+    if not path or not os.path.isfile(path):
+        return None
+    hs = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            hs.update(b)
+    return hs.hexdigest()
+
+
+def machine_meta():
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+        cpu = re.search(r"model name\s*:\s*(.+)", f.read())
+    with open("/proc/meminfo", encoding="ascii") as f:
+        mem = int(re.search(r"MemTotal:\s*(\d+)", f.read()).group(1))
+    os_name = ""
+    try:
+        with open("/etc/os-release", encoding="utf-8") as f:
+            m = re.search(r'PRETTY_NAME="([^"]+)"', f.read())
+            os_name = m.group(1) if m else ""
+    except OSError:
+        pass
+    return dict(cpu=cpu.group(1).strip() if cpu else platform.processor(),
+                cores=os.cpu_count(), mem_gib=round(mem / 1048576, 1), os=os_name,
+                kernel=platform.release(), tsc_mhz=tsc_mhz(),
+                qemu=_cmd(["qemu-system-x86_64", "--version"]).splitlines()[0:1],
+                iperf3=_cmd(["iperf3", "--version"]).splitlines()[0:1],
+                accel="tcg")
+
+
+def git_meta():
+    head = _cmd(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"])
+    dirty = _cmd(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"])
+    return dict(commit=head, dirty=bool(dirty))
+
+
+# ---- main -------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="1 repetition, short runs")
+    ap.add_argument("--repeat", type=int, default=0, help="repetitions (default 3, quick 1)")
+    ap.add_argument("--contenders", default="",
+                    help="comma list of: fw,isr,linux,linux-nogro,linux-offl,veth")
+    ap.add_argument("--workloads", default="",
+                    help=f"comma list of: {','.join(WORKLOAD_IDS)}")
+    ap.add_argument("--fw-image", default=os.path.join(REPO, "build-benchsuite-fw", "apps",
+                                                        "router", "router.elf"))
+    ap.add_argument("--isr-image", default=os.path.join(REPO, "build-benchsuite-isr", "apps",
+                                                         "router", "router.elf"))
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--tag", default="", help="suffix of the dated result files")
+    ap.add_argument("--note", default="", help="free text recorded with the results")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        print("suite: run as root (namespaces, taps)", file=sys.stderr)
+        return 2
+
+    p = params(a.quick, a.repeat)
+    wl = [w for w in a.workloads.split(",") if w] or list(
+        QUICK_WORKLOADS if a.quick else DEFAULT_WORKLOADS)
+    bad = [w for w in wl if w not in WORKLOAD_IDS]
+    if bad:
+        print(f"suite: unknown workload(s) {bad}", file=sys.stderr)
+        return 2
+    only = [c for c in a.contenders.split(",") if c]
+    cs = cmod.default_contenders(os.path.abspath(a.fw_image), os.path.abspath(a.isr_image),
+                                 only or None)
+    for c in cs:
+        if c.kind == "fw" and not os.path.isfile(c.image):
+            print(f"suite: {c.id}: no firmware image at {c.image}", file=sys.stderr)
+            return 2
+    veth.check_tools()
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    doc = dict(meta=dict(started=started.isoformat(timespec="seconds"), quick=a.quick,
+                         params=p, workloads=wl, note=a.note, machine=machine_meta(),
+                         git=git_meta(), load_before=loadavg(),
+                         images={c.id: dict(path=os.path.relpath(c.image, REPO),
+                                            sha256=sha256(c.image))
+                                 for c in cs if c.kind == "fw"}),
+               contenders=[c.describe() for c in cs], results={})
+    failures = 0
+    t_all = time.monotonic()
+    for c in cs:
+        doc["results"][c.id] = {}
+        for wid in wl:
+            print(f"== {c.id}: {wid}", flush=True)
+            t0 = time.monotonic()
+            entry = dict(load_before=loadavg())
+            try:
+                with c.open() as t:
+                    entry["boot_s"] = round(t.boot_s, 2)
+                    if hasattr(t, "s") and "qemu_argv" not in doc["meta"]:
+                        with open(os.path.join(t.s.dir, "state.json"), encoding="utf-8") as f:
+                            doc["meta"]["qemu_argv"] = json.load(f).get("qemu_argv")
+                    entry.update(run_workload(t, wid, p))
+            except (HarnessError, OSError) as e:
+                entry["error"] = str(e)
+                log(f"{c.id} {wid}: {e}")
+            entry["wall_s"] = round(time.monotonic() - t0, 1)
+            entry["load_after"] = loadavg()
+            failures += report.count_failures(entry)
+            doc["results"][c.id][wid] = entry
+            print("   " + report.one_line(wid, entry), flush=True)
+    doc["meta"]["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds")
+    doc["meta"]["wall_s"] = round(time.monotonic() - t_all, 1)
+    doc["meta"]["load_after"] = loadavg()
+    doc["meta"]["failures"] = failures
+
+    paths = report.write_all(doc, a.out, a.tag)
+    print(f"\n== {failures} failed run(s); wall {doc['meta']['wall_s'] / 60:.1f} min")
+    for pth in paths:
+        print("   wrote " + os.path.relpath(pth, REPO))
+    print()
+    with open(paths[0], encoding="utf-8") as f:
+        print(f.read())
+    return 0 if failures == 0 else 1
+
+
+def _raise_exit(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    # SIGTERM/SIGHUP unwind through every `with`, so namespaces, taps and QEMU go away.
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("suite: interrupted; torn down", file=sys.stderr)
+        sys.exit(130)
