@@ -11,6 +11,9 @@
  *   memory            first-fit heap over a board region, identity-mapped for DMA
  */
 #include <string.h>
+/* This port's types first, found next to this file whatever the include path (static
+ * analysers that do not know the build's include order included). */
+#include "osal_port.h"
 #include "osal.h"
 
 /* --- configuration checks: everything this port calls must be compiled in ------------ */
