@@ -26,6 +26,7 @@ def body(c, args):
         c.require(harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=3)["received"] >= 1,
                   "path LAN->WAN works before the flood")
         before = rtlib.stats(s)
+        tap_drops0 = rtlib.tap_tx_dropped(s.lan)
         flood = rtlib.Background(lambda: s.iperf3(seconds=args.seconds, udp=True, bitrate="0",
                                                   length=64))
         time.sleep(1.0)
@@ -53,6 +54,9 @@ def body(c, args):
             r = flood.result
             c.note(f"offered {r.get('packets')} datagrams, iperf3 loss {r.get('lost_pct'):.1f}%"
                    f", received {harness.fmt_rate(r.get('bits_per_second', 0))} (TCG)")
+
+        c.note(f"host side: {rtlib.tap_tx_dropped(s.lan) - tap_drops0} frames dropped at the "
+               "LAN tap (QEMU not reading: device RX ring full, invisible to the guest)")
 
         # Recovery first, before the console: it must work at once.
         t0 = time.monotonic()

@@ -122,6 +122,18 @@ def check_stacks(c, s, max_fraction=0.75):
             f"{worst[0]}: {worst[1]} of {worst[2]} bytes)", str(rows))
 
 
+def tap_tx_dropped(side):
+    """Frames the host kernel dropped on the way into QEMU (tap queue full because QEMU
+    did not read it: the device had no free RX buffers). Invisible to the guest."""
+    cp = subprocess.run(["ip", "netns", "exec", side.ns, "cat",
+                         f"/sys/class/net/{side.tap}/statistics/tx_dropped"],
+                        capture_output=True, text=True, check=False, timeout=10)
+    try:
+        return int(cp.stdout.strip())
+    except ValueError:
+        return -1
+
+
 def mac_bytes(mac):
     return bytes(int(x, 16) for x in mac.split(":"))
 
