@@ -245,6 +245,55 @@ static void test_bad_len(void)
     TN_CHECK(nh_close(&h));
 }
 
+struct halt_arg {
+    struct nh *h;
+    volatile int done;
+    vnet_err_t err;
+};
+
+static void *halt_main(void *arg)
+{
+    struct halt_arg *a = arg;
+    a->err = virtio_net_halt(a->h->dev);
+    a->done = 1;
+    return NULL;
+}
+
+static void test_halt_mid_batch(void)
+{
+    tn_case("halt while the RX task is inside rx_fn: waits, then frees; re-init works");
+    struct nh h;
+    struct nh_opts o = {.transport = SIMDEV_PCI_MODERN};
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    gate_set(true);
+    h.on_rx = gate_rx;
+    for (uint32_t s = 0; s < 20; s++)
+        TN_EQ(inject_seq(&h, s, 200), SIMDEV_OK);
+    TN_CHECK(gate_wait_entered());
+    struct halt_arg a = {.h = &h};
+    pthread_t th;
+    pthread_create(&th, NULL, halt_main, &a);
+    nh_sleep_ms(50);
+    TN_EQ(a.done, 0); /* the task still holds a software-ring slot */
+    TN_CHECK(!virtio_net_is_running(h.dev));
+    h.on_rx = NULL;
+    gate_set(false);
+    pthread_join(th, NULL);
+    TN_EQ(a.err, VNET_OK);
+    struct nh_rx r;
+    nh_rx_snapshot(&h, &r);
+    TN_CHECK(r.frames >= 1 && r.frames <= 20);
+    TN_EQ(r.corrupt, 0);
+    struct virtio_net_stats st;
+    virtio_net_get_stats(h.dev, &st);
+    TN_EQ(st.rx_queue_count, 0);
+    TN_EQ(nh_sem_count(&h), 0);
+    TN_EQ(virtio_net_initialize(h.dev), VNET_OK);
+    TN_EQ(inject_seq(&h, 100, 200), SIMDEV_OK);
+    TN_CHECK(nh_wait_frames(&h, r.frames + 1, 3000));
+    TN_CHECK(nh_close(&h));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -254,5 +303,6 @@ int main(void)
     test_isr_budget();
     test_link();
     test_bad_len();
+    test_halt_mid_batch();
     return tn_finish();
 }
