@@ -39,6 +39,7 @@ struct router_nic {
     uint32_t full_streak;  /* consecutive batches that used the whole budget */
     uint64_t rx_yields;    /* times the RX task slept to let lower priorities run */
     uint64_t reinits;      /* successful reinit commands */
+    uint64_t link_events;  /* link state changes reported by the driver */
     int last_reinit_err;   /* result of the last initialize (0 = none or success) */
 };
 

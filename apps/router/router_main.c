@@ -208,6 +208,17 @@ static void router_rx_batch(void *arg)
 #endif
 }
 
+/* Link state change (VIRTIO_NET_F_STATUS), from the NIC's RX task. On link up the
+ * interface announces itself again: a peer that flushed its neighbour cache while the
+ * cable was out learns the MAC at once (RFC 5227 2.3). */
+static void router_link(void *arg, bool up)
+{
+    struct router_nic *n = arg;
+    n->link_events++;
+    if (up && n->nif != NULL)
+        (void)net_if_up(n->nif);
+}
+
 /* ---- interrupts ---------------------------------------------------------------------- */
 
 /* bsp_isr_t takes void *; these adapt without casting function pointer types. */
@@ -257,6 +268,8 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.rx_arg = n;
     cfg.batch_fn = router_rx_batch;
     cfg.batch_arg = n;
+    cfg.link_fn = router_link;
+    cfg.link_arg = n;
     cfg.irq_mode = n->msix ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
     cfg.msix_config_vector = ROUTER_MSIX_ENTRY_CONFIG;
     cfg.msix_rx_vector = ROUTER_MSIX_ENTRY_RX;

@@ -109,6 +109,7 @@ static void stats_kv(void)
         kv_print(prefix, "msix", n->msix);
         kv_print(prefix, "rx_yields", n->rx_yields);
         kv_print(prefix, "reinits", n->reinits);
+        kv_print(prefix, "link_events", n->link_events);
     }
     for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
         struct router_nic *n = &router_nics[i];
@@ -190,6 +191,7 @@ static void stats_human(void)
         virtio_net_stats_foreach(n->dev, cols_visit, &c);
         cols_put(&c, "rx_yields (app)", n->rx_yields);
         cols_put(&c, "reinits (app)", n->reinits);
+        cols_put(&c, "link_events (app)", n->link_events);
         cols_end(&c);
         router_printf("  isr cycles: min %llu  avg %llu  max %llu  over %llu interrupts\n",
                       (unsigned long long)st.isr_cycles_min, (unsigned long long)shell_isr_avg(&st),

@@ -8,8 +8,13 @@ requests on its LAN and WAN addresses (and on its WAN address from the LAN side,
 it consumes locally instead of forwarding); hosts on each side reach each other across
 the router; the router forwards with the TTL decremented by exactly one (Linux sends
 with 64, so replies arrive with 63 after one router hop, 64 from the router itself); the
-stack's echo counters moved by the number of requests sent.
+stack's echo counters moved by the number of requests sent. Then link state: QMP
+set_link off on the LAN NIC reaches the driver as a config-change interrupt (lan.link_up
+0, traffic stops), and set_link on brings it back (link_up 1, the router re-announces
+itself, ping works again).
 """
+
+import time
 
 import sys
 
@@ -58,6 +63,26 @@ def body(c, args):
                 "driver counters moved (lan.rx_packets, wan.tx_packets)")
         c.check(after.get("lan.broken", 1) == 0 and after.get("wan.broken", 1) == 0,
                 "no queue marked broken")
+
+        s.set_link("lan", False)
+        time.sleep(0.5)
+        down = rtlib.stats(s)
+        c.check(down.get("lan.link_up") == 0 and down.get("lan.config_interrupts", 0) >= 1,
+                "QMP set_link lan off: config interrupt, lan.link_up=0",
+                f"link_up {down.get('lan.link_up')} config_interrupts "
+                f"{down.get('lan.config_interrupts')}")
+        r = harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=2, wait=0.5)
+        c.check(r["received"] == 0, "no traffic while the LAN link is down", str(r))
+        s.set_link("lan", True)
+        time.sleep(0.5)
+        up = rtlib.stats(s)
+        c.check(up.get("lan.link_up") == 1 and
+                rtlib.delta(after, up, "lan.link_events") == 2,
+                "set_link lan on: lan.link_up=1, two link events seen by the router",
+                f"link_up {up.get('lan.link_up')} events "
+                f"{rtlib.delta(after, up, 'lan.link_events')}")
+        r = harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=3)
+        c.check(r["received"] == 3, "ping across the router after the link came back", str(r))
 
 
 if __name__ == "__main__":
