@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Router firmware: `reinit lan` and `reinit wan` while a TCP transfer runs through them.
 
-    sudo python3 tests/qemu/router/reinit.py [--image ...] [--mib 256]
+    sudo python3 tests/qemu/router/reinit.py [--image ...] [--mib 512]
 
 Proves: virtio_net_halt() + virtio_net_initialize() of a NIC carrying traffic succeeds
 (both return VNET_OK, printed by name); the driver's counters restart from zero while
@@ -59,7 +59,7 @@ def body(c, args):
                 break
             time.sleep(0.3)
         reinit(c, s, "lan", x)
-        time.sleep(0.5)
+        time.sleep(0.2)
         reinit(c, s, "wan", x)
         c.require(x.join(220), "transfer finished")
         if x.error is not None:
@@ -87,5 +87,5 @@ def body(c, args):
 
 
 if __name__ == "__main__":
-    a = rtlib.parse_args(__doc__, lambda ap: ap.add_argument("--mib", type=int, default=256))
+    a = rtlib.parse_args(__doc__, lambda ap: ap.add_argument("--mib", type=int, default=512))
     sys.exit(rtlib.run_test("qemu.router.reinit", lambda c: body(c, a), budget=a.budget or 240))
