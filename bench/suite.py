@@ -45,9 +45,9 @@ QUICK_WORKLOADS = ("tcp1", "tcp4", "udp1400", "udp64")
 
 def params(quick, reps):
     if quick:
-        p = dict(reps=1, tcp_s=4, udp_s=3, sweep_s=2, start_pps=10000, max_points=5)
+        p = dict(reps=1, tcp_s=4, udp_s=3, sweep_s=2, start_pps=10000, max_points=6)
     else:
-        p = dict(reps=3, tcp_s=10, udp_s=5, sweep_s=3, start_pps=5000, max_points=8)
+        p = dict(reps=3, tcp_s=10, udp_s=5, sweep_s=3, start_pps=10000, max_points=7)
     if reps:
         p["reps"] = reps
     return p
@@ -149,6 +149,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--tag", default="", help="suffix of the dated result files")
     ap.add_argument("--note", default="", help="free text recorded with the results")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="rewrite the `## Results` section at the end of README.md "
+                    "(full runs only)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("suite: run as root (namespaces, taps)", file=sys.stderr)
@@ -205,9 +208,21 @@ def main():
         timespec="seconds")
     doc["meta"]["wall_s"] = round(time.monotonic() - t_all, 1)
     doc["meta"]["load_after"] = loadavg()
+
+    left = veth.leftovers() + [ns for ns in veth._netns_list()
+                               if ns.startswith(f"vnet-{os.getpid()}")]
+    if left:
+        log(f"left behind after teardown: {left}")
+        failures += 1
     doc["meta"]["failures"] = failures
 
     paths = report.write_all(doc, a.out, a.tag)
+    if a.update_readme:
+        if a.quick:
+            log("--update-readme ignored for --quick runs (the README shows a full run)")
+        else:
+            update_readme(report.readme_section(doc))
+            print("   updated README.md (## Results)")
     print(f"\n== {failures} failed run(s); wall {doc['meta']['wall_s'] / 60:.1f} min")
     for pth in paths:
         print("   wrote " + os.path.relpath(pth, REPO))
@@ -215,6 +230,25 @@ def main():
     with open(paths[0], encoding="utf-8") as f:
         print(f.read())
     return 0 if failures == 0 else 1
+
+
+def update_readme(section):
+    """Replace README.md's last section `## Results` (or append it); nothing else."""
+    path = os.path.join(REPO, "README.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    marker = "\n## Results\n"
+    i = text.find(marker)
+    if i >= 0:
+        rest = text[i + len(marker):]
+        if re.search(r"^## ", rest, re.M):
+            raise HarnessError("README.md: '## Results' is not the last section; not touched")
+        text = text[:i]
+    text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def _raise_exit(signum, _frame):

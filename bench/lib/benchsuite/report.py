@@ -218,19 +218,21 @@ def udp_table(doc):
         if wid not in doc["meta"]["workloads"]:
             continue
         if not out:
-            out = ["| contender | UDP payload | offered at peak (k/s) | sender reached at peak "
-                   "(k/s) | loss at peak | sweep points | flood: sender (k/s) | flood: "
-                   "forwarded (k/s) |", "|---|---|---|---|---|---|---|---|"]
+            out = ["| contender | UDP payload | sweep points | best forwarded in sweep (k/s) | "
+                   "peak: offered (k/s) | peak: sender reached (k/s) | peak: loss | "
+                   "flood: sender (k/s) | flood: forwarded (k/s) |",
+                   "|---|---|---|---|---|---|---|---|---|"]
         for c in cs:
             e = doc["results"].get(c["id"], {}).get(wid)
             if not e or e.get("error"):
-                out.append(f"| {c['label']} | {wid[3:]} B | failed | | | | | |")
+                out.append(f"| {c['label']} | {wid[3:]} B | failed | | | | | | |")
                 continue
             out.append(
                 f"| {c['label']} | {e['length']} B ({e['frame_bytes']} B frames) | "
+                f"{len(e.get('sweep', []))} | {_fmt((e.get('sweep_max_fwd_pps') or 0) * 1e-3)} | "
                 f"{_fmt((e.get('peak_offered_pps') or 0) * 1e-3)} | "
                 f"{cell(_get(e, 'peak.sent_pps'), 1e-3)} | "
-                f"{cell(_get(e, 'peak.loss_pct'), 1)} % | {len(e.get('sweep', []))} | "
+                f"{cell(_get(e, 'peak.loss_pct'), 1)} % | "
                 f"{cell(_get(e, 'flood.sent_pps'), 1e-3)} | "
                 f"{cell(_get(e, 'flood.fwd_pps'), 1e-3)} |")
     return out
@@ -316,10 +318,11 @@ def markdown(doc, png_name):
     if ut:
         L += ["## UDP sweeps", "",
               "Forwarded = datagrams the WAN-side iperf3 server received, per second of its "
-              "own measurement. The peak is the best forwarded rate over a sweep of offered "
-              "rates (doubling, then geometric mid-points); then the repetitions run at that "
-              "offered rate. One iperf3 sender is the generator: the veth row is its own "
-              "ceiling on this machine (no VM involved).", ""] + ut + [""]
+              "own measurement. The sweep doubles the offered rate while the forwarded rate "
+              "grows, then bisects towards the knee: the lowest offered rate forwarding within "
+              "3 % of the best. The peak repetitions run at the knee. Flood = `iperf3 -u -b 0`. "
+              "One iperf3 sender is the generator: the veth rows are its own ceiling on this "
+              "machine (no VM involved).", ""] + ut + [""]
     ft = fw_table(doc)
     if ft:
         L += ["## Inside the firmware (both designs)", ""] + ft + [""]
