@@ -375,6 +375,17 @@ void virtq_disable_cb(struct virtq *vq)
     }
 }
 
+#ifdef VIRTQ_TEST_HOOKS
+void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step step);
+#define VQ_ENABLE_STEP(vq, step)                                                                   \
+    do {                                                                                           \
+        if (virtq_test_enable_hook != NULL)                                                        \
+            virtq_test_enable_hook((vq), (step));                                                  \
+    } while (0)
+#else
+#define VQ_ENABLE_STEP(vq, step) ((void)0)
+#endif
+
 bool virtq_enable_cb(struct virtq *vq)
 {
     if (vq->vq_broken != VIRTQ_OK)
@@ -384,10 +395,12 @@ bool virtq_enable_cb(struct virtq *vq)
         VNET_WRITE_ONCE(*vq->vq_used_event, vq->vq_last_used);
     else
         VNET_WRITE_ONCE(vq->vq_avail->flags, (uint16_t)0);
+    VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_REARM);
     /* The re-arm store must be ordered before the re-check load: a device that completed
      * just before seeing the re-arm did not interrupt, and we must see its used->idx
      * instead (store->load, 2.7.10 / 2.7.14). */
     vnet_mb();
+    VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_BARRIER);
     return VNET_READ_ONCE(vq->vq_used->idx) != vq->vq_last_used;
 }
 

@@ -20,4 +20,18 @@ vnet_err_t virtq_test_set_indices(struct virtq *vq, uint16_t start);
 void virtq_test_indices(const struct virtq *vq, uint16_t *avail_idx, uint16_t *published,
                         uint16_t *last_used);
 
+/*
+ * Step boundaries inside virtq_enable_cb(), for the RX handshake test
+ * (tests/net/test_handshake.c): a completion injected here lands after the re-arm store
+ * but before the barrier, or after the barrier but before the re-check load. Compiled in
+ * only when the library is built with VIRTQ_TEST_HOOKS (the tests' hooks build).
+ */
+enum virtq_enable_step {
+    VIRTQ_ENABLE_AFTER_REARM = 0,   /* flag / used_event written, barrier not yet done */
+    VIRTQ_ENABLE_AFTER_BARRIER = 1, /* full barrier done, used->idx not yet re-read */
+};
+#ifdef VIRTQ_TEST_HOOKS
+extern void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step step);
+#endif
+
 #endif /* VNET_SRC_VIRTQ_TEST_H */

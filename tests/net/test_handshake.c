@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
 #include "net/virtio_net_priv.h"
+#include "virtio/virtq_test.h"
 #include "net_harness.h"
 #include "osal_posix.h"
 #include "tn.h"
@@ -15,8 +16,13 @@
 TN_DEFINE_COUNTERS;
 
 static const uint8_t dst[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-static const char *const point_names[VIRTIO_NET_HOOK_COUNT] = {
-    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE", "AFTER_DECIDE", "BEFORE_BLOCK", "AFTER_DRAIN",
+/* The driver's step boundaries, then the two inside virtq_enable_cb() (re-arm store |
+ * full barrier | re-check load), so every boundary of the sequence gets an injection. */
+#define VQ_POINT(step) (VIRTIO_NET_HOOK_COUNT + (int)(step))
+#define N_POINTS       VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER + 1)
+static const char *const point_names[N_POINTS] = {
+    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE",   "AFTER_DECIDE",
+    "BEFORE_BLOCK",  "AFTER_DRAIN", "VQ_AFTER_REARM", "VQ_AFTER_BARRIER",
 };
 
 /* Hook state: armed for one point; fires once, injecting `inject_count` frames and
@@ -29,10 +35,9 @@ static bool hk_stray_irq;
 static uint32_t hk_seq;
 static int hk_inject_result;
 
-static void hook(struct virtio_net_dev *dev, enum virtio_net_hook_point p)
+static void inject_at(int p)
 {
-    (void)dev;
-    if (hk_h == NULL || hk_fired || (int)p != hk_point)
+    if (hk_h == NULL || hk_fired || p != hk_point)
         return;
     hk_fired = 1;
     for (int i = 0; i < hk_inject_count; i++) {
@@ -48,6 +53,19 @@ static void hook(struct virtio_net_dev *dev, enum virtio_net_hook_point p)
         else
             osal_posix_irq_raise(hk_h->irq_shared);
     }
+}
+
+static void hook(struct virtio_net_dev *dev, enum virtio_net_hook_point p)
+{
+    (void)dev;
+    inject_at((int)p);
+}
+
+/* Only the RX queue (index 0) takes part in the handshake. */
+static void vq_hook(struct virtq *vq, enum virtq_enable_step step)
+{
+    if (virtq_index(vq) == 0)
+        inject_at(VQ_POINT(step));
 }
 
 static void run_point(struct nh *h, int point, int count, bool stray, uint64_t *delivered)
@@ -85,10 +103,11 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     hk_h = &h;
     hk_seq = 0;
     virtio_net_test_hook = hook;
+    virtq_test_enable_hook = vq_hook;
     uint64_t delivered = 0;
     struct virtio_net_stats st0, st;
     virtio_net_get_stats(h.dev, &st0);
-    for (int p = 0; p < VIRTIO_NET_HOOK_COUNT; p++) {
+    for (int p = 0; p < N_POINTS; p++) {
         for (int count = 1; count <= 3; count += 2) {
             run_point(&h, p, count, false, &delivered);
             run_point(&h, p, count, true, &delivered);
@@ -106,6 +125,7 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     TN_EQ(r.corrupt, 0);
     TN_EQ(nh_sem_count(&h), 0);
     virtio_net_test_hook = NULL;
+    virtq_test_enable_hook = NULL;
     hk_h = NULL;
     TN_CHECK(nh_close(&h));
 }
