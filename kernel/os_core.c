@@ -206,6 +206,34 @@ INT8U OS_EventTaskRdy(OS_EVENT *pevent, void *pmsg, INT8U msk, INT8U pend_stat)
     return prio;
 }
 
+INT8U OS_EventPendAbort(OS_EVENT *pevent, INT8U type, INT8U stat, INT8U opt, INT8U *perr)
+{
+    OS_CPU_SR cpu_sr = 0u;
+    INT8U nbr = 0u;
+    INT8U err = OS_EventCheck(pevent, type);
+
+    if (err != OS_ERR_NONE) {
+        *perr = err;
+        return 0u;
+    }
+    OS_ENTER_CRITICAL();
+    while (pevent->OSEventGrp != 0u) {
+        (void)OS_EventTaskRdy(pevent, OS_NULL, stat, OS_STAT_PEND_ABORT);
+        nbr++;
+        if (opt != OS_PEND_OPT_BROADCAST) {
+            break;
+        }
+    }
+    OS_EXIT_CRITICAL();
+    if (nbr > 0u) {
+        OS_Sched();
+        *perr = OS_ERR_PEND_ABORT;
+    } else {
+        *perr = OS_ERR_NONE;
+    }
+    return nbr;
+}
+
 /*
  * After a pend resumed (OS_Sched() returned): turn the outcome into an error code and leave
  * the current TCB in the "not pending" state. A timed-out task is still on the wait list

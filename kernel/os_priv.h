@@ -24,6 +24,9 @@ void OS_TCBPrioSet(OS_TCB *ptcb, INT8U prio);
 void OS_EventWaitListInit(OS_EVENT *pevent);
 void OS_EventTaskWait(OS_EVENT *pevent);
 INT8U OS_EventTaskRdy(OS_EVENT *pevent, void *pmsg, INT8U msk, INT8U pend_stat);
+/* Body of OSSemPendAbort/OSQPendAbort: wake the most important waiter (or all with
+ * OS_PEND_OPT_BROADCAST) with OS_STAT_PEND_ABORT; `stat` is the pend status bit to clear. */
+INT8U OS_EventPendAbort(OS_EVENT *pevent, INT8U type, INT8U stat, INT8U opt, INT8U *perr);
 void OS_EventTaskRemove(OS_TCB *ptcb, OS_EVENT *pevent);
 void OS_EventFree(OS_EVENT *pevent);
 OS_EVENT *OS_EventAlloc(INT8U type);

@@ -301,31 +301,7 @@ INT8U OSQQuery(OS_EVENT *pevent, OS_Q_DATA *p_q_data)
 
 INT8U OSQPendAbort(OS_EVENT *pevent, INT8U opt, INT8U *perr)
 {
-    OS_CPU_SR cpu_sr = 0u;
-    INT8U nbr = 0u;
-    INT8U err;
-
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_Q);
-    if (err != OS_ERR_NONE) {
-        *perr = err;
-        return 0u;
-    }
-    OS_ENTER_CRITICAL();
-    while (pevent->OSEventGrp != 0u) {
-        (void)OS_EventTaskRdy(pevent, OS_NULL, OS_STAT_Q, OS_STAT_PEND_ABORT);
-        nbr++;
-        if (opt != OS_PEND_OPT_BROADCAST) {
-            break;
-        }
-    }
-    OS_EXIT_CRITICAL();
-    if (nbr > 0u) {
-        OS_Sched();
-        *perr = OS_ERR_PEND_ABORT;
-    } else {
-        *perr = OS_ERR_NONE;
-    }
-    return nbr;
+    return OS_EventPendAbort(pevent, OS_EVENT_TYPE_Q, OS_STAT_Q, opt, perr);
 }
 
 #endif /* OS_Q_EN */

@@ -207,31 +207,7 @@ INT8U OSSemQuery(OS_EVENT *pevent, OS_SEM_DATA *p_sem_data)
  * Returns how many were woken; *perr is OS_ERR_PEND_ABORT if any, else OS_ERR_NONE. */
 INT8U OSSemPendAbort(OS_EVENT *pevent, INT8U opt, INT8U *perr)
 {
-    OS_CPU_SR cpu_sr = 0u;
-    INT8U nbr = 0u;
-    INT8U err;
-
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_SEM);
-    if (err != OS_ERR_NONE) {
-        *perr = err;
-        return 0u;
-    }
-    OS_ENTER_CRITICAL();
-    while (pevent->OSEventGrp != 0u) {
-        (void)OS_EventTaskRdy(pevent, OS_NULL, OS_STAT_SEM, OS_STAT_PEND_ABORT);
-        nbr++;
-        if (opt != OS_PEND_OPT_BROADCAST) {
-            break;
-        }
-    }
-    OS_EXIT_CRITICAL();
-    if (nbr > 0u) {
-        OS_Sched();
-        *perr = OS_ERR_PEND_ABORT;
-    } else {
-        *perr = OS_ERR_NONE;
-    }
-    return nbr;
+    return OS_EventPendAbort(pevent, OS_EVENT_TYPE_SEM, OS_STAT_SEM, opt, perr);
 }
 
 #endif /* OS_SEM_EN */
