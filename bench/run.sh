@@ -8,6 +8,9 @@
 # Other options go to bench/suite.py (--contenders fw,isr,linux,linux-nogro,linux-offl,veth
 # --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64 --repeat N --note TEXT; see
 # `python3 bench/suite.py --help`). --no-build uses the existing firmware images.
+# --commit REV builds the firmware from that committed revision (a `git archive` snapshot
+# in build-benchsuite-src/) instead of the working tree, so edits in progress elsewhere in
+# the tree cannot leak into the images; the results then name REV.
 #
 # Installs the Debian packages it needs, builds the two firmware variants (the default
 # NAPI-style driver in build-benchsuite-fw, the benchmark-only RX-in-ISR driver in
@@ -19,13 +22,18 @@ set -u -o pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=1
+commit=""
 args=()
-for a in "$@"; do
-  case "$a" in
+while [ $# -gt 0 ]; do
+  case "$1" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) args+=("$a") ;;
+    --commit)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "bench/run.sh: --commit needs a revision" >&2; exit 2; }
+      commit=$2; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) args+=("$1") ;;
   esac
+  shift
 done
 if [ "$(id -u)" -ne 0 ]; then echo "bench/run.sh: run as root (namespaces, taps)" >&2; exit 2; fi
 
@@ -46,17 +54,30 @@ fi
 # ---- the two firmware variants ------------------------------------------------------------
 # Same sources, same flags; only VNET_RX_IN_ISR differs (src/CMakeLists.txt). The old
 # design is a benchmark-only build and must never ship.
+src="$top"
+if [ -n "$commit" ]; then
+  rev=$(git -C "$top" rev-parse --verify "$commit^{commit}") ||
+    { echo "bench/run.sh: unknown revision $commit" >&2; exit 2; }
+  src="$top/build-benchsuite-src/$rev"
+  if [ ! -f "$src/CMakeLists.txt" ]; then
+    echo "== snapshot of $rev in build-benchsuite-src/"
+    rm -rf "$src" && mkdir -p "$src" &&
+      git -C "$top" archive "$rev" | tar -x -C "$src" ||
+      { echo "bench/run.sh: git archive failed" >&2; exit 1; }
+  fi
+  args+=(--source-commit "$rev")
+fi
 fw_build() {  # DIR RX_IN_ISR
   local dir=$1 isr=$2
-  echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr)"
-  { cmake -S "$top" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
-      -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake" \
+  echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr) from ${commit:-the working tree}"
+  { cmake -S "$src" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
+      -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-elf.cmake" \
       -DVNET_RX_IN_ISR="$isr" >"$dir.log" 2>&1 &&
     cmake --build "$dir" -j "$(nproc)" --target router >>"$dir.log" 2>&1; } ||
     { tail -n 30 "$dir.log"; echo "bench/run.sh: firmware build failed ($dir)" >&2; exit 1; }
 }
-fw="$top/build-benchsuite-fw"
-isr="$top/build-benchsuite-isr"
+fw="$top/build-benchsuite-fw${commit:+-rev}"
+isr="$top/build-benchsuite-isr${commit:+-rev}"
 if [ "$build" -eq 1 ]; then
   fw_build "$fw" OFF
   fw_build "$isr" ON

@@ -126,10 +126,14 @@ def machine_meta():
                 accel="tcg")
 
 
-def git_meta():
+def git_meta(source_commit=""):
+    """Which sources the images came from: a committed snapshot, or the working tree
+    (then with a flag if it had uncommitted changes)."""
+    if source_commit:
+        return dict(commit=source_commit[:12], dirty=False, snapshot=True)
     head = _cmd(["git", "-C", REPO, "rev-parse", "--short=12", "HEAD"])
     dirty = _cmd(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"])
-    return dict(commit=head, dirty=bool(dirty))
+    return dict(commit=head, dirty=bool(dirty), snapshot=False)
 
 
 # ---- main -------------------------------------------------------------------------------
@@ -149,6 +153,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--tag", default="", help="suffix of the dated result files")
     ap.add_argument("--note", default="", help="free text recorded with the results")
+    ap.add_argument("--source-commit", default="",
+                    help="the firmware was built from this committed revision (run.sh --commit)")
     ap.add_argument("--update-readme", action="store_true",
                     help="rewrite the `## Results` section at the end of README.md "
                     "(full runs only)")
@@ -176,7 +182,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     doc = dict(meta=dict(started=started.isoformat(timespec="seconds"), quick=a.quick,
                          params=p, workloads=wl, note=a.note, machine=machine_meta(),
-                         git=git_meta(), load_before=loadavg(),
+                         git=git_meta(a.source_commit), load_before=loadavg(),
                          images={c.id: dict(path=os.path.relpath(c.image, REPO),
                                             sha256=sha256(c.image))
                                  for c in cs if c.kind == "fw"}),
@@ -199,6 +205,10 @@ def main():
             except (HarnessError, OSError) as e:
                 entry["error"] = str(e)
                 log(f"{c.id} {wid}: {e}")
+            if c.kind == "fw" and not entry.get("error"):
+                entry["design_check"] = design_check(c.id, entry)
+                if entry["design_check"]:
+                    log(f"{c.id} {wid}: {entry['design_check']}")
             entry["wall_s"] = round(time.monotonic() - t0, 1)
             entry["load_after"] = loadavg()
             failures += report.count_failures(entry)
@@ -230,6 +240,23 @@ def main():
     with open(paths[0], encoding="utf-8") as f:
         print(f.read())
     return 0 if failures == 0 else 1
+
+
+def design_check(cid, entry):
+    """Does the image behave like the design it is labelled as? The old design never
+    wakes an RX task for frames; the NAPI-style one does for every batch."""
+    runs = list(entry.get("runs", []))
+    for ph in ("peak", "flood"):
+        runs += (entry.get(ph) or {}).get("runs", [])
+    frames = sum((r.get("metrics") or {}).get("frames_in") or 0 for r in runs)
+    wakeups = sum((r.get("metrics") or {}).get("rx_task_wakeups") or 0 for r in runs)
+    if frames < 1000:
+        return None
+    if cid == "isr" and wakeups > 0:
+        return f"not the RX-in-ISR design? {wakeups} RX-task wake-ups for {frames} frames"
+    if cid == "fw" and wakeups == 0:
+        return f"not the NAPI-style design? no RX-task wake-up for {frames} frames"
+    return None
 
 
 def update_readme(section):

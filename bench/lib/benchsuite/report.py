@@ -153,7 +153,8 @@ def header_lines(doc):
     lines = [
         f"Run of {date} ({'quick smoke run' if m['quick'] else 'full run'}, "
         f"{m['params']['reps']} repetition(s) per figure: median, min–max in brackets), "
-        f"commit `{m['git']['commit']}`{' (with local changes)' if m['git']['dirty'] else ''}.",
+        f"firmware from commit `{m['git']['commit']}`"
+        f"{' (working tree with local changes)' if m['git']['dirty'] else ''}.",
         "",
         f"- Machine: {mc['cpu']}, {mc['cores']} cores, {mc['mem_gib']} GiB, {mc['os']}, "
         f"Linux {mc['kernel']}.",
@@ -281,6 +282,10 @@ def fw_table(doc):
         "console cannot clear them. Kicks = RX-refill plus TX notifications. The old design "
         "has no RX task, so frames per wake-up is — there.",
     ]
+    for c in fw:
+        for wid, e in doc["results"].get(c["id"], {}).items():
+            if e.get("design_check"):
+                notes.append(f"**Warning** ({c['id']}, {wid}): {e['design_check']}.")
     if not any_hist:
         notes.append("p99 is n/a: the driver exports no ISR-duration histogram "
                      "(`isr_hist_*` keys) in this build; the suite uses one when present.")
@@ -391,6 +396,10 @@ def _isr_block(doc, wl):
     return fw, "\n".join(lines) + "\n"
 
 
+def _has_data(block):
+    return any(v != "NaN" for line in block.splitlines() for v in line.rsplit('"', 1)[-1].split())
+
+
 def chart(doc, png_path):
     """Four panels, log scales (the contenders span three orders of magnitude)."""
     gp = shutil.which("gnuplot")
@@ -417,17 +426,22 @@ def chart(doc, png_path):
                  "ms (log)")):
             if not rows:
                 continue
+            block = _dat_block(doc, rows, scale)
+            if not _has_data(block):
+                continue  # gnuplot refuses a panel without a single point
             path = os.path.join(tmp, name + ".dat")
             with open(path, "w", encoding="utf-8") as f:
-                f.write(_dat_block(doc, rows, scale))
+                f.write(block)
             panels.append((path, title, ylab, cs))
         fw, block = _isr_block(doc, wl)
-        if fw and block.strip():
+        if fw and _has_data(block):
             path = os.path.join(tmp, "isr.dat")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(block)
             panels.append((path, "firmware ISR duration: mean, bars min-max", "TSC cycles (log)",
                            fw))
+        if not panels:
+            return "no figures to plot (every run failed)"
         date = doc["meta"]["started"][:16].replace("T", " ")
         qemu = ((doc["meta"]["machine"].get("qemu") or ["QEMU"])[0]).split("(")[0].strip()
         s = [f"set terminal pngcairo size 1400,{520 * ((len(panels) + 1) // 2)} "
