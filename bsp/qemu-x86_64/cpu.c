@@ -154,6 +154,9 @@ int bsp_int_vect_set(uint8_t vector, bsp_isr_t isr, void *arg)
     }
     f = bsp_irq_save();
     for (i = 0u; i < ISRS_PER_VECT; i++) {
+        /* vector is a uint8_t, so it is always < 256 = the table's size; cppcheck assumes
+         * the < 32 test above means it could reach 256. */
+        /* cppcheck-suppress arrayIndexOutOfBoundsCond */
         if (vect_isrs[vector][i].fn == NULL) {
             vect_isrs[vector][i].arg = arg;
             vect_isrs[vector][i].fn = isr;

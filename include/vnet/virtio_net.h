@@ -98,32 +98,33 @@ struct virtio_net_config {
 /* Counters. Cleared by virtio_net_halt() except `resets`, which counts the device's
  * lifetime resets (halts and recoveries). docs/driver.md describes each. */
 struct virtio_net_stats {
-    uint32_t rx_queue_count; /* frames waiting in the software ring now */
-    uint32_t rx_queue_hwm;   /* highest rx_queue_count seen */
-    uint64_t rx_queue_drops; /* frames dropped because the software ring was full */
-    uint64_t rx_packets, rx_bytes;   /* frames/bytes delivered to rx_fn */
-    uint64_t rx_bad_len;             /* used len shorter than the header or > max frame */
-    uint64_t tx_packets, tx_bytes;   /* frames/bytes handed to the device */
-    uint64_t tx_ring_full;           /* sends refused with VNET_E_BUSY */
-    uint64_t tx_errors;              /* sends refused for other reasons (too big, state) */
-    uint64_t interrupts;             /* ISR invocations (any vector) */
-    uint64_t spurious_interrupts;    /* invocations with nothing to do */
-    uint64_t config_interrupts;      /* config-change notifications */
-    uint64_t rx_kicks, tx_kicks;     /* device notifications actually written */
-    uint64_t rx_task_wakeups;        /* semaphore posts that scheduled the RX task */
-    uint64_t rx_task_batches;        /* batches delivered by the task */
-    uint64_t recheck_hits;           /* re-enable found work already pending */
-    uint64_t task_serviced;          /* used RX entries serviced by the task, not the ISR */
-    uint64_t isr_budget_exhausted;   /* ISR left work to the task because of isr_budget */
-    uint64_t bad_used;               /* device-written used entries rejected (id/len/idx) */
-    uint64_t resets;                 /* device resets, lifetime (not cleared by halt) */
-    uint32_t broken;                 /* bit 0: RX queue broken, bit 1: TX queue broken */
+    uint32_t rx_queue_count;       /* frames waiting in the software ring now */
+    uint32_t rx_queue_hwm;         /* highest rx_queue_count seen */
+    uint64_t rx_queue_drops;       /* frames dropped because the software ring was full */
+    uint64_t rx_packets, rx_bytes; /* frames/bytes delivered to rx_fn */
+    uint64_t rx_bad_len;           /* used len shorter than the header or > max frame */
+    uint64_t tx_packets, tx_bytes; /* frames/bytes handed to the device */
+    uint64_t tx_ring_full;         /* sends refused with VNET_E_BUSY */
+    uint64_t tx_errors;            /* sends refused for other reasons (too big, state) */
+    uint64_t interrupts;           /* ISR invocations (any vector) */
+    uint64_t spurious_interrupts;  /* invocations with nothing to do */
+    uint64_t config_interrupts;    /* config-change notifications */
+    uint64_t rx_kicks, tx_kicks;   /* device notifications actually written */
+    uint64_t rx_task_wakeups;      /* semaphore posts that scheduled the RX task */
+    uint64_t rx_task_batches;      /* batches delivered by the task */
+    uint64_t recheck_hits;         /* re-enable found work already pending */
+    uint64_t task_serviced;        /* used RX entries serviced by the task, not the ISR */
+    uint64_t isr_budget_exhausted; /* ISR left work to the task because of isr_budget */
+    uint64_t bad_used;             /* device-written used entries rejected (id/len/idx) */
+    uint64_t resets;               /* device resets, lifetime (not cleared by halt) */
+    uint32_t broken;               /* bit 0: RX queue broken, bit 1: TX queue broken */
     uint64_t isr_cycles_min, isr_cycles_max, isr_cycles_total; /* osal_cycles() units */
 };
 
 /* Flags for virtio_net_send(). */
-#define VIRTIO_NET_SEND_MORE 0x1u /* more frames follow: defer the kick to a later send
-                                     without this flag or to virtio_net_flush() */
+#define VIRTIO_NET_SEND_MORE                                                                       \
+    0x1u /* more frames follow: defer the kick to a later send                                     \
+            without this flag or to virtio_net_flush() */
 
 /*
  * Allocate the driver instance, its semaphore and RX task (which waits, idle, until the

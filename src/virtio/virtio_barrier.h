@@ -36,7 +36,7 @@
 #define vnet_rmb() __asm__ __volatile__("dmb ishld" ::: "memory")
 #define vnet_wmb() __asm__ __volatile__("dmb ishst" ::: "memory")
 #define vnet_mb()  __asm__ __volatile__("dmb ish" ::: "memory")
-#elif defined(__arm__) && (defined(__ARM_ARCH_7A__) || defined(__ARM_ARCH_7R__) ||            \
+#elif defined(__arm__) && (defined(__ARM_ARCH_7A__) || defined(__ARM_ARCH_7R__) ||                 \
                            defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
 #define vnet_rmb() __asm__ __volatile__("dmb" ::: "memory")
 #define vnet_wmb() __asm__ __volatile__("dmb" ::: "memory")

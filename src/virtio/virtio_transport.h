@@ -30,27 +30,26 @@
 #define VIRTIO_ISR_CONFIG 0x2u
 
 /* Transport-level feature bits (as masks). */
-#define VIRTIO_F_NOTIFY_ON_EMPTY     (1ull << 24)
-#define VIRTIO_F_ANY_LAYOUT          (1ull << 27)
-#define VIRTIO_RING_F_INDIRECT_DESC  (1ull << 28)
-#define VIRTIO_RING_F_EVENT_IDX      (1ull << 29)
-#define VIRTIO_F_VERSION_1           (1ull << 32)
-#define VIRTIO_F_ACCESS_PLATFORM     (1ull << 33)
-#define VIRTIO_F_RING_PACKED         (1ull << 34)
+#define VIRTIO_F_NOTIFY_ON_EMPTY    (1ull << 24)
+#define VIRTIO_F_ANY_LAYOUT         (1ull << 27)
+#define VIRTIO_RING_F_INDIRECT_DESC (1ull << 28)
+#define VIRTIO_RING_F_EVENT_IDX     (1ull << 29)
+#define VIRTIO_F_VERSION_1          (1ull << 32)
+#define VIRTIO_F_ACCESS_PLATFORM    (1ull << 33)
+#define VIRTIO_F_RING_PACKED        (1ull << 34)
 
 struct virtio_transport_ops {
     /* Write 0 to status and poll (bounded, sleeping between polls) until it reads 0.
      * VNET_OK or VNET_E_TIMEOUT. */
     vnet_err_t (*reset)(struct virtio_transport *t);
     uint8_t (*get_status)(struct virtio_transport *t);
-    void (*set_status)(struct virtio_transport *t, uint8_t status); /* writes as given */
-    uint64_t (*get_features)(struct virtio_transport *t);           /* device features */
+    void (*set_status)(struct virtio_transport *t, uint8_t status);      /* writes as given */
+    uint64_t (*get_features)(struct virtio_transport *t);                /* device features */
     void (*set_features)(struct virtio_transport *t, uint64_t features); /* driver's */
     /* Read `len` bytes of device-specific config at `off` into buf (device byte order as
      * the spec defines for the field: the caller converts). Modern transports retry until
      * config_generation is stable (bounded). VNET_OK, VNET_E_RANGE, VNET_E_TIMEOUT. */
-    vnet_err_t (*read_config)(struct virtio_transport *t, uint32_t off, void *buf,
-                              uint32_t len);
+    vnet_err_t (*read_config)(struct virtio_transport *t, uint32_t off, void *buf, uint32_t len);
     /* Max queue size of queue `idx`, 0 if the queue does not exist. */
     uint16_t (*queue_max)(struct virtio_transport *t, uint16_t idx);
     /* Whether the driver may choose a smaller queue size than queue_max (false for legacy
@@ -108,8 +107,8 @@ static inline void virtio_tr_set_features(struct virtio_transport *t, uint64_t f
 {
     t->ops->set_features(t, f);
 }
-static inline vnet_err_t virtio_tr_read_config(struct virtio_transport *t, uint32_t off,
-                                               void *buf, uint32_t len)
+static inline vnet_err_t virtio_tr_read_config(struct virtio_transport *t, uint32_t off, void *buf,
+                                               uint32_t len)
 {
     return t->ops->read_config(t, off, buf, len);
 }

@@ -30,15 +30,15 @@ struct virtq; /* opaque */
 /* Why a queue was marked broken (virtq_broken_reason). */
 enum virtq_broken_reason {
     VIRTQ_OK = 0,
-    VIRTQ_BAD_ID,     /* used id out of range or not the head of an outstanding chain */
-    VIRTQ_BAD_LEN,    /* used len larger than the writable length posted */
-    VIRTQ_BAD_IDX,    /* used->idx moved by more than the number of outstanding chains */
-    VIRTQ_DUPLICATE,  /* the same chain completed twice */
+    VIRTQ_BAD_ID,    /* used id out of range or not the head of an outstanding chain */
+    VIRTQ_BAD_LEN,   /* used len larger than the writable length posted */
+    VIRTQ_BAD_IDX,   /* used->idx moved by more than the number of outstanding chains */
+    VIRTQ_DUPLICATE, /* the same chain completed twice */
 };
 
 struct virtq_stats {
-    uint64_t added;     /* chains posted */
-    uint64_t completed; /* used entries accepted */
+    uint64_t added;                               /* chains posted */
+    uint64_t completed;                           /* used entries accepted */
     uint64_t bad_id, bad_len, bad_idx, duplicate; /* rejected used entries, by reason */
     uint64_t notify_needed, notify_suppressed;    /* kick decisions */
 };

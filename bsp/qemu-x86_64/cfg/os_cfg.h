@@ -5,9 +5,10 @@
  * statistics task's stack walk get some room). The firmware build finds this file through
  * VNET_OS_CFG_DIR.
  *
- * Every option below must be defined: the kernel is compiled with -Wundef and ucos_ii.h rejects missing options and bad
- * combinations with #error. Options marked "accepted" exist so that a Micrium os_cfg.h carries
- * over; this kernel always compiles the corresponding services (see docs/kernel.md).
+ * Every option below must be defined: the kernel is compiled with -Wundef and ucos_ii.h rejects
+ * missing options and bad combinations with #error. Options marked "accepted" exist so that a
+ * Micrium os_cfg.h carries over; this kernel always compiles the corresponding services (see
+ * docs/kernel.md).
  */
 #ifndef OS_CFG_H
 #define OS_CFG_H
