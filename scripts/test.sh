@@ -23,7 +23,7 @@ for a in "$@"; do
 done
 
 pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
-      python3 qemu-system-x86 iperf3 iproute2 netcat-openbsd procps)
+      python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
