@@ -105,6 +105,9 @@ if [ "$host_only" -eq 0 ]; then
          -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake"; then
       # QEMU tests share 2 cores with QEMU itself: run them one at a time.
       stage "cppcheck (firmware)" cppcheck_build build/fw
+      # The firmware must also compile warning-free with clang (images not run twice).
+      stage "firmware build (clang)" build build/fw-clang clang -DVNET_TARGET=qemu-x86_64 \
+        -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake"
       run_ctest "firmware+qemu" build/fw -j 1
     fi
   fi
