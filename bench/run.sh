@@ -61,7 +61,8 @@ if [ -n "$commit" ]; then
   src="$top/build-benchsuite-src/$rev"
   if [ ! -f "$src/CMakeLists.txt" ]; then
     echo "== snapshot of $rev in build-benchsuite-src/"
-    rm -rf "$src" && mkdir -p "$src" &&
+    # Only the snapshot being built is kept.
+    rm -rf "$top/build-benchsuite-src" && mkdir -p "$src" &&
       git -C "$top" archive "$rev" | tar -x -C "$src" ||
       { echo "bench/run.sh: git archive failed" >&2; exit 1; }
   fi
@@ -69,6 +70,11 @@ if [ -n "$commit" ]; then
 fi
 fw_build() {  # DIR RX_IN_ISR
   local dir=$1 isr=$2
+  # A build directory configured from another source tree (another snapshot) is stale.
+  if [ -f "$dir/CMakeCache.txt" ] &&
+    ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$src" "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
   echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr) from ${commit:-the working tree}"
   { cmake -S "$src" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
       -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-elf.cmake" \
