@@ -145,9 +145,11 @@ static int nic_up(unsigned idx, unsigned prio)
     }
     (void)virtio_net_get_mac(n->dev, n->mac);
     bsp_printf("NTEST nic%u %02x:%02x.%u device=0x%04x %s vector=0x%x mac=%02x:%02x:%02x:%02x:"
-               "%02x:%02x\n",
+               "%02x:%02x features=0x%llx link=%s mtu=%u\n",
                idx, n->f->bus, n->f->dev, n->f->fn, n->f->device, n->msix ? "msix" : "intx",
-               n->vector, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+               n->vector, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
+               (unsigned long long)virtio_net_features(n->dev),
+               virtio_net_link_up(n->dev) == 1 ? "up" : "down", (unsigned)virtio_net_mtu(n->dev));
     return 1;
 }
 
