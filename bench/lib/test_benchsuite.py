@@ -124,7 +124,7 @@ class Report(unittest.TestCase):
         md = report.markdown(d, "x.png")
         self.assertIn("| TCP LAN→WAN, 1 stream | Mbit/s | 300 (270–330) | 150 (135–165) | "
                       "600 (540–660) | failed |", md)
-        self.assertIn("×0.50 / ×2.00", md)   # fw vs Linux / vs old design
+        self.assertIn("×0.500 / ×2.00", md)   # fw vs Linux / vs old design
         self.assertIn("p99 is n/a", md)
         self.assertEqual(report.count_failures(d["results"]["veth"]["tcp1"]), 1)
         sec = report.readme_section(d)

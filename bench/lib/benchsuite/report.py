@@ -86,7 +86,7 @@ def cell(s, scale):
 def ratio(v, ref):
     if v is None or not ref:
         return "—"
-    return f"×{v / ref:.2f}"
+    return "×" + _fmt(v / ref)
 
 
 def count_failures(entry):
