@@ -286,6 +286,9 @@ if __name__ == "__main__":
     # SIGTERM/SIGHUP unwind through every `with`, so namespaces, taps and QEMU go away.
     signal.signal(signal.SIGTERM, _raise_exit)
     signal.signal(signal.SIGHUP, _raise_exit)
+    # Ctrl-C always unwinds, even when started from a shell that ignores SIGINT for
+    # background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
