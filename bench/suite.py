@@ -158,7 +158,19 @@ def main():
     ap.add_argument("--update-readme", action="store_true",
                     help="rewrite the `## Results` section at the end of README.md "
                     "(full runs only)")
+    ap.add_argument("--render", metavar="JSON",
+                    help="only re-render tables, chart (and README with --update-readme) "
+                    "from a raw result file of an earlier run")
     a = ap.parse_args()
+    if a.render:
+        with open(a.render, encoding="utf-8") as f:
+            doc = json.load(f)
+        for pth in report.write_all(doc, a.out, a.tag):
+            print("wrote " + os.path.relpath(pth, REPO))
+        if a.update_readme and not doc["meta"]["quick"]:
+            update_readme(report.readme_section(doc))
+            print("updated README.md (## Results)")
+        return 0
     if os.geteuid() != 0:
         print("suite: run as root (namespaces, taps)", file=sys.stderr)
         return 2

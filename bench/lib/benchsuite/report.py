@@ -380,9 +380,10 @@ def _dat_block(doc, rows, scale):
 def _isr_block(doc, wl):
     fw = [c for c in _contenders(doc) if c["kind"] == "fw"]
     lines = []
-    for wid, phase, label in PHASES:
+    for wid, phase, _label in PHASES:
         if wid not in wl:
             continue
+        label = CHART_PHASE.get((wid, phase), wid)
         vals = []
         for c in fw:
             e = doc["results"].get(c["id"], {}).get(wid) or {}
@@ -454,7 +455,7 @@ def chart(doc, png_path):
              "set boxwidth 0.9",
              "set logscale y",
              "set grid ytics",
-             "set key top right font ',9' samplen 1.5",
+             "set key below horizontal font ',9' samplen 1.5 width -2",
              "set xtics nomirror",
              f"set multiplot layout {(len(panels) + 1) // 2},2 title "
              f"'vnet-rtos benchmarks, {date} UTC, {qemu}, TCG, 1 vCPU (median, bars min-max)'"]
@@ -481,6 +482,10 @@ def chart(doc, png_path):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+CHART_PHASE = {("tcp1", None): "TCP 1", ("tcp4", None): "TCP 4", ("tcp1_rev", None): "TCP rev",
+               ("bidir", None): "TCP bidir", ("udp1400", "peak"): "1400 peak",
+               ("udp1400", "flood"): "1400 flood", ("udp64", "peak"): "64 peak",
+               ("udp64", "flood"): "64 flood"}
 SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
          "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
          "linux-offl": "Linux offloads on", "veth": "host veth, no VM"}
