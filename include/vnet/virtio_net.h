@@ -95,6 +95,9 @@ struct virtio_net_config {
     uint16_t msix_tx_vector;     /* VIRTIO_PCI_NO_VECTOR: TX completions need no IRQ */
 };
 
+/* Buckets of virtio_net_stats.isr_hist: 2^32 cycles (~1 s at 4 GHz) tops any ISR. */
+#define VIRTIO_NET_ISR_HIST_BUCKETS 32
+
 /* Counters. Cleared by virtio_net_halt() except `resets`, which counts the device's
  * lifetime resets (halts and recoveries). docs/driver.md describes each. */
 struct virtio_net_stats {
@@ -119,6 +122,11 @@ struct virtio_net_stats {
     uint64_t resets;               /* device resets, lifetime (not cleared by halt) */
     uint32_t broken;               /* bit 0: RX queue broken, bit 1: TX queue broken */
     uint64_t isr_cycles_min, isr_cycles_max, isr_cycles_total; /* osal_cycles() units */
+    /* ISR duration histogram, log2 buckets: isr_hist[i] counts interrupts that lasted
+     * [2^i, 2^(i+1)) osal_cycles() units (bucket 0 also holds 0; the last bucket is open
+     * upwards). Exported as isr_hist_<i>; a percentile is read from the cumulative
+     * counts (its upper bound is 2^(i+1)). */
+    uint64_t isr_hist[VIRTIO_NET_ISR_HIST_BUCKETS];
 };
 
 /* Flags for virtio_net_send(). */

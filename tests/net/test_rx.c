@@ -52,6 +52,18 @@ static void test_basic_inject(enum simdev_irq_mode mode)
     TN_EQ(st.rx_queue_count, 0);
     TN_CHECK(st.rx_task_wakeups >= 1 && st.rx_task_wakeups <= st.interrupts);
     TN_CHECK(st.isr_cycles_max >= st.isr_cycles_min && st.isr_cycles_total >= st.isr_cycles_max);
+    /* Every interrupt lands in exactly one histogram bucket, and the longest one in the
+     * bucket of isr_cycles_max (none above it). */
+    uint64_t hsum = 0;
+    unsigned top = 0;
+    for (unsigned i = 0; i < VIRTIO_NET_ISR_HIST_BUCKETS; i++) {
+        hsum += st.isr_hist[i];
+        if (st.isr_hist[i] != 0)
+            top = i;
+    }
+    TN_EQ(hsum, st.interrupts);
+    TN_CHECK(st.isr_cycles_max >= (1ull << top) || (top == 0 && st.isr_cycles_max <= 1));
+    TN_CHECK(top == VIRTIO_NET_ISR_HIST_BUCKETS - 1 || st.isr_cycles_max < (2ull << top));
     TN_EQ(nh_sem_count(&h), 0);
     struct simdev_stats ss;
     simdev_get_stats(h.sim, &ss);

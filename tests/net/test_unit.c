@@ -332,7 +332,7 @@ static void test_attach_args(void)
 
 struct stat_visit {
     unsigned n;
-    int saw_drops, saw_resets, saw_cycles_total;
+    int saw_drops, saw_resets, saw_cycles_total, saw_hist;
     uint64_t resets;
 };
 
@@ -342,6 +342,7 @@ static void visit(void *arg, const char *name, uint64_t value)
     v->n++;
     v->saw_drops += strcmp(name, "rx_queue_drops") == 0;
     v->saw_cycles_total += strcmp(name, "isr_cycles_total") == 0;
+    v->saw_hist += strncmp(name, "isr_hist_", 9) == 0;
     if (strcmp(name, "resets") == 0) {
         v->saw_resets++;
         v->resets = value;
@@ -363,7 +364,8 @@ static void test_stats_names(void)
     virtio_net_stats_foreach(dev, visit, &v);
     virtio_net_stats_foreach(dev, NULL, NULL); /* tolerated */
     TN_EQ(v.n, virtio_net_stat_count());
-    TN_EQ(v.n, 26);
+    TN_EQ(v.n, 26 + VIRTIO_NET_ISR_HIST_BUCKETS);
+    TN_EQ(v.saw_hist, VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_drops, 1);
     TN_EQ(v.saw_cycles_total, 1);
     TN_EQ(v.saw_resets, 1);
