@@ -21,7 +21,8 @@
 /* Per-descriptor private state. */
 enum virtq_dstate {
     VQ_D_FREE = 0, /* on the free list, never was a completed head since last use */
-    VQ_D_HEAD,     /* head of an outstanding chain */
+    VQ_D_HEAD,     /* head of an outstanding chain, published to the device */
+    VQ_D_UNPUB,    /* head added to the avail ring, avail->idx not yet moved past it */
     VQ_D_MEMBER,   /* non-head descriptor of an outstanding chain */
     VQ_D_DONE,     /* on the free list; was the head of a chain that completed */
 };
@@ -52,6 +53,7 @@ struct virtq {
     uint64_t vq_desc_dma, vq_avail_dma, vq_used_dma;
 
     struct virtq_slot *vq_slots;
+    uint16_t *vq_avail_heads; /* private copy of what we wrote to avail->ring[] */
     uint16_t vq_free_head;
     uint16_t vq_num_free;
     uint16_t vq_avail_idx;  /* next avail index to fill (private) */
@@ -83,10 +85,12 @@ vnet_err_t virtq_create(struct virtq **out, uint16_t index, uint16_t size, unsig
     vq->vq_mask = (uint16_t)(size - 1);
     vq->vq_flags = flags;
 
-    vq->vq_slots = osal_mem_alloc(sizeof(*vq->vq_slots) * size);
+    /* One allocation for the slot shadow and the private avail-ring copy behind it. */
+    vq->vq_slots = osal_mem_alloc((sizeof(*vq->vq_slots) + sizeof(uint16_t)) * size);
     if (vq->vq_slots == NULL)
         goto fail;
-    memset(vq->vq_slots, 0, sizeof(*vq->vq_slots) * size);
+    memset(vq->vq_slots, 0, (sizeof(*vq->vq_slots) + sizeof(uint16_t)) * size);
+    vq->vq_avail_heads = (uint16_t *)(void *)(vq->vq_slots + size);
 
     if (flags & VIRTQ_LEGACY_LAYOUT) {
         /* Legacy: one contiguous area, used ring on the next 4096 boundary (2.7.2), the
@@ -211,7 +215,7 @@ vnet_err_t virtq_add(struct virtq *vq, const struct virtq_seg *segs, uint16_t n,
         d->flags = (uint16_t)((segs[s].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
                               (more ? VIRTQ_DESC_F_NEXT : 0));
         d->next = more ? sl->next : 0;
-        sl->state = s == 0 ? VQ_D_HEAD : VQ_D_MEMBER;
+        sl->state = s == 0 ? VQ_D_UNPUB : VQ_D_MEMBER;
         last = i;
         i = sl->next;
     }
@@ -224,6 +228,7 @@ vnet_err_t virtq_add(struct virtq *vq, const struct virtq_seg *segs, uint16_t n,
 
     /* Not visible to the device until virtq_kick_prepare() moves avail->idx past it. */
     vq->vq_avail->ring[vq->vq_avail_idx & vq->vq_mask] = head;
+    vq->vq_avail_heads[vq->vq_avail_idx & vq->vq_mask] = head;
     vq->vq_avail_idx++;
     vq->vq_any_added = true;
     vq->vq_stats.added++;
@@ -242,6 +247,10 @@ bool virtq_kick_prepare(struct virtq *vq)
     vnet_wmb();
     VNET_WRITE_ONCE(vq->vq_avail->idx, new_idx);
     vq->vq_published = new_idx;
+    /* From here the device may complete these heads (private copy: the avail ring is
+     * shared memory and never read back). */
+    for (uint16_t pos = old; pos != new_idx; pos++)
+        vq->vq_slots[vq->vq_avail_heads[pos & vq->vq_mask]].state = VQ_D_HEAD;
     /* 2.7.13.4 (and 2.7.10): the idx store must be ordered before the load of the
      * device's suppression state, or a device that just went idle and reads the old idx
      * is never notified (store->load: full barrier). */
@@ -325,13 +334,23 @@ int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
     if (id >= vq->vq_size)
         return virtq_mark_broken(vq, VIRTQ_BAD_ID);
     sl = &vq->vq_slots[id];
-    if (sl->state == VQ_D_DONE)
+    /* DONE: completed before and not re-added. UNPUB: completed before, re-added, but
+     * not yet published, so the device cannot be completing the new posting. */
+    if (sl->state == VQ_D_DONE || sl->state == VQ_D_UNPUB)
         return virtq_mark_broken(vq, VIRTQ_DUPLICATE);
     if (sl->state != VQ_D_HEAD)
         return virtq_mark_broken(vq, VIRTQ_BAD_ID);
-    /* 2.7.8.2: len is what the device wrote, never more than the writable space. */
-    if (ulen > sl->wlen)
+    /* 2.7.8.2: len is what the device wrote, never more than the writable space. Only on
+     * a legacy queue, a chain with nothing device-writable (TX) gets len ignored: some
+     * pre-1.0 devices report the bytes they READ there (Linux relaxed its check for
+     * them); counted in ignored_len. A 1.x device is held to the spec. */
+    if (sl->wlen == 0u && (vq->vq_flags & VIRTQ_LEGACY_LAYOUT)) {
+        if (ulen != 0u)
+            vq->vq_stats.ignored_len++;
+        ulen = 0u;
+    } else if (ulen > sl->wlen) {
         return virtq_mark_broken(vq, VIRTQ_BAD_LEN);
+    }
 
     *cookie = sl->cookie;
     if (len != NULL)
@@ -410,7 +429,7 @@ void *virtq_detach_unused(struct virtq *vq)
         uint16_t i = vq->vq_detach_pos++;
         struct virtq_slot *sl = &vq->vq_slots[i];
 
-        if (sl->state == VQ_D_HEAD) {
+        if (sl->state == VQ_D_HEAD || sl->state == VQ_D_UNPUB) {
             void *cookie = sl->cookie;
 
             /* Not "DONE": the device never completed it, so a late used entry naming it

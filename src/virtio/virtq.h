@@ -41,6 +41,7 @@ struct virtq_stats {
     uint64_t completed;                           /* used entries accepted */
     uint64_t bad_id, bad_len, bad_idx, duplicate; /* rejected used entries, by reason */
     uint64_t notify_needed, notify_suppressed;    /* kick decisions */
+    uint64_t ignored_len; /* legacy queue: non-zero used len on a read-only chain */
 };
 
 /* One segment of a chain: DMA address (as returned by osal_dma_alloc), length, direction. */

@@ -482,6 +482,97 @@ static void test_readonly_len(void)
     buf_free(&b);
 }
 
+/* Legacy devices may report the bytes they read on a TX chain: tolerated (and counted)
+ * only on a legacy-layout queue; the len is reported as 0 to the caller. */
+static void test_readonly_len_legacy(void)
+{
+    struct virtq *vq = mkq(4, VIRTQ_LEGACY_LAYOUT);
+    struct fdev fd;
+    struct buf b;
+    struct virtq_stats st;
+    void *c;
+    uint32_t len = 99;
+
+    fdev_init(&fd, vq);
+    buf_alloc(&b, 100);
+    TU_CHECK_EQ(add1(vq, &b, false, &b), VNET_OK);
+    virtq_kick_prepare(vq);
+    fdev_push(&fd, (uint32_t)fdev_pop(&fd), 60, false);
+    TU_CHECK_EQ(virtq_get(vq, &c, &len), 1);
+    TU_CHECK(c == &b);
+    TU_CHECK_EQ(len, 0);
+    TU_CHECK(!virtq_is_broken(vq));
+    virtq_get_stats(vq, &st);
+    TU_CHECK_EQ(st.ignored_len, 1);
+    virtq_destroy(vq);
+    buf_free(&b);
+}
+
+/*
+ * Regression (review finding "duplicate across a re-add"): the driver takes a batch of
+ * completions and re-adds each buffer at once, publishing only at the end of its pass. A
+ * used entry that repeats an earlier completion of a head now re-added but not yet
+ * published must be caught as a duplicate, not delivered as a fresh frame.
+ */
+static void test_duplicate_of_unpublished_readd(void)
+{
+    struct virtq *vq = mkq(64, 0);
+    struct fdev fd;
+    struct buf b[40];
+    int heads[40];
+    void *c[40];
+    uint32_t len;
+
+    fdev_init(&fd, vq);
+    for (int i = 0; i < 40; i++) {
+        buf_alloc(&b[i], 100);
+        TU_CHECK_EQ(add1(vq, &b[i], true, &b[i]), VNET_OK);
+    }
+    virtq_kick_prepare(vq);
+    for (int i = 0; i < 40; i++)
+        heads[i] = fdev_pop(&fd);
+    for (int i = 0; i < 32; i++)
+        fdev_push(&fd, (uint32_t)heads[i], 50, false);
+    for (int i = 0; i < 32; i++)
+        TU_CHECK_EQ(virtq_get(vq, &c[i], &len), 1);
+    for (int i = 0; i < 32; i++)
+        TU_CHECK_EQ(add1(vq, c[i], true, c[i]), VNET_OK); /* re-added, not published */
+    fdev_push(&fd, (uint32_t)heads[3], 50, false);        /* repeats completion #3 */
+    TU_CHECK_EQ(virtq_get(vq, &c[0], &len), VNET_E_BROKEN);
+    TU_CHECK_EQ(virtq_broken_reason(vq), VIRTQ_DUPLICATE);
+    /* Every buffer is still reclaimable exactly once: 8 published + 32 unpublished. */
+    int n = 0;
+    while (virtq_detach_unused(vq) != NULL)
+        n++;
+    TU_CHECK_EQ(n, 40);
+    virtq_destroy(vq);
+    for (int i = 0; i < 40; i++)
+        buf_free(&b[i]);
+}
+
+/* After publishing, the same re-added heads are the device's again: completing them is
+ * legal (the check above must not reject a legitimate later completion). */
+static void test_readd_then_publish_completes(void)
+{
+    struct virtq *vq = mkq(8, 0);
+    struct fdev fd;
+    struct buf b;
+    void *c;
+    uint32_t len;
+
+    fdev_init(&fd, vq);
+    buf_alloc(&b, 100);
+    for (int round = 0; round < 100; round++) {
+        TU_CHECK_EQ(add1(vq, &b, true, &b), VNET_OK);
+        virtq_kick_prepare(vq);
+        fdev_push(&fd, (uint32_t)fdev_pop(&fd), 10, false);
+        TU_CHECK_EQ(virtq_get(vq, &c, &len), 1);
+    }
+    TU_CHECK(!virtq_is_broken(vq));
+    virtq_destroy(vq);
+    buf_free(&b);
+}
+
 /* Used idx distance exactly equal to what is in flight is fine, across the wrap. */
 static void test_idx_bound_wrap(void)
 {
@@ -792,6 +883,9 @@ int main(void)
     TU_RUN(test_multiseg_random);
     TU_RUN(test_validation);
     TU_RUN(test_readonly_len);
+    TU_RUN(test_readonly_len_legacy);
+    TU_RUN(test_duplicate_of_unpublished_readd);
+    TU_RUN(test_readd_then_publish_completes);
     TU_RUN(test_idx_bound_wrap);
     TU_RUN(test_detach_unused);
     TU_RUN(test_need_event_property);
