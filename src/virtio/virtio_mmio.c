@@ -85,18 +85,12 @@ static void vm_set_features(struct virtio_transport *t, uint64_t features)
     }
 }
 
-static void vm_read_bytes(struct virtio_mmio *vm, uint32_t off, uint8_t *buf, uint32_t len)
+/* One device-config access for virtio_cfg_read_field(). */
+static uint32_t vm_cfg_rd(void *ctx, uint32_t off, uint8_t width)
 {
-    while (len > 0) {
-        uint8_t w = (len >= 4 && (off & 3) == 0) ? 4 : (len >= 2 && (off & 1) == 0) ? 2 : 1;
-        uint32_t v = vm->vm_bus.read(vm->vm_bus.ctx, VIRTIO_MMIO_CONFIG + off, w);
+    struct virtio_mmio *vm = ctx;
 
-        for (uint8_t i = 0; i < w; i++)
-            buf[i] = (uint8_t)(v >> (8 * i));
-        buf += w;
-        off += w;
-        len -= w;
-    }
+    return vm->vm_bus.read(vm->vm_bus.ctx, VIRTIO_MMIO_CONFIG + off, width);
 }
 
 static vnet_err_t vm_read_config(struct virtio_transport *t, uint32_t off, void *buf, uint32_t len)
@@ -106,14 +100,15 @@ static vnet_err_t vm_read_config(struct virtio_transport *t, uint32_t off, void 
     if (len == 0 || off > VIRTIO_MMIO_CONFIG_MAX || len > VIRTIO_MMIO_CONFIG_MAX - off)
         return VNET_E_RANGE;
     if (vm->vm_version < 2) {
-        vm_read_bytes(vm, off, buf, len); /* no generation counter in version 1 */
+        virtio_cfg_read_field(vm_cfg_rd, vm, off, buf,
+                              len); /* no generation counter in version 1 */
         return VNET_OK;
     }
     /* 4.2.2.2 / 2.4.1: retry until ConfigGeneration is stable across the read. */
     for (unsigned tries = 0; tries < VIRTIO_MMIO_CFG_GEN_TRIES; tries++) {
         uint32_t g0 = vm_rd(vm, VIRTIO_MMIO_CONFIG_GENERATION);
 
-        vm_read_bytes(vm, off, buf, len);
+        virtio_cfg_read_field(vm_cfg_rd, vm, off, buf, len);
         if (vm_rd(vm, VIRTIO_MMIO_CONFIG_GENERATION) == g0)
             return VNET_OK;
     }

@@ -84,20 +84,12 @@ static void vpm_set_features(struct virtio_transport *t, uint64_t features)
     COMMON_WR32(vp, VIRTIO_PCI_COMMON_GF, (uint32_t)(features >> 32));
 }
 
-/* Read device config with the widest aligned accesses that fit (fields are naturally
- * aligned, so a field read alone is one access of its width). */
-static void vpm_read_bytes(struct virtio_pci *vp, uint32_t off, uint8_t *buf, uint32_t len)
+/* One device-config access for virtio_cfg_read_field(). */
+static uint32_t vpm_cfg_rd(void *ctx, uint32_t off, uint8_t width)
 {
-    while (len > 0) {
-        uint8_t w = (len >= 4 && (off & 3) == 0) ? 4 : (len >= 2 && (off & 1) == 0) ? 2 : 1;
-        uint32_t v = vpm_rd(vp, &vp->vp_device, off, w);
+    struct virtio_pci *vp = ctx;
 
-        for (uint8_t i = 0; i < w; i++)
-            buf[i] = (uint8_t)(v >> (8 * i)); /* little-endian field bytes */
-        buf += w;
-        off += w;
-        len -= w;
-    }
+    return vpm_rd(vp, &vp->vp_device, off, width);
 }
 
 static vnet_err_t vpm_read_config(struct virtio_transport *t, uint32_t off, void *buf, uint32_t len)
@@ -112,7 +104,7 @@ static vnet_err_t vpm_read_config(struct virtio_transport *t, uint32_t off, void
     for (unsigned tries = 0; tries < VIRTIO_CFG_GEN_TRIES; tries++) {
         uint8_t g0 = COMMON_RD8(vp, VIRTIO_PCI_COMMON_CFGGEN);
 
-        vpm_read_bytes(vp, off, buf, len);
+        virtio_cfg_read_field(vpm_cfg_rd, vp, off, buf, len);
         if (COMMON_RD8(vp, VIRTIO_PCI_COMMON_CFGGEN) == g0)
             return VNET_OK;
     }
@@ -272,6 +264,10 @@ vnet_err_t virtio_pci_modern_probe(struct virtio_pci *vp)
     for (uint8_t pos = virtio_pci_find_cap(bus, PCI_CAP_ID_VENDOR, 0); pos != 0 && guard < 48;
          pos = virtio_pci_find_cap(bus, PCI_CAP_ID_VENDOR, pos), guard++) {
         uint8_t cap_len = (uint8_t)bus->cfg_read(bus->ctx, (uint16_t)(pos + 2), 1);
+        /* The capability must lie inside the 256-byte config space before any of its
+         * fields is read (a cap near 0xFC would otherwise read past the end). */
+        if ((unsigned)pos + cap_len > 256u || (unsigned)pos + sizeof(struct virtio_pci_cap) > 256u)
+            continue;
         uint8_t type = (uint8_t)bus->cfg_read(bus->ctx, (uint16_t)(pos + 3), 1);
         uint8_t bar = (uint8_t)bus->cfg_read(bus->ctx, (uint16_t)(pos + 4), 1);
         uint32_t off = bus->cfg_read(bus->ctx, (uint16_t)(pos + 8), 4);

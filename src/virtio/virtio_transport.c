@@ -2,6 +2,25 @@
 #include <stddef.h>
 #include "virtio_transport.h"
 
+void virtio_cfg_read_field(virtio_cfg_rd_fn rd, void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
+{
+    uint8_t w = 1;
+
+    if ((len == 2 || len == 4) && (off & (len - 1)) == 0)
+        w = (uint8_t)len;
+    else if (len == 8 && (off & 3) == 0)
+        w = 4;
+    while (len > 0) {
+        uint32_t v = rd(ctx, off, w);
+
+        for (uint8_t i = 0; i < w; i++)
+            buf[i] = (uint8_t)(v >> (8 * i)); /* config fields are little-endian bytes */
+        buf += w;
+        off += w;
+        len -= w;
+    }
+}
+
 void virtio_transport_destroy(struct virtio_transport *t)
 {
     if (t != NULL)

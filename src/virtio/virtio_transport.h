@@ -85,6 +85,18 @@ struct virtio_transport {
     uint32_t device_id;
 };
 
+/*
+ * For transports: read one device-config field of `len` bytes at `off` into buf with the
+ * access width the spec requires (4.1.3.1, 4.2.2.2: 8-bit fields with 8-bit accesses,
+ * 16-bit with 16, 32-bit with 32; 64-bit fields may be two 32-bit accesses). Callers read
+ * one field at a time, so the width follows from len: 1, 2 and 4 as one access, 8 as two
+ * 32-bit accesses, anything else (byte arrays such as the MAC) byte by byte. `rd` performs
+ * one access of the given width at a config offset and returns the value in CPU order.
+ */
+typedef uint32_t (*virtio_cfg_rd_fn)(void *ctx, uint32_t off, uint8_t width);
+void virtio_cfg_read_field(virtio_cfg_rd_fn rd, void *ctx, uint32_t off, uint8_t *buf,
+                           uint32_t len);
+
 /* Thin wrappers so device drivers never touch the ops table directly. */
 static inline vnet_err_t virtio_tr_reset(struct virtio_transport *t)
 {

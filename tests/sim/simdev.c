@@ -927,6 +927,19 @@ static uint32_t sd_read_features(const struct simdev *dev, unsigned sel)
     return 0;
 }
 
+/* Width of the virtio-net config field at `off` (5.1.4: mac[6] bytes, status, pairs,
+ * mtu as le16, speed as le32, duplex byte). */
+static uint8_t sd_netcfg_field_width(uint32_t off)
+{
+    if (off < 6)
+        return 1;
+    if (off < 12)
+        return 2;
+    if (off < 16)
+        return 4;
+    return 1;
+}
+
 static uint32_t sd_netcfg_read(struct simdev *dev, uint32_t off, uint8_t width)
 {
     uint32_t v = 0;
@@ -936,6 +949,12 @@ static uint32_t sd_netcfg_read(struct simdev *dev, uint32_t off, uint8_t width)
                      SD_NET_CFG_LEN);
         return 0;
     }
+    /* 4.1.3.1 / 4.2.2.2: a field is accessed with its own width; an access wider than the
+     * field (e.g. one 32-bit read over mac[0..3]) is a driver error. Narrower, aligned
+     * reads (legacy byte-wise config reads) are tolerated. */
+    if (width > sd_netcfg_field_width(off) || (off & (width - 1u)) != 0)
+        sd_violation(dev, SIMDEV_V_BAD_ACCESS, "device config read of %u bytes at %u spans fields",
+                     (unsigned)width, (unsigned)off);
     for (unsigned i = 0; i < width; i++)
         v |= (uint32_t)dev->netcfg[off + i] << (8 * i);
     return v;
