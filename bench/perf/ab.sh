@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A/B throughput of firmware images under the same conditions, interleaved:
+#   sudo bench/perf/ab.sh [--time S] [--rounds N] [--streams N] [--udp --bitrate R] \
+#        NAME=IMAGE.elf NAME=IMAGE.elf ...
+# Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
+# --time seconds LAN -> WAN and prints one line per image: throughput plus the guest's
+# per-frame counters from `stats -k` (interrupts, kicks, wake-ups, ISR cycles and p99
+# bucket). Interleaving spreads host load drift over all images; take medians.
+# Every figure is a QEMU TCG figure. Root (namespaces, taps); tears down on every exit.
+set -u -o pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+secs=5
+rounds=3
+streams=1
+udp=0
+bitrate=""
+imgs=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --time) secs=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --udp) udp=1; shift ;;
+    --bitrate) bitrate=$2; shift 2 ;;
+    *=*) imgs+=("$1"); shift ;;
+    *) echo "ab.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ ${#imgs[@]} -gt 0 ] || { echo "ab.sh: give NAME=IMAGE pairs" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "ab.sh: run as root" >&2; exit 2; }
+
+for r in $(seq 1 "$rounds"); do
+  for pair in "${imgs[@]}"; do
+    name=${pair%%=*}
+    img=${pair#*=}
+    # One subshell per boot: the harness's traps tear its VM and namespaces down on exit.
+    (
+      # shellcheck source=../../scripts/lib/harness.sh
+      . "$top/scripts/lib/harness.sh"
+      vh_up --image "$img" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
+      vh_ping --count 2 >/dev/null || { echo "$name round $r: no ping"; exit 1; }
+      args=(--time "$secs" --streams "$streams")
+      [ "$udp" -eq 1 ] && args+=(--udp)
+      [ -n "$bitrate" ] && args+=(--bitrate "$bitrate")
+      out=$(vh_iperf "${args[@]}" 2>&1)
+      st=$(vh_stats --timeout 10 2>/dev/null)
+      rate=$(printf '%s\n' "$out" | grep -Eo 'bits_per_second=[0-9]+' | tail -1 | cut -d= -f2)
+      printf '%s\n' "$st" | python3 "$top/bench/perf/summarise.py" "$name" "$r" "$rate"
+    )
+  done
+done
