@@ -277,7 +277,11 @@ struct ucos2_blk {
 #define UCOS2_ALIGN   16u
 #define UCOS2_HDR     ((sizeof(struct ucos2_blk) + UCOS2_ALIGN - 1u) & ~(size_t)(UCOS2_ALIGN - 1u))
 #define UCOS2_MIN_BLK (UCOS2_HDR + UCOS2_ALIGN)
-#define UCOS2_USED    ((struct ucos2_blk *)(uintptr_t)0x55534544u)
+#define UCOS2_USED_V  0x55534544u
+#define UCOS2_USED    ((struct ucos2_blk *)(uintptr_t)UCOS2_USED_V)
+/* Free-list links are block addresses, all UCOS2_ALIGN-aligned; a marker that is not
+ * aligned can never equal one, so a double free is always recognised. */
+_Static_assert((UCOS2_USED_V % UCOS2_ALIGN) != 0u, "used marker must not look like a link");
 
 static struct ucos2_blk *ucos2_free_head;
 static uintptr_t ucos2_heap_lo, ucos2_heap_hi;
