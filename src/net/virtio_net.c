@@ -360,6 +360,8 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
     return broke ? VNET_E_BROKEN : (int)consumed;
 }
 
+static void vnet_rx_handoff_locked(struct virtio_net_dev *dev);
+
 int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
 {
     if (dev == NULL)
@@ -368,6 +370,10 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
         budget = dev->cfg.isr_budget;
     osal_crit_t c = osal_crit_enter();
     int n = vnet_rx_service_locked(dev, budget);
+    /* Frames this call staged must reach the task even though no interrupt will follow
+     * (the ISR that may be pending finds the used ring empty): hand them off exactly as
+     * the ISR does. Regression: review finding "service_rx_ring from a task". */
+    vnet_rx_handoff_locked(dev);
     osal_crit_exit(c);
     return n;
 }
@@ -387,20 +393,34 @@ static void vnet_schedule_task_locked(struct virtio_net_dev *dev)
 }
 
 /* RX work of an interrupt. Returns true when it found something to do. */
-static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
+/*
+ * Hand staged frames to the RX task: callbacks off, task scheduled (once). Called after
+ * every service pass outside the task, including one that stopped because the queue
+ * broke: frames already copied must still be delivered. Caller holds the critical section.
+ */
+static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
 {
-    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget);
-    if (n <= 0)
-        return false;
-    if ((unsigned)n == dev->cfg.isr_budget && virtq_has_used(dev->rxq))
-        dev->stats.isr_budget_exhausted++;
 #ifndef VIRTIO_NET_RX_IN_ISR
+    if (dev->state != VIRTIO_NET_ST_RUNNING || dev->sw_head == dev->sw_tail)
+        return;
     /* Interrupts stay off until the task has drained the backlog; the task re-enables
      * them with the handshake. */
     virtq_disable_cb(dev->rxq);
     vnet_schedule_task_locked(dev);
+#else
+    (void)dev;
 #endif
-    return true;
+}
+
+static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
+{
+    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget);
+    if (n > 0 && (unsigned)n == dev->cfg.isr_budget && virtq_has_used(dev->rxq))
+        dev->stats.isr_budget_exhausted++;
+    bool staged = dev->sw_head != dev->sw_tail;
+    vnet_rx_handoff_locked(dev);
+    /* Work done: frames consumed (copied or dropped) or staged ones handed off. */
+    return n > 0 || staged;
 }
 
 /* floor(log2(d)) clamped to the histogram (0 -> bucket 0): one bsr, cheap in an ISR. */
