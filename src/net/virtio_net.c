@@ -530,12 +530,12 @@ static unsigned vnet_rx_drain(struct virtio_net_dev *dev, unsigned budget)
         /* Head index before the slot's len and bytes (pairs with the producer's wmb). */
         vnet_smp_rmb();
         uint32_t len = VNET_READ_ONCE(e->len);
-        if (len == 0) {
-            /* Published slot without a length: a producer bug, never a device input. */
-            osal_log("virtio-net: software ring slot published empty");
-            break;
-        }
-        dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
+        /* A published slot without a length is a producer bug, never a device input: skip
+         * it (breaking out would leave the backlog non-empty and the task spinning). */
+        if (len == 0)
+            osal_log("virtio-net: software ring slot published empty, skipped");
+        else
+            dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
         VNET_WRITE_ONCE(e->len, 0u);
         /* rx_fn's reads of the slot and the len clear complete before the tail hands the
          * slot back to the producer (a full barrier: loads must not pass the store). */
@@ -1135,15 +1135,20 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    /* Taking the TX lock first means no sender is between its state check and its kick
+     * when the state changes, so nothing is posted or notified after the reset below. */
+    osal_lock_acquire(&dev->tx_lock);
     osal_crit_t c = osal_crit_enter();
     if (dev->state == VIRTIO_NET_ST_HALTED) {
         osal_crit_exit(c);
+        osal_lock_release(&dev->tx_lock);
         return VNET_E_STATE;
     }
     /* From here the ISR and the task leave the queues and the software ring alone; a
      * repeated halt after a timeout resumes here. */
     dev->state = VIRTIO_NET_ST_HALTING;
     osal_crit_exit(c);
+    osal_lock_release(&dev->tx_lock);
 
     /* Reset first so the device stops writing into buffers we are about to free (spec
      * 2.1.2: after reset it no longer uses the queues). If it does not complete, memory
@@ -1254,12 +1259,13 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     c = osal_crit_enter();
     dev->task_stop = true;
     /* Same rule as the ISR: post only on the false->true transition. A pending token
-     * wakes the task anyway, and it checks task_stop first. */
-    if (!dev->task_scheduled) {
-        dev->task_scheduled = true;
-        (void)osal_sem_post(&dev->sem);
-    }
+     * wakes the task anyway, and it checks task_stop first. The post itself happens after
+     * the critical section: from a task it may switch to the RX task at once. */
+    bool post = !dev->task_scheduled;
+    dev->task_scheduled = true;
     osal_crit_exit(c);
+    if (post)
+        (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
     if (err != VNET_OK)
         return err;
