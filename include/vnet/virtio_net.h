@@ -142,7 +142,8 @@ struct virtio_net_stats {
  */
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg);
 
-/* Halt if running, stop the RX task and wait for it to exit, free everything. Task. */
+/* Halt if running, stop the RX task and wait for it to exit, free everything. Task.
+ * Unhook the device's interrupt handlers first (the handle is freed). */
 vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
 
 /*

@@ -85,7 +85,6 @@ struct virtio_net_dev {
     bool task_active;    /* task is between a wake-up and parking (touches queues) */
     bool task_stop;      /* detach: the task returns */
     bool link_event;     /* config change seen by the ISR, handled by the task */
-    bool in_isr;         /* ISR body running (halt waits for it on SMP ports) */
 
     /* Software ring: single producer (ISR / task while callbacks are off, under crit),
      * single consumer (task). Free-running 32-bit counters, mask to index. */
