@@ -982,6 +982,15 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     err = virtio_net_negotiate(virtio_tr_get_features(tr), dev->cfg.feature_allow, legacy, &f);
     if (err != VNET_OK)
         goto fail;
+    /* Step 4 also allows reading config before accepting: an MTU above what we size
+     * buffers for is legal (68..65535, 5.1.4.1) but unsupported, so decline the feature
+     * and run at 1500 rather than fail; below 68 the device is broken (step 7 fails). */
+    if (f & VIRTIO_NET_F_MTU) {
+        uint16_t mtu = 0;
+        if (virtio_tr_read_config(tr, VIRTIO_NET_CFG_MTU, &mtu, sizeof(mtu)) == VNET_OK &&
+            mtu > VIRTIO_NET_MTU_MAX)
+            f &= ~VIRTIO_NET_F_MTU;
+    }
     virtio_tr_set_features(tr, f);
     dev->features = f;
     if (!legacy) {
@@ -1106,7 +1115,9 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     if (virtio_tr_get_status(tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
         /* Live already (the ISR and task may run): unwind through halt, which waits for
          * them, then give up on the device. */
-        (void)virtio_net_halt(dev);
+        vnet_err_t herr = virtio_net_halt(dev);
+        if (herr != VNET_OK)
+            return herr; /* still HALTING: the caller must call halt again */
         virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
         return VNET_E_IO;
     }
