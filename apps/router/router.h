@@ -37,6 +37,7 @@ struct router_nic {
     /* RX-task fairness (see router_rx_batch): owned by this NIC's RX task. */
     uint32_t batch_frames; /* frames delivered in the current batch */
     uint32_t full_streak;  /* consecutive batches that used the whole budget */
+    uint32_t streak_start; /* OS tick at the first batch of that streak */
     uint64_t rx_yields;    /* times the RX task slept to let lower priorities run */
     uint64_t reinits;      /* successful reinit commands */
     uint64_t link_events;  /* link state changes reported by the driver */
@@ -59,6 +60,12 @@ uint32_t router_uptime_ms(void);
  * steps to *halt_err / *init_err. Returns the initialize result (or the halt result when
  * the halt failed in a way that makes initialize pointless). Task context. */
 int router_reinit(enum router_side side, int *halt_err, int *init_err);
+
+#if ROUTER_MINFWD
+/* Bench-only minimal forwarder (router_main.c): frames forwarded by the fast path
+ * (slow = false) or handed to the stack (slow = true) on RX side `side`. */
+uint64_t router_fastpath_count(unsigned side, bool slow);
+#endif
 
 /* Heap figures for the shell (used = total - free, headers included). */
 struct router_heap {

@@ -78,6 +78,17 @@
 #ifndef ROUTER_RX_YIELD_BATCHES
 #define ROUTER_RX_YIELD_BATCHES 4
 #endif
+/* ... and only once that streak has lasted this many ms (docs/performance.md: yielding
+ * after every 4 batches cost ~25% of forwarding time under TCG). */
+#ifndef ROUTER_RX_YIELD_MS
+#define ROUTER_RX_YIELD_MS 10
+#endif
+
+/* Bench-only minimal forwarder (router-minfwd.elf): 1 = IPv4 frames between the two
+ * connected subnets bypass the stack (router_main.c, docs/performance.md). */
+#ifndef ROUTER_MINFWD
+#define ROUTER_MINFWD 0
+#endif
 
 /* Period of net_tick() in ms. */
 #ifndef ROUTER_TICK_MS

@@ -128,6 +128,10 @@ static void stats_kv(void)
         kv_print(prefix, "rx_yields", n->rx_yields);
         kv_print(prefix, "reinits", n->reinits);
         kv_print(prefix, "link_events", n->link_events);
+#if ROUTER_MINFWD
+        kv_print(prefix, "fastpath_fwd", router_fastpath_count(i, false));
+        kv_print(prefix, "fastpath_slow", router_fastpath_count(i, true));
+#endif
     }
     for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
         struct router_nic *n = &router_nics[i];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A/B throughput of firmware images under the same conditions, interleaved:
 #   sudo bench/perf/ab.sh [--time S] [--rounds N] [--streams N] [--udp --bitrate R] \
-#        NAME=IMAGE.elf NAME=IMAGE.elf ...
+#        NAME=IMAGE.elf NAME=IMAGE.elf ... [NAME=linux:gro=on|off]
+#   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
 # --time seconds LAN -> WAN and prints one line per image: throughput plus the guest's
 # per-frame counters from `stats -k` (interrupts, kicks, wake-ups, ISR cycles and p99
@@ -14,6 +15,7 @@ rounds=3
 streams=1
 udp=0
 bitrate=""
+length=""
 imgs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --streams) streams=$2; shift 2 ;;
     --udp) udp=1; shift ;;
     --bitrate) bitrate=$2; shift 2 ;;
+    --length) length=$2; shift 2 ;;
     *=*) imgs+=("$1"); shift ;;
     *) echo "ab.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -37,15 +40,22 @@ for r in $(seq 1 "$rounds"); do
     (
       # shellcheck source=../../scripts/lib/harness.sh
       . "$top/scripts/lib/harness.sh"
-      vh_up --image "$img" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
+      case "$img" in
+        linux:gro=*) up=(--guest linux --gro "${img#linux:gro=}") ;;
+        *) up=(--image "$img") ;;
+      esac
+      vh_up "${up[@]}" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
       vh_ping --count 2 >/dev/null || { echo "$name round $r: no ping"; exit 1; }
       args=(--time "$secs" --streams "$streams")
       [ "$udp" -eq 1 ] && args+=(--udp)
       [ -n "$bitrate" ] && args+=(--bitrate "$bitrate")
+      [ -n "$length" ] && args+=(--length "$length")
       out=$(vh_iperf "${args[@]}" 2>&1)
-      st=$(vh_stats --timeout 10 2>/dev/null)
+      st=""
+      [ "${up[0]}" = --image ] && st=$(vh_stats --timeout 10 2>/dev/null)
       rate=$(printf '%s\n' "$out" | grep -Eo 'bits_per_second=[0-9]+' | tail -1 | cut -d= -f2)
       printf '%s\n' "$st" | python3 "$top/bench/perf/summarise.py" "$name" "$r" "$rate"
+      printf '%s\n' "$out" | grep -E '^iperf3 ' | sed "s/^/    $name r$r: /"
     )
   done
 done
