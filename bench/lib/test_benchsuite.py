@@ -69,6 +69,21 @@ class Counters(unittest.TestCase):
         self.assertEqual(agg["isr_cycles_p99"], 4096)
         self.assertTrue(agg["isr_hist"])
 
+    def test_driver_log2_histogram(self):
+        # The driver's shape: isr_hist_<i> counts [2^i, 2^(i+1)); the last one is open.
+        h0 = {str(i): 0 for i in range(32)}
+        h1 = dict(h0)
+        h1["10"], h1["12"], h1["31"] = 985, 10, 5
+        b = counters.fw_snapshot(fw_kv(0, 0, 0, 0, 0, 0, 0, hist=h0))
+        a = counters.fw_snapshot(fw_kv(10, 1, 0, 0, 0, 0, 0, hist=h1))
+        m = counters.fw_metrics(counters.fw_delta(b, a))
+        self.assertEqual(m["isr_cycles_p99"], 2 ** 13)
+        h1["31"] = 50
+        a = counters.fw_snapshot(fw_kv(10, 1, 0, 0, 0, 0, 0, hist=h1))
+        m = counters.fw_metrics(counters.fw_delta(b, a))
+        self.assertEqual(m["isr_cycles_p99"], "inf")
+        self.assertEqual(counters.hist_bound("7"), 256)
+
     def test_histogram_open_top_bucket(self):
         self.assertEqual(counters.hist_quantile({1024: 10, math.inf: 90}), math.inf)
         self.assertEqual(counters.hist_bound("ge_65536"), math.inf)

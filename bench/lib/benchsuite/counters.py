@@ -35,14 +35,20 @@ def _int(v):
 
 # ---- firmware ------------------------------------------------------------------------
 
+LOG2_MAX_INDEX = 63  # a bare number up to this is a log2 bucket index
+
+
 def hist_bound(label):
     """Upper bound (cycles) of a histogram bucket named by its key suffix.
 
-    Accepts the shapes a histogram exporter plausibly uses: `le_4096`, `4096`,
-    `2048_4095` (range: last number), `lt4096`; an open top bucket (`inf`, `over`,
-    `ge_65536`, `gt...`, `max`) has no bound.
+    The driver exports log2 buckets as `isr_hist_<i>`: bucket i counts durations in
+    [2^i, 2^(i+1)) (include/vnet/virtio_net.h), so its bound is 2^(i+1). Other shapes are
+    accepted too: `le_4096`, `2048_4095` (range: last number), `lt4096`, `log2_12`; an
+    open top bucket (`inf`, `over`, `ge_65536`, `gt...`, `max`) has no bound.
     """
     low = label.lower()
+    if re.fullmatch(r"\d+", low) and int(low) <= LOG2_MAX_INDEX:
+        return 2 ** (int(low) + 1)
     tokens = re.split(r"[_.]", low)
     if any(t in ("inf", "over", "max") or re.fullmatch(r"(ge|gt)\d*", t) for t in tokens):
         return math.inf
@@ -84,11 +90,13 @@ def fw_delta(before, after):
 def _hist_buckets(delta):
     """{upper bound: count} over both NICs, or None without histogram keys."""
     merged = None
-    for k, v in delta.items():
-        m = HIST_RE.match(k)
-        if not m:
-            continue
-        b = hist_bound(m.group(2))
+    found = [(m.group(2), v) for k, v in delta.items() for m in [HIST_RE.match(k)] if m]
+    # The driver's last log2 bucket is open upwards: the highest index exported.
+    idx = [int(lab) for lab, _ in found if re.fullmatch(r"\d+", lab)
+           and int(lab) <= LOG2_MAX_INDEX]
+    top = max(idx) if idx else None
+    for lab, v in found:
+        b = math.inf if top is not None and lab == str(top) else hist_bound(lab)
         if b is None:
             continue
         merged = merged or {}

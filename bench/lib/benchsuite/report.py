@@ -245,6 +245,15 @@ def _us(cycles, mhz):
     return cycles / mhz
 
 
+def _p99_cell(v):
+    """p99 from histogram buckets is the upper bound of the bucket that holds it."""
+    if v is None:
+        return "—"
+    if v == "inf" or v == math.inf:
+        return "in open top bucket"
+    return "< " + _fmt(v)
+
+
 def fw_table(doc):
     fw = [c for c in _contenders(doc) if c["kind"] == "fw"]
     if not fw:
@@ -265,7 +274,7 @@ def fw_table(doc):
                 out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | |")
                 continue
             any_hist = any_hist or a["isr_hist"]
-            p99 = _fmt(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
+            p99 = _p99_cell(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
             out.append(
                 f"| {c['label']} | {label} | {a['frames_in']:,} | {_fmt(a['isr_cycles_min'])} | "
                 f"{_fmt(a['isr_cycles_mean'])} | {p99} | {_fmt(a['isr_cycles_max'])} | "
@@ -286,6 +295,11 @@ def fw_table(doc):
         for wid, e in doc["results"].get(c["id"], {}).items():
             if e.get("design_check"):
                 notes.append(f"**Warning** ({c['id']}, {wid}): {e['design_check']}.")
+    if any_hist:
+        notes.append("p99 comes from the driver's ISR-duration histogram (`isr_hist_<i>`: "
+                     "interrupts that lasted [2^i, 2^(i+1)) cycles), deltas over the phase: "
+                     "the upper bound of the bucket holding the 99th percentile, so it is "
+                     "exact only to a factor of two.")
     if not any_hist:
         notes.append("p99 is n/a: the driver exports no ISR-duration histogram "
                      "(`isr_hist_*` keys) in this build; the suite uses one when present.")
