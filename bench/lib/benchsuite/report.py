@@ -326,6 +326,28 @@ def linux_table(doc):
     return out
 
 
+def failure_lines(doc):
+    """One line per contender and workload that lost figures, with the first error."""
+    out = []
+    for c in _contenders(doc):
+        for wid, e in doc["results"].get(c["id"], {}).items():
+            errs = []
+            if e.get("error"):
+                errs.append(e["error"])
+            for r in e.get("runs", []):
+                if r.get("error"):
+                    errs.append(r["error"])
+            for ph in ("peak", "flood"):
+                p = e.get(ph) or {}
+                errs += [r["error"] for r in p.get("runs", []) if r.get("error")]
+                if p.get("error"):
+                    errs.append(p["error"])
+            if errs:
+                first = errs[0].splitlines()[0][:200]
+                out.append(f"- {c['label']}, `{wid}`: {len(errs)} error(s); first: {first}")
+    return out
+
+
 def markdown(doc, png_name):
     L = ["# vnet-rtos benchmark results", ""] + header_lines(doc) + [""]
     L += ["## Throughput and latency", ""] + main_table(doc) + [""]
@@ -350,6 +372,9 @@ def markdown(doc, png_name):
         L += ["## Inside the Linux guest", "",
               "Interrupts counted from the guest's /proc/interrupts (virtio input/output "
               "vectors of both NICs); kicks are not visible from inside Linux.", ""] + lt + [""]
+    fl = failure_lines(doc)
+    if fl:
+        L += ["## Failed runs", ""] + fl + [""]
     L += ["## Method", "",
           "`sudo ./bench/run.sh` (docs/benchmarks.md). One freshly booted guest per contender "
           "and workload; counters read over the serial console before and after every "
