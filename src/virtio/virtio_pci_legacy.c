@@ -159,6 +159,11 @@ static void vpl_destroy(struct virtio_transport *t)
     osal_mem_free(to_vp(t));
 }
 
+static bool vpl_msix_enabled(struct virtio_transport *t)
+{
+    return virtio_pci_msix_enabled(to_vp(t));
+}
+
 static const struct virtio_transport_ops virtio_pci_legacy_ops = {
     .reset = vpl_reset,
     .get_status = vpl_get_status,
@@ -174,6 +179,7 @@ static const struct virtio_transport_ops virtio_pci_legacy_ops = {
     .isr_status = vpl_isr_status,
     .set_config_vector = vpl_set_config_vector,
     .is_legacy = vpl_is_legacy,
+    .msix_enabled = vpl_msix_enabled,
     .destroy = vpl_destroy,
 };
 

@@ -221,6 +221,11 @@ static void vpm_destroy(struct virtio_transport *t)
     osal_mem_free(vp);
 }
 
+static bool vpm_msix_enabled(struct virtio_transport *t)
+{
+    return virtio_pci_msix_enabled(to_vp(t));
+}
+
 static const struct virtio_transport_ops virtio_pci_modern_ops = {
     .reset = vpm_reset,
     .get_status = vpm_get_status,
@@ -236,6 +241,7 @@ static const struct virtio_transport_ops virtio_pci_modern_ops = {
     .isr_status = vpm_isr_status,
     .set_config_vector = vpm_set_config_vector,
     .is_legacy = vpm_is_legacy,
+    .msix_enabled = vpm_msix_enabled,
     .destroy = vpm_destroy,
 };
 

@@ -75,6 +75,9 @@ struct virtio_transport_ops {
     /* Whether the device uses the legacy (pre-1.0) interface: guest-endian fields,
      * legacy ring layout, fixed queue size. */
     bool (*is_legacy)(struct virtio_transport *t);
+    /* Optional (NULL = false): whether MSI-X is enabled on the function, i.e. the device
+     * signals only through MSI-X messages and the shared line is dead. */
+    bool (*msix_enabled)(struct virtio_transport *t);
     void (*destroy)(struct virtio_transport *t);
 };
 
@@ -157,6 +160,10 @@ static inline vnet_err_t virtio_tr_set_config_vector(struct virtio_transport *t,
 static inline bool virtio_tr_is_legacy(struct virtio_transport *t)
 {
     return t->ops->is_legacy(t);
+}
+static inline bool virtio_tr_msix_enabled(struct virtio_transport *t)
+{
+    return t->ops->msix_enabled != NULL && t->ops->msix_enabled(t);
 }
 
 #endif /* VNET_SRC_VIRTIO_TRANSPORT_H */

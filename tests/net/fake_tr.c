@@ -109,6 +109,11 @@ static bool f_is_legacy(struct virtio_transport *t)
     return ft(t)->legacy;
 }
 
+static bool f_msix_enabled(struct virtio_transport *t)
+{
+    return ft(t)->msix_on;
+}
+
 static void f_destroy(struct virtio_transport *t)
 {
     (void)t;
@@ -129,6 +134,7 @@ static const struct virtio_transport_ops fake_ops = {
     .isr_status = f_isr_status,
     .set_config_vector = f_set_config_vector,
     .is_legacy = f_is_legacy,
+    .msix_enabled = f_msix_enabled,
     .destroy = f_destroy,
 };
 

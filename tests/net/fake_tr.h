@@ -23,6 +23,7 @@ struct fake_tr {
     bool reset_hangs;        /* reset returns VNET_E_TIMEOUT */
     bool refuse_vector;      /* queue_setup / set_config_vector with a vector -> VNET_E_IO */
     bool needs_reset_at_driver_ok;
+    bool msix_on;    /* MSI-X enabled on the (pretend) PCI function */
     uint8_t cfg[16]; /* virtio_net_config_layout bytes */
     uint16_t qmax;
     bool size_settable;

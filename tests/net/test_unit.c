@@ -264,6 +264,23 @@ static void test_mtu_from_device(void)
     detach_and_check_leaks(dev);
 }
 
+/* Review finding: shared-line mode on a function with MSI-X enabled would come up with
+ * no interrupt at all; it is refused before the device is touched. */
+static void test_shared_irq_with_msix_enabled(void)
+{
+    tn_case("IRQ_SHARED while MSI-X is enabled -> VNET_E_INVAL, device untouched");
+    struct fake_tr f;
+    fake_tr_init(&f, false, ~0ull);
+    f.msix_on = true;
+    struct virtio_net_dev *dev = attach(&f, NULL);
+    TN_EQ(virtio_net_initialize(dev), VNET_E_INVAL);
+    TN_EQ(f.status_writes, 0);
+    TN_EQ(f.resets, 0);
+    f.msix_on = false;
+    TN_EQ(virtio_net_initialize(dev), VNET_OK);
+    detach_and_check_leaks(dev);
+}
+
 static void test_no_mac_feature(void)
 {
     tn_case("device without F_MAC: fallback / random LAA unicast, stable across re-init");
@@ -372,7 +389,7 @@ static void test_stats_names(void)
     virtio_net_stats_foreach(dev, visit, &v);
     virtio_net_stats_foreach(dev, NULL, NULL); /* tolerated */
     TN_EQ(v.n, virtio_net_stat_count());
-    TN_EQ(v.n, 26 + VIRTIO_NET_ISR_HIST_BUCKETS);
+    TN_EQ(v.n, 28 + VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_hist, VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_drops, 1);
     TN_EQ(v.saw_cycles_total, 1);
@@ -424,6 +441,7 @@ int main(void)
     test_reset_hangs();
     test_msix_refused();
     test_mtu_from_device();
+    test_shared_irq_with_msix_enabled();
     test_no_mac_feature();
     test_needs_reset_at_driver_ok();
     test_fixed_queue_size();
