@@ -122,6 +122,11 @@ struct virtio_net_stats {
     uint64_t resets;               /* device resets, lifetime (not cleared by halt) */
     uint32_t broken;               /* bit 0: RX queue broken, bit 1: TX queue broken */
     uint64_t isr_cycles_min, isr_cycles_max, isr_cycles_total; /* osal_cycles() units */
+    /* Profile of the task side, osal_cycles() units, read per batch (not per frame):
+     * rx_task_cycles = from the task's wake-up to its park (drain, leftover servicing,
+     * handshake, rx_fn and batch_fn included); rx_fn_cycles = inside rx_fn and batch_fn
+     * (for the router: the stack and its transmits). */
+    uint64_t rx_task_cycles, rx_fn_cycles;
     /* ISR duration histogram, log2 buckets: isr_hist[i] counts interrupts that lasted
      * [2^i, 2^(i+1)) osal_cycles() units (bucket 0 also holds 0; the last bucket is open
      * upwards). Exported as isr_hist_<i>; a percentile is read from the cumulative
