@@ -18,7 +18,8 @@ NICS = ("lan", "wan")
 FW_MONOTONIC = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "interrupts",
                 "spurious_interrupts", "rx_kicks", "tx_kicks", "rx_task_wakeups",
                 "rx_task_batches", "rx_queue_drops", "isr_cycles_total", "tx_ring_full",
-                "isr_budget_exhausted", "task_serviced", "recheck_hits", "rx_bad_len")
+                "isr_budget_exhausted", "task_serviced", "recheck_hits", "rx_bad_len",
+                "rx_task_cycles", "rx_fn_cycles")
 HIST_RE = re.compile(r"^(lan|wan)\.isr_hist_(.+)$")
 IRQ_LINE_RE = re.compile(r"^\s*\w+:\s+([\d\s]+?)\s+\S.*\b(virtio\d+)-(input|output|config)"
                          r"[.\w-]*\s*$")
@@ -132,6 +133,8 @@ def fw_metrics(delta):
     m["kicks_per_frame"] = (s["rx_kicks"] + s["tx_kicks"]) / rx if rx else None
     m["frames_per_wakeup"] = rx / s["rx_task_wakeups"] if s["rx_task_wakeups"] else None
     m["isr_cycles_total"] = s["isr_cycles_total"]
+    m["rx_task_cycles"] = s["rx_task_cycles"]
+    m["task_counters"] = any(f"{n}.rx_task_cycles" in delta for n in NICS)
     m["isr_cycles_mean"] = s["isr_cycles_total"] / irqs if irqs else None
     mins = [delta[f"{n}.isr_cycles_min"] for n in NICS
             if delta.get(f"{n}.interrupts", 0) and f"{n}.isr_cycles_min" in delta]
@@ -157,9 +160,14 @@ def fw_aggregate(runs):
         return None
     keys = ("frames_in", "frames_out", "interrupts", "rx_kicks", "tx_kicks",
             "rx_task_wakeups", "rx_queue_drops", "tx_ring_full", "isr_budget_exhausted",
-            "isr_cycles_total")
+            "isr_cycles_total", "rx_task_cycles")
     a = {k: sum(r.get(k) or 0 for r in runs) for k in keys}
     rx, irqs = a["frames_in"], a["interrupts"]
+    # Cycles spent per forwarded frame in each context: the ISR (both designs) and the
+    # RX task (NAPI-style design, when the driver exports its profile counters).
+    a["isr_cycles_per_frame"] = a["isr_cycles_total"] / rx if rx else None
+    has_task = any(r.get("task_counters") for r in runs)
+    a["task_cycles_per_frame"] = a["rx_task_cycles"] / rx if rx and has_task else None
     a["irq_per_frame"] = irqs / rx if rx else None
     a["kicks_per_frame"] = (a["rx_kicks"] + a["tx_kicks"]) / rx if rx else None
     a["frames_per_wakeup"] = rx / a["rx_task_wakeups"] if a["rx_task_wakeups"] else None

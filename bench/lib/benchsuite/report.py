@@ -261,8 +261,9 @@ def fw_table(doc):
     mhz = doc["meta"]["machine"].get("tsc_mhz")
     wl = set(doc["meta"]["workloads"])
     out = ["| design | workload | frames in | ISR cycles min | mean | p99 | max | "
-           "mean µs | interrupts/frame | kicks/frame | frames/RX-task wake-up | "
-           "rx_queue_drops |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "mean µs | ISR cycles/frame | task cycles/frame | interrupts/frame | kicks/frame | "
+           "frames/RX-task wake-up | rx_queue_drops |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     any_hist = False
     for c in fw:
         for wid, phase, label in PHASES:
@@ -271,14 +272,15 @@ def fw_table(doc):
             e = doc["results"].get(c["id"], {}).get(wid) or {}
             a = counters.fw_aggregate(_phase_metrics(e, phase))
             if not a:
-                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | |")
+                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | | | |")
                 continue
             any_hist = any_hist or a["isr_hist"]
             p99 = _p99_cell(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
             out.append(
                 f"| {c['label']} | {label} | {a['frames_in']:,} | {_fmt(a['isr_cycles_min'])} | "
                 f"{_fmt(a['isr_cycles_mean'])} | {p99} | {_fmt(a['isr_cycles_max'])} | "
-                f"{_fmt(_us(a['isr_cycles_mean'], mhz))} | {_fmt(a['irq_per_frame'])} | "
+                f"{_fmt(_us(a['isr_cycles_mean'], mhz))} | {_fmt(a['isr_cycles_per_frame'])} | "
+                f"{_fmt(a['task_cycles_per_frame'])} | {_fmt(a['irq_per_frame'])} | "
                 f"{_fmt(a['kicks_per_frame'])} | {_fmt(a['frames_per_wakeup'])} | "
                 f"{a['rx_queue_drops']:,} |")
     notes = [
@@ -288,8 +290,10 @@ def fw_table(doc):
         f"{_fmt(mhz) if mhz else '?'} MHz, hence µs). Counts are summed over the phase's "
         "repetitions and both NICs (frames in = frames received from the devices); min and "
         "max cover the guest's whole life (it was booted for this workload), since the "
-        "console cannot clear them. Kicks = RX-refill plus TX notifications. The old design "
-        "has no RX task, so frames per wake-up is — there.",
+        "console cannot clear them. Cycles per frame = all cycles spent in that context during "
+        "the phase ÷ frames in (task cycles: the driver's `rx_task_cycles`, wake-up to park, "
+        "stack included; — when the driver does not export it). Kicks = RX-refill plus TX "
+        "notifications. The old design has no RX task, so frames per wake-up is — there.",
     ]
     for c in fw:
         for wid, e in doc["results"].get(c["id"], {}).items():
