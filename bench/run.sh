@@ -28,7 +28,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
     --commit)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "bench/run.sh: --commit needs a revision" >&2; exit 2; }
+      if [ $# -lt 2 ] || [ -z "$2" ]; then
+        echo "bench/run.sh: --commit needs a revision" >&2
+        exit 2
+      fi
       commit=$2; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1") ;;
@@ -62,9 +65,11 @@ if [ -n "$commit" ]; then
   if [ ! -f "$src/CMakeLists.txt" ]; then
     echo "== snapshot of $rev in build-benchsuite-src/"
     # Only the snapshot being built is kept.
-    rm -rf "$top/build-benchsuite-src" && mkdir -p "$src" &&
-      git -C "$top" archive "$rev" | tar -x -C "$src" ||
-      { echo "bench/run.sh: git archive failed" >&2; exit 1; }
+    if ! { rm -rf "$top/build-benchsuite-src" && mkdir -p "$src" &&
+      git -C "$top" archive "$rev" | tar -x -C "$src"; }; then
+      echo "bench/run.sh: git archive failed" >&2
+      exit 1
+    fi
   fi
   args+=(--source-commit "$rev")
 fi
