@@ -157,6 +157,8 @@ static void stats_kv(void)
     kv_print("os.", "ticks", os.ticks);
     kv_print("os.", "ctx_switches", os.ctx_switches);
     kv_print("os.", "uptime_ms", router_uptime_ms());
+    /* Converts the drivers' cycle counters to time (bench/perf/summarise.py). */
+    kv_print("os.", "tsc_hz", bsp_tsc_hz());
 }
 
 /* ---- stats: for people ------------------------------------------------------------- */

@@ -5,7 +5,8 @@
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
 # --time seconds LAN -> WAN and prints one line per image: throughput plus the guest's
-# per-frame counters from `stats -k` (interrupts, kicks, wake-ups, ISR cycles and p99
+# per-frame counters from `stats -k` and (profile.py) the per-stage guest cycles of the
+# iperf3 interval (interrupts, kicks, wake-ups, ISR cycles and p99
 # bucket). Interleaving spreads host load drift over all images; take medians.
 # Every figure is a QEMU TCG figure. Root (namespaces, taps); tears down on every exit.
 set -u -o pipefail
@@ -41,8 +42,8 @@ for r in $(seq 1 "$rounds"); do
       # shellcheck source=../../scripts/lib/harness.sh
       . "$top/scripts/lib/harness.sh"
       case "$img" in
-        linux:gro=*) up=(--guest linux --gro "${img#linux:gro=}") ;;
-        *) up=(--image "$img") ;;
+        linux:gro=*) up=(--guest linux --offloads off --gro "${img#linux:gro=}") ;;
+        *) up=(--image "$img" --offloads off) ;;
       esac
       vh_up "${up[@]}" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
       vh_ping --count 2 >/dev/null || { echo "$name round $r: no ping"; exit 1; }
@@ -50,9 +51,20 @@ for r in $(seq 1 "$rounds"); do
       [ "$udp" -eq 1 ] && args+=(--udp)
       [ -n "$bitrate" ] && args+=(--bitrate "$bitrate")
       [ -n "$length" ] && args+=(--length "$length")
+      fw=0
+      [ "${up[0]}" = --image ] && fw=1
+      snap=$(mktemp -d)
+      [ "$fw" -eq 1 ] && vh_stats --timeout 10 >"$snap/before" 2>/dev/null
       out=$(vh_iperf "${args[@]}" 2>&1)
       st=""
-      [ "${up[0]}" = --image ] && st=$(vh_stats --timeout 10 2>/dev/null)
+      if [ "$fw" -eq 1 ]; then
+        st=$(vh_stats --timeout 10 2>/dev/null)
+        printf '%s\n' "$st" >"$snap/after"
+        python3 "$top/bench/perf/profile.py" "$name" "$r" "$snap/before" "$snap/after" \
+          "$(printf '%s\n' "$out" | grep -Eo 'bits_per_second=[0-9]+' | cut -d= -f2)" |
+          sed 's/^/  /'
+      fi
+      rm -rf "$snap"
       rate=$(printf '%s\n' "$out" | grep -Eo 'bits_per_second=[0-9]+' | tail -1 | cut -d= -f2)
       printf '%s\n' "$st" | python3 "$top/bench/perf/summarise.py" "$name" "$r" "$rate"
       printf '%s\n' "$out" | grep -E '^iperf3 ' | sed "s/^/    $name r$r: /"
