@@ -65,16 +65,9 @@ pkgs=(python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
 [ "$guest" = linux ] && pkgs+=(linux-image-amd64 busybox-static ethtool kmod)
 fw_toolchain="$top/cmake/toolchain-x86_64-elf.cmake"
 [ "$guest" = firmware ] && [ -z "$image" ] && [ -f "$fw_toolchain" ] && pkgs+=(build-essential cmake)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
-    { echo "run.sh: apt-get install failed" >&2; exit 2; }
-fi
+# shellcheck source=scripts/lib/apt-ensure.sh
+. "$top/scripts/lib/apt-ensure.sh"
+vnet_apt_ensure "${pkgs[@]}" || { echo "run.sh: apt-get install failed" >&2; exit 2; }
 
 # ---- firmware image ---------------------------------------------------------------
 up_args=(--guest "$guest" --offloads "$offloads")

@@ -11,7 +11,7 @@
 set -u -o pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 host_only=0
 fuzz_secs=${VNET_FUZZ_SECONDS:-20}
 for a in "$@"; do
@@ -24,17 +24,9 @@ done
 
 pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
       python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing: ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then echo "need root to install packages" >&2; exit 2; fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || {
-    echo "apt-get install failed" >&2; exit 2; }
-fi
+# shellcheck source=scripts/lib/apt-ensure.sh
+. "$top/scripts/lib/apt-ensure.sh"
+vnet_apt_ensure "${pkgs[@]}" || exit 2
 
 passed=0
 failed=0
