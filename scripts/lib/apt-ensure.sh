@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the project's entry scripts (bash).
 #
 # vnet_apt_ensure PKG...  install those Debian packages that are not installed yet.
