@@ -110,6 +110,34 @@ class Sweep(unittest.TestCase):
         self.assertEqual(workloads._knee(pts)["offered_pps"], 40e3)
         self.assertIsNone(workloads._knee([dict(offered_pps=1, error="x")]))
 
+    def fake_sweep(self, curve, sender_cap=1e9):
+        calls = []
+
+        def once(_t, _length, _seconds, pps):
+            calls.append(pps)
+            return dict(offered_pps=pps, sent_pps=min(pps, sender_cap), fwd_pps=curve(pps))
+        orig = workloads._udp_once
+        workloads._udp_once = once
+        try:
+            pts, knee = workloads.udp_sweep(None, 64, 1, 10e3, 7)
+        finally:
+            workloads._udp_once = orig
+        return pts, knee, calls
+
+    def test_sweep_passes_a_plateau(self):
+        # Plateau at 40-80 k, then more forwarded at 160 k (a batching receiver).
+        def curve(pps):
+            return {10e3: 10e3, 20e3: 20e3, 40e3: 30e3, 80e3: 30e3}.get(pps, min(pps, 60e3))
+        pts, knee, calls = self.fake_sweep(curve)
+        self.assertIn(160e3, calls)
+        self.assertGreaterEqual(knee["fwd_pps"], 0.97 * 60e3)
+
+    def test_sweep_stops_on_collapse_and_generator_limit(self):
+        _, _, calls = self.fake_sweep(lambda pps: pps if pps <= 40e3 else 10e3)
+        self.assertNotIn(160e3, calls)        # 80 k collapsed: no further doubling
+        _, _, calls = self.fake_sweep(lambda pps: pps, sender_cap=50e3)
+        self.assertNotIn(160e3, calls)        # 80 k offered, 50 k sent: generator limit
+
     def test_summary(self):
         s = workloads.summary([3, None, 1, 2])
         self.assertEqual((s["median"], s["min"], s["max"], s["n"]), (2, 1, 3, 3))

@@ -363,9 +363,10 @@ def markdown(doc, png_name):
     if ut:
         L += ["## UDP sweeps", "",
               "Forwarded = datagrams the WAN-side iperf3 server received, per second of its "
-              "own measurement. The sweep doubles the offered rate while the forwarded rate "
-              "grows, then bisects towards the knee: the lowest offered rate forwarding within "
-              "3 % of the best. The peak repetitions run at the knee. Flood = `iperf3 -u -b 0`. "
+              "own measurement. The sweep doubles the offered rate until the sender cannot keep "
+              "up or forwarding collapses (below 60 % of the best so far), then bisects towards "
+              "the knee: the lowest offered rate forwarding within 3 % of the best. The peak "
+              "repetitions run at the knee. Flood = `iperf3 -u -b 0`. "
               "One iperf3 sender is the generator: the veth rows are its own ceiling on this "
               "machine (no VM involved).", ""] + ut + [""]
     ft = fw_table(doc)

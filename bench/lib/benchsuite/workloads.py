@@ -142,6 +142,7 @@ def _udp_once(t, length, seconds, pps):
 
 
 KNEE = 0.97  # a rate within 3 % of the best forwarded rate counts as the peak
+COLLAPSE = 0.6  # forwarding below 60 % of the best so far: more load only hurts
 
 
 def _knee(points):
@@ -160,10 +161,12 @@ def _knee(points):
 def udp_sweep(t, length, point_seconds, start_pps, max_points, refine=2):
     """Find the offered rate at which the most frames come out at the WAN end.
 
-    Doubling from start_pps while the forwarded rate still grows (by 5 % or more) and
-    the generator still delivers what is asked; then `refine` bisection steps (geometric)
-    between the knee and the tested rate below it. A lone `-b 0` flood would hide the
-    peak: under TCG an overloaded guest forwards less, not more.
+    Doubling from start_pps until the generator no longer delivers what is asked, or the
+    forwarded rate collapses (below COLLAPSE of the best so far); then `refine`
+    bisection steps (geometric) between the knee and the tested rate below it. A rate
+    that merely stops growing does not end the sweep: a batching receiver (NAPI-style)
+    can forward more at a higher offered rate after a plateau. A lone `-b 0` flood would
+    hide the peak: under TCG an overloaded guest usually forwards less, not more.
     """
     points = []
 
@@ -182,11 +185,11 @@ def udp_sweep(t, length, point_seconds, start_pps, max_points, refine=2):
         p = probe(pps)
         if p is None:
             break
-        grew = best is None or p["fwd_pps"] >= 1.05 * best["fwd_pps"]
+        collapsed = best is not None and p["fwd_pps"] < COLLAPSE * best["fwd_pps"]
         if best is None or p["fwd_pps"] > best["fwd_pps"]:
             best = p
-        if not grew or p["sent_pps"] < 0.9 * pps:
-            break  # saturated, or the generator itself is the limit
+        if collapsed or p["sent_pps"] < 0.9 * pps:
+            break  # overloaded past recovery, or the generator itself is the limit
         pps *= 2
     for _ in range(refine):
         knee = _knee(points)
