@@ -167,7 +167,9 @@ def fw_aggregate(runs):
     # RX task (NAPI-style design, when the driver exports its profile counters).
     a["isr_cycles_per_frame"] = a["isr_cycles_total"] / rx if rx else None
     has_task = any(r.get("task_counters") for r in runs)
-    a["task_cycles_per_frame"] = a["rx_task_cycles"] / rx if rx and has_task else None
+    # No task cycles at all (the old design): no task, not a free one.
+    a["task_cycles_per_frame"] = (a["rx_task_cycles"] / rx if rx and has_task
+                                  and a["rx_task_cycles"] else None)
     a["irq_per_frame"] = irqs / rx if rx else None
     a["kicks_per_frame"] = (a["rx_kicks"] + a["tx_kicks"]) / rx if rx else None
     a["frames_per_wakeup"] = rx / a["rx_task_wakeups"] if a["rx_task_wakeups"] else None

@@ -292,7 +292,8 @@ def fw_table(doc):
         "max cover the guest's whole life (it was booted for this workload), since the "
         "console cannot clear them. Cycles per frame = all cycles spent in that context during "
         "the phase ÷ frames in (task cycles: the driver's `rx_task_cycles`, wake-up to park, "
-        "stack included; — when the driver does not export it). Kicks = RX-refill plus TX "
+        "stack included, and so is any sleep of the router's fairness yield: an upper "
+        "bound; — without an RX task or the counter). Kicks = RX-refill plus TX "
         "notifications. The old design has no RX task, so frames per wake-up is — there.",
     ]
     for c in fw:
