@@ -50,6 +50,9 @@ def params(quick, reps):
         p = dict(reps=3, tcp_s=10, udp_s=5, sweep_s=3, start_pps=10000, max_points=7)
     if reps:
         p["reps"] = reps
+    # How the UDP sweep ends (report.py describes it): "collapse" since 2026-11-24 09:26;
+    # results without the key used "growth" (stop once forwarding grew < 5 %).
+    p["sweep_rule"] = "collapse"
     return p
 
 

@@ -353,6 +353,14 @@ def failure_lines(doc):
     return out
 
 
+def _sweep_rule_text(doc):
+    if doc["meta"]["params"].get("sweep_rule") == "collapse":
+        return ("The sweep doubles the offered rate until the sender cannot keep up or "
+                "forwarding collapses (below 60 % of the best so far)")
+    return ("The sweep (rule of this run's suite version) doubled the offered rate while "
+            "forwarding still grew by 5 % or more, so a peak after a plateau can be missed")
+
+
 def markdown(doc, png_name):
     L = ["# vnet-rtos benchmark results", ""] + header_lines(doc) + [""]
     L += ["## Throughput and latency", ""] + main_table(doc) + [""]
@@ -364,8 +372,7 @@ def markdown(doc, png_name):
     if ut:
         L += ["## UDP sweeps", "",
               "Forwarded = datagrams the WAN-side iperf3 server received, per second of its "
-              "own measurement. The sweep doubles the offered rate until the sender cannot keep "
-              "up or forwarding collapses (below 60 % of the best so far), then bisects towards "
+              "own measurement. " + _sweep_rule_text(doc) + ", then bisects towards "
               "the knee: the lowest offered rate forwarding within 3 % of the best. The peak "
               "repetitions run at the knee. Flood = `iperf3 -u -b 0`. "
               "One iperf3 sender is the generator: the veth rows are its own ceiling on this "
