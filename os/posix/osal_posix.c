@@ -507,44 +507,35 @@ void *osal_posix_dma_ptr(uint64_t dma_addr, size_t len)
     return p;
 }
 
-size_t osal_posix_dma_outstanding(void)
+/* Read one leak counter under the allocation lock (they change together on alloc/free). */
+static size_t osal_mem_counter(const size_t *counter)
 {
     size_t n;
 
     pthread_mutex_lock(&osal_mem_mtx);
-    n = osal_dma_n;
+    n = *counter;
     pthread_mutex_unlock(&osal_mem_mtx);
     return n;
+}
+
+size_t osal_posix_dma_outstanding(void)
+{
+    return osal_mem_counter(&osal_dma_n);
 }
 
 size_t osal_posix_dma_outstanding_bytes(void)
 {
-    size_t n;
-
-    pthread_mutex_lock(&osal_mem_mtx);
-    n = osal_dma_bytes;
-    pthread_mutex_unlock(&osal_mem_mtx);
-    return n;
+    return osal_mem_counter(&osal_dma_bytes);
 }
 
 size_t osal_posix_mem_outstanding(void)
 {
-    size_t n;
-
-    pthread_mutex_lock(&osal_mem_mtx);
-    n = osal_mem_allocs;
-    pthread_mutex_unlock(&osal_mem_mtx);
-    return n;
+    return osal_mem_counter(&osal_mem_allocs);
 }
 
 size_t osal_posix_mem_outstanding_bytes(void)
 {
-    size_t n;
-
-    pthread_mutex_lock(&osal_mem_mtx);
-    n = osal_mem_bytes;
-    pthread_mutex_unlock(&osal_mem_mtx);
-    return n;
+    return osal_mem_counter(&osal_mem_bytes);
 }
 
 /* --- semaphores ------------------------------------------------------------------- */
