@@ -424,6 +424,62 @@ static void cmd_tasks(int argc, char **argv)
     }
 }
 
+static void kv_queue(const char *prefix, const char *q, const struct virtio_net_queue_state *s)
+{
+    router_printf("%s%s.size=%u num_free=%u avail_idx=%u published=%u last_used=%u "
+                  "used_idx=%u used_event=%u avail_event=%u avail_flags=%u used_flags=%u "
+                  "cb_disabled=%u event_idx=%u broken=%u\n",
+                  prefix, q, s->size, s->num_free, s->avail_idx, s->published, s->last_used,
+                  s->used_idx, s->used_event, s->avail_event, s->avail_flags, s->used_flags,
+                  (unsigned)s->cb_disabled, (unsigned)s->event_idx, (unsigned)s->broken);
+}
+
+/* Ring indices, hand-off flags, task states and pending interrupts: what to read when a
+ * NIC stops moving frames (docs/driver.md, "Diagnosing a stalled NIC"). */
+static void cmd_queues(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    char prefix[24];
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        struct router_nic *n = &router_nics[i];
+        if (n->dev == NULL)
+            continue;
+        struct virtio_net_debug_state d;
+        if (virtio_net_get_debug_state(n->dev, &d) != VNET_OK)
+            continue;
+        (void)bsp_snprintf(prefix, sizeof(prefix), "%s.", n->name);
+        router_printf("%srunning=%u task_scheduled=%u task_active=%u link_event=%u "
+                      "sw_head=%lu sw_tail=%lu sw_size=%lu tx_free=%u tx_unkicked=%u "
+                      "broken=%lu irq=%u\n",
+                      prefix, (unsigned)d.running, (unsigned)d.task_scheduled,
+                      (unsigned)d.task_active, (unsigned)d.link_event, (unsigned long)d.sw_head,
+                      (unsigned long)d.sw_tail, (unsigned long)d.sw_size, d.tx_free,
+                      d.tx_unkicked, (unsigned long)d.broken, n->irq_info);
+        kv_queue(prefix, "rxq", &d.rxq);
+        kv_queue(prefix, "txq", &d.txq);
+    }
+    for (unsigned p = 0; p <= OS_LOWEST_PRIO; p++) {
+        OS_TCB t;
+        if (OSTaskQuery((INT8U)p, &t) != OS_ERR_NONE)
+            continue;
+        router_printf("task prio=%u stat=0x%02x dly=%lu\n", p, (unsigned)t.OSTCBStat,
+                      (unsigned long)t.OSTCBDly);
+    }
+    uint32_t isr[8], irr[8];
+    bsp_lapic_pending(isr, irr);
+    for (unsigned w = 0; w < 8u; w++) {
+        if (isr[w] != 0u || irr[w] != 0u)
+            router_printf("lapic vectors %u-%u: isr=0x%08lx irr=0x%08lx\n", w * 32u,
+                          w * 32u + 31u, (unsigned long)isr[w], (unsigned long)irr[w]);
+    }
+    for (unsigned v = 0x20; v < 0x100; v++) {
+        uint32_t c = bsp_int_count((uint8_t)v);
+        if (c != 0u)
+            router_printf("vector 0x%02x count=%lu\n", v, (unsigned long)c);
+    }
+}
+
 static void cmd_help(int argc, char **argv)
 {
     (void)argc;
@@ -440,6 +496,7 @@ static const struct shell_cmd shell_cmds[] = {
     {"arp", "", "ARP cache", cmd_arp},
     {"reinit", "<lan|wan>", "virtio_net_halt() + virtio_net_initialize() of one NIC", cmd_reinit},
     {"mem", "", "heap usage", cmd_mem},
+    {"queues", "", "ring indices, RX hand-off flags, task states, pending interrupts", cmd_queues},
     {"tasks", "", "tasks: priority, name, stack bytes used (high-water) and size", cmd_tasks},
     {NULL, NULL, NULL, NULL},
 };

@@ -124,6 +124,15 @@ void bsp_lapic_eoi(void)
     lapic_wr(LAPIC_EOI, 0u);
 }
 
+void bsp_lapic_pending(uint32_t isr[8], uint32_t irr[8])
+{
+    /* ISR: vectors in service (EOI not yet written); IRR: vectors requested, not taken. */
+    for (uint32_t i = 0; i < 8u; i++) {
+        isr[i] = lapic_rd(0x100u + i * 0x10u);
+        irr[i] = lapic_rd(0x200u + i * 0x10u);
+    }
+}
+
 uint32_t bsp_lapic_id(void)
 {
     return lapic_rd(LAPIC_ID) >> 24;

@@ -35,6 +35,36 @@ struct virtio_net_dev; /* opaque */
  * duration of the call (the slot is reused afterwards).
  */
 typedef void (*virtio_net_rx_fn)(void *arg, uint8_t *frame, size_t len);
+/*
+ * The virtio-net header of a frame (spec 5.1.6), as received and as sent with offloads.
+ * Fields in CPU order (the library runs on little-endian CPUs only).
+ */
+struct virtio_net_hdr {
+    uint8_t flags;        /* VIRTIO_NET_HDR_F_* */
+    uint8_t gso_type;     /* VIRTIO_NET_HDR_GSO_* (ECN bit may be or-ed in) */
+    uint16_t hdr_len;     /* Ethernet + IP + TCP header bytes of a GSO frame (a hint) */
+    uint16_t gso_size;    /* payload bytes per segment of a GSO frame */
+    uint16_t csum_start;  /* NEEDS_CSUM: checksum covers frame[csum_start..len) */
+    uint16_t csum_offset; /* NEEDS_CSUM: the 16-bit sum goes at csum_start + csum_offset */
+    uint16_t num_buffers; /* RX with MRG_RXBUF: buffers the frame used; 0 on TX */
+};
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 0x1u /* L4 checksum is partial (pseudo-header only) */
+#define VIRTIO_NET_HDR_F_DATA_VALID 0x2u /* RX: checksum already validated by the host */
+#define VIRTIO_NET_HDR_GSO_NONE     0x00u
+#define VIRTIO_NET_HDR_GSO_TCPV4    0x01u
+#define VIRTIO_NET_HDR_GSO_TCPV6    0x04u
+#define VIRTIO_NET_HDR_GSO_ECN      0x80u
+/* Largest frame (Ethernet header included) the driver accepts with GSO offloads. */
+#define VIRTIO_NET_GSO_MAX_FRAME 65550u
+
+/*
+ * Receive callback with the frame's virtio-net header (offloads on, see rx_hdr_fn in
+ * struct virtio_net_config). A GSO frame (hdr->gso_type != NONE) may be up to
+ * VIRTIO_NET_GSO_MAX_FRAME bytes; with NEEDS_CSUM its L4 checksum field holds only the
+ * pseudo-header sum. Same context and ownership rules as virtio_net_rx_fn.
+ */
+typedef void (*virtio_net_rx_hdr_fn)(void *arg, const struct virtio_net_hdr *hdr,
+                                     uint8_t *frame, size_t len);
 /* Called by the RX task after each batch of received frames (flush point for TX kicks). */
 typedef void (*virtio_net_batch_fn)(void *arg);
 /* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
@@ -75,6 +105,14 @@ struct virtio_net_config {
 
     virtio_net_rx_fn rx_fn; /* required */
     void *rx_arg;
+    /* Optional receive offloads: when set, the driver negotiates GUEST_CSUM, GUEST_TSO4,
+     * GUEST_TSO6 and MRG_RXBUF (each only if the device offers it and feature_allow
+     * permits; GUEST_TSO* only together with MRG_RXBUF) and delivers every frame to
+     * rx_hdr_fn (with rx_arg) instead of rx_fn. NULL: no receive offload is negotiated. */
+    virtio_net_rx_hdr_fn rx_hdr_fn;
+    /* Transmit offloads: negotiate CSUM, HOST_TSO4 and HOST_TSO6 (as offered/allowed), so
+     * virtio_net_send_hdr() can pass partial checksums and GSO frames to the device. */
+    bool tx_offloads;
     virtio_net_batch_fn batch_fn; /* optional */
     void *batch_arg;
     virtio_net_link_fn link_fn; /* optional */
@@ -178,6 +216,21 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev);
 vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t len,
                            unsigned flags);
 
+/*
+ * virtio_net_send() with a virtio-net header (hdr NULL: same as virtio_net_send). The
+ * header is validated and passed to the device unchanged (num_buffers written as 0):
+ *  - GSO frame: its gso_type must have been negotiated on this device (HOST_TSO4/6),
+ *    gso_size != 0 and len <= VIRTIO_NET_GSO_MAX_FRAME; else VNET_E_UNSUPP (counted in
+ *    tx_gso_refused) so the caller can segment or drop it.
+ *  - NEEDS_CSUM without VIRTIO_NET_F_CSUM negotiated: the driver completes the checksum
+ *    in software and sends the frame without the flag.
+ *  - csum_start/csum_offset outside the frame, or another malformed header: VNET_E_INVAL
+ *    (counted in tx_errors). Never sends a frame the header does not describe.
+ * Other returns as virtio_net_send(). Task context.
+ */
+vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                               const void *frame, size_t len, unsigned flags);
+
 /* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
 vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
 
@@ -210,6 +263,34 @@ vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_
 typedef void (*virtio_net_stat_visit_fn)(void *arg, const char *name, uint64_t value);
 void virtio_net_stats_foreach(const struct virtio_net_dev *dev, virtio_net_stat_visit_fn fn,
                               void *arg);
+
+/* One virtqueue's indices, for diagnosing a stalled queue (see docs/driver.md). */
+struct virtio_net_queue_state {
+    uint16_t size, num_free;
+    uint16_t avail_idx, published; /* next slot to fill; avail->idx last written */
+    uint16_t last_used, used_idx;  /* next used entry to take; used->idx from the device */
+    uint16_t used_event, avail_event; /* EVENT_IDX fields (driver-, device-written) */
+    uint16_t avail_flags, used_flags;
+    bool cb_disabled, event_idx;
+    uint8_t broken; /* 0, or why the queue was marked broken */
+};
+
+/* Driver state behind the RX hand-off and the TX ring, for diagnostics. */
+struct virtio_net_debug_state {
+    bool running;
+    bool task_scheduled; /* RX task posted or running */
+    bool task_active;    /* RX task between wake-up and parking */
+    bool link_event;
+    uint32_t sw_head, sw_tail, sw_size; /* software ring (free-running indices) */
+    uint16_t tx_free, tx_unkicked;      /* free TX slots; posted with SEND_MORE, unkicked */
+    uint32_t broken;                    /* VNET_BROKEN_* bits */
+    struct virtio_net_queue_state rxq, txq; /* zero while not running */
+};
+
+/* Snapshot of the hand-off and ring state (RX under the critical section, TX under the
+ * TX lock). VNET_E_INVAL for NULL arguments. Task. */
+vnet_err_t virtio_net_get_debug_state(struct virtio_net_dev *dev,
+                                      struct virtio_net_debug_state *out);
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6]);
 /* 1 up, 0 down (VIRTIO_NET_F_STATUS negotiated), 1 if the device has no link status. */

@@ -1314,6 +1314,55 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
 /* Accessors                                                                           */
 /* ---------------------------------------------------------------------------------- */
 
+static void vnet_queue_state(const struct virtq *vq, struct virtio_net_queue_state *o)
+{
+    struct virtq_state st;
+    virtq_get_state(vq, &st);
+    *o = (struct virtio_net_queue_state){
+        .size = st.size,
+        .num_free = st.num_free,
+        .avail_idx = st.avail_idx,
+        .published = st.published,
+        .last_used = st.last_used,
+        .used_idx = st.used_idx,
+        .used_event = st.used_event,
+        .avail_event = st.avail_event,
+        .avail_flags = st.avail_flags,
+        .used_flags = st.used_flags,
+        .cb_disabled = st.cb_disabled,
+        .event_idx = st.event_idx,
+        .broken = st.broken,
+    };
+}
+
+vnet_err_t virtio_net_get_debug_state(struct virtio_net_dev *dev,
+                                      struct virtio_net_debug_state *out)
+{
+    if (dev == NULL || out == NULL)
+        return VNET_E_INVAL;
+    memset(out, 0, sizeof(*out));
+    osal_lock_acquire(&dev->tx_lock);
+    osal_crit_t c = osal_crit_enter();
+    out->running = dev->state == VIRTIO_NET_ST_RUNNING;
+    out->task_scheduled = dev->task_scheduled;
+    out->task_active = dev->task_active;
+    out->link_event = dev->link_event;
+    out->sw_head = dev->sw_head;
+    out->sw_tail = VNET_READ_ONCE(dev->sw_tail);
+    out->sw_size = dev->sw_mask + 1u;
+    out->broken = dev->stats.broken;
+    if (out->running && dev->rxq != NULL)
+        vnet_queue_state(dev->rxq, &out->rxq);
+    osal_crit_exit(c);
+    if (out->running && dev->txq != NULL) {
+        vnet_queue_state(dev->txq, &out->txq);
+        out->tx_free = dev->tx_free_top;
+        out->tx_unkicked = dev->tx_unkicked;
+    }
+    osal_lock_release(&dev->tx_lock);
+    return VNET_OK;
+}
+
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
 {
     if (dev == NULL || mac == NULL)

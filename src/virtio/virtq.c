@@ -177,6 +177,23 @@ void virtq_get_stats(const struct virtq *vq, struct virtq_stats *out)
     *out = vq->vq_stats;
 }
 
+void virtq_get_state(const struct virtq *vq, struct virtq_state *out)
+{
+    out->size = vq->vq_size;
+    out->num_free = vq->vq_num_free;
+    out->avail_idx = vq->vq_avail_idx;
+    out->published = vq->vq_published;
+    out->last_used = vq->vq_last_used;
+    out->used_idx = VNET_READ_ONCE(vq->vq_used->idx);
+    out->used_event = VNET_READ_ONCE(*vq->vq_used_event);
+    out->avail_event = VNET_READ_ONCE(*vq->vq_avail_event);
+    out->avail_flags = VNET_READ_ONCE(vq->vq_avail->flags);
+    out->used_flags = VNET_READ_ONCE(vq->vq_used->flags);
+    out->cb_disabled = vq->vq_cb_disabled;
+    out->event_idx = (vq->vq_flags & VIRTQ_EVENT_IDX) != 0;
+    out->broken = (uint8_t)vq->vq_broken;
+}
+
 vnet_err_t virtq_add(struct virtq *vq, const struct virtq_seg *segs, uint16_t n, void *cookie)
 {
     uint64_t wlen = 0;

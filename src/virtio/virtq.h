@@ -117,6 +117,23 @@ bool virtq_is_broken(const struct virtq *vq);
 enum virtq_broken_reason virtq_broken_reason(const struct virtq *vq);
 void virtq_get_stats(const struct virtq *vq, struct virtq_stats *out);
 
+/* Ring indices for diagnostics (a snapshot; device-written fields read once each). */
+struct virtq_state {
+    uint16_t size, num_free;
+    uint16_t avail_idx;   /* next avail slot to fill (private) */
+    uint16_t published;   /* avail->idx as last written */
+    uint16_t last_used;   /* next used entry to consume */
+    uint16_t used_idx;    /* used->idx as the device last wrote it */
+    uint16_t used_event;  /* driver-written (EVENT_IDX) */
+    uint16_t avail_event; /* device-written (EVENT_IDX) */
+    uint16_t avail_flags; /* driver-written */
+    uint16_t used_flags;  /* device-written */
+    bool cb_disabled;
+    bool event_idx;
+    uint8_t broken; /* enum virtq_broken_reason */
+};
+void virtq_get_state(const struct virtq *vq, struct virtq_state *out);
+
 /* Wrap-safe "does the device want an event" test (spec 2.7.10.1, vring_need_event):
  * true when event_idx lies in [old_idx, new_idx) modulo 2^16. Exposed for unit tests. */
 static inline bool virtq_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)

@@ -123,6 +123,9 @@ int bsp_ioapic_mask(uint32_t gsi, int masked);
 uint32_t bsp_isa_irq_to_gsi(uint8_t irq, int *level, int *active_low);
 
 uint32_t bsp_lapic_id(void);
+/* The local APIC's in-service and request bitmaps (256 bits each, word i = vectors
+ * 32i..32i+31), for diagnosing an interrupt that no longer arrives. Any. */
+void bsp_lapic_pending(uint32_t isr[8], uint32_t irr[8]);
 /* High-water mark of the dedicated interrupt stack (bytes ever used) and its size. Any. */
 void bsp_int_stk_usage(uint32_t *used, uint32_t *size);
 /* Count of interrupts taken per vector since boot (diagnostics). */
