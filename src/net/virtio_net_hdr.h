@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "vnet/virtio_net.h"
 
 /* Device feature bits (spec 5.1.3). */
 #define VIRTIO_NET_F_CSUM                (1ull << 0)
@@ -59,22 +60,9 @@ _Static_assert(offsetof(struct virtio_net_config_layout, mtu) == 10, "mtu at 10"
 #define VIRTIO_NET_CFG_STATUS ((uint32_t)offsetof(struct virtio_net_config_layout, status))
 #define VIRTIO_NET_CFG_MTU    ((uint32_t)offsetof(struct virtio_net_config_layout, mtu))
 
-/*
- * Per-packet header in front of every frame (spec 5.1.6). Legacy devices without
- * VIRTIO_NET_F_MRG_RXBUF use the first 10 bytes only; VERSION_1 always has num_buffers
- * (12 bytes). The driver negotiates no offload, so it writes all zeroes on TX and ignores
- * flags/gso on RX (no checksum or GSO feature was accepted, so the device must send
- * gso_type NONE and complete checksums).
- */
-struct virtio_net_hdr {
-    uint8_t flags;
-    uint8_t gso_type;
-    uint16_t hdr_len;
-    uint16_t gso_size;
-    uint16_t csum_start;
-    uint16_t csum_offset;
-    uint16_t num_buffers; /* VERSION_1 or MRG_RXBUF only */
-};
+/* Per-packet header in front of every frame (spec 5.1.6): struct virtio_net_hdr in
+ * include/vnet/virtio_net.h. Legacy devices without VIRTIO_NET_F_MRG_RXBUF use its first
+ * 10 bytes only; VERSION_1 always has num_buffers (12 bytes). */
 _Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr with num_buffers is 12");
 _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "legacy header is 10");
 
