@@ -63,8 +63,8 @@ struct virtio_net_hdr {
  * VIRTIO_NET_GSO_MAX_FRAME bytes; with NEEDS_CSUM its L4 checksum field holds only the
  * pseudo-header sum. Same context and ownership rules as virtio_net_rx_fn.
  */
-typedef void (*virtio_net_rx_hdr_fn)(void *arg, const struct virtio_net_hdr *hdr,
-                                     uint8_t *frame, size_t len);
+typedef void (*virtio_net_rx_hdr_fn)(void *arg, const struct virtio_net_hdr *hdr, uint8_t *frame,
+                                     size_t len);
 /* Called by the RX task after each batch of received frames (flush point for TX kicks). */
 typedef void (*virtio_net_batch_fn)(void *arg);
 /* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
@@ -144,9 +144,14 @@ struct virtio_net_stats {
     uint64_t rx_queue_drops;       /* frames dropped because the software ring was full */
     uint64_t rx_packets, rx_bytes; /* frames/bytes delivered to rx_fn */
     uint64_t rx_bad_len;           /* used len shorter than the header or > max frame */
+    uint64_t rx_bad_hdr;           /* offloads: malformed header (num_buffers, gso, csum offsets) */
+    uint64_t rx_gso_packets;       /* offloads: GSO frames delivered to rx_hdr_fn */
     uint64_t tx_packets, tx_bytes; /* frames/bytes handed to the device */
     uint64_t tx_ring_full;         /* sends refused with VNET_E_BUSY */
     uint64_t tx_errors;            /* sends refused for other reasons (too big, state) */
+    uint64_t tx_gso_packets;       /* GSO frames handed to the device (send_hdr) */
+    uint64_t tx_gso_refused;       /* send_hdr GSO frames refused with VNET_E_UNSUPP */
+    uint64_t tx_csum_sw;           /* NEEDS_CSUM checksums completed by the driver */
     uint64_t interrupts;           /* ISR invocations (any vector) */
     uint64_t spurious_interrupts;  /* invocations with nothing to do */
     uint64_t config_interrupts;    /* config-change notifications */
@@ -267,8 +272,8 @@ void virtio_net_stats_foreach(const struct virtio_net_dev *dev, virtio_net_stat_
 /* One virtqueue's indices, for diagnosing a stalled queue (see docs/driver.md). */
 struct virtio_net_queue_state {
     uint16_t size, num_free;
-    uint16_t avail_idx, published; /* next slot to fill; avail->idx last written */
-    uint16_t last_used, used_idx;  /* next used entry to take; used->idx from the device */
+    uint16_t avail_idx, published;    /* next slot to fill; avail->idx last written */
+    uint16_t last_used, used_idx;     /* next used entry to take; used->idx from the device */
     uint16_t used_event, avail_event; /* EVENT_IDX fields (driver-, device-written) */
     uint16_t avail_flags, used_flags;
     bool cb_disabled, event_idx;
@@ -281,9 +286,9 @@ struct virtio_net_debug_state {
     bool task_scheduled; /* RX task posted or running */
     bool task_active;    /* RX task between wake-up and parking */
     bool link_event;
-    uint32_t sw_head, sw_tail, sw_size; /* software ring (free-running indices) */
-    uint16_t tx_free, tx_unkicked;      /* free TX slots; posted with SEND_MORE, unkicked */
-    uint32_t broken;                    /* VNET_BROKEN_* bits */
+    uint32_t sw_head, sw_tail, sw_size;     /* software ring (free-running indices) */
+    uint16_t tx_free, tx_unkicked;          /* free TX slots; posted with SEND_MORE, unkicked */
+    uint32_t broken;                        /* VNET_BROKEN_* bits */
     struct virtio_net_queue_state rxq, txq; /* zero while not running */
 };
 

@@ -89,19 +89,40 @@ uint64_t virtio_net_apply_feature_deps(uint64_t f)
 
 vnet_err_t virtio_net_negotiate(uint64_t device, uint64_t allow, bool legacy, uint64_t *out)
 {
-    uint64_t f = device & VIRTIO_NET_DRIVER_FEATURES;
+    return virtio_net_negotiate_offloads(device, allow, legacy, 0, out);
+}
+
+vnet_err_t virtio_net_negotiate_offloads(uint64_t device, uint64_t allow, bool legacy,
+                                         unsigned offloads, uint64_t *out)
+{
+    /* Offload bits are considered only when the application asked for them, so a user
+     * with feature_allow 0 and no offload configured negotiates exactly the base set. */
+    uint64_t supported = VIRTIO_NET_DRIVER_FEATURES;
+    if (offloads & VIRTIO_NET_OFFLOAD_RX)
+        supported |= VIRTIO_NET_RX_OFFLOAD_FEATURES;
+    if (offloads & VIRTIO_NET_OFFLOAD_TX)
+        supported |= VIRTIO_NET_TX_OFFLOAD_FEATURES;
+    uint64_t f = device & supported;
     if (allow != 0)
         f &= allow;
     if (legacy) {
         /* The legacy interface has one 32-bit feature word and no VERSION_1 (spec 4.1.4.8
          * legacy notes); ANY_LAYOUT is what lets the header share a descriptor. */
         f &= 0xffffffffull;
+        /* A merged or GSO buffer carries the header in front of its data; without
+         * ANY_LAYOUT the legacy header needs its own descriptor: no offloads then. */
+        if (!(f & VIRTIO_F_ANY_LAYOUT))
+            f &= ~(VIRTIO_NET_RX_OFFLOAD_FEATURES | VIRTIO_NET_TX_OFFLOAD_FEATURES);
     } else {
         /* Spec 6.1: a driver using the modern interface MUST accept VERSION_1; without it
          * the header layout and endianness would be the legacy ones. */
         if (!(f & VIRTIO_F_VERSION_1))
             return VNET_E_FEATURES;
     }
+    /* Without MRG_RXBUF a GSO frame would need 64 KiB RX buffers (spec 5.1.6.3.1); the
+     * driver posts small ones, so receive GSO comes only with merged buffers. */
+    if (!(f & VIRTIO_NET_F_MRG_RXBUF))
+        f &= ~(VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6);
     *out = virtio_net_apply_feature_deps(f);
     return VNET_OK;
 }
@@ -149,10 +170,15 @@ static const struct {
     VNET_STAT(rx_packets),
     VNET_STAT(rx_bytes),
     VNET_STAT(rx_bad_len),
+    VNET_STAT(rx_bad_hdr),
+    VNET_STAT(rx_gso_packets),
     VNET_STAT(tx_packets),
     VNET_STAT(tx_bytes),
     VNET_STAT(tx_ring_full),
     VNET_STAT(tx_errors),
+    VNET_STAT(tx_gso_packets),
+    VNET_STAT(tx_gso_refused),
+    VNET_STAT(tx_csum_sw),
     VNET_STAT(interrupts),
     VNET_STAT(spurious_interrupts),
     VNET_STAT(config_interrupts),
@@ -242,10 +268,10 @@ static void vnet_rx_segs(const struct virtio_net_dev *dev, const struct virtio_n
         /* Legacy device without ANY_LAYOUT: the header must be alone in the first
          * descriptor (spec 5.1.6.6 legacy note). */
         segs[0] = (struct virtq_seg){b->dma, dev->hdr_len, true};
-        segs[1] = (struct virtq_seg){b->dma + dev->hdr_len, dev->frame_max, true};
+        segs[1] = (struct virtq_seg){b->dma + dev->hdr_len, dev->rx_buf_len - dev->hdr_len, true};
         *n = 2;
     } else {
-        segs[0] = (struct virtq_seg){b->dma, dev->hdr_len + dev->frame_max, true};
+        segs[0] = (struct virtq_seg){b->dma, dev->rx_buf_len, true};
         *n = 1;
     }
 }
@@ -257,39 +283,170 @@ static void vnet_rx_mark_broken_locked(struct virtio_net_dev *dev)
     osal_log("virtio-net: RX queue broken by the device (bad used entry)");
 }
 
-/*
- * Copy one received frame into the software ring. Producer side: only the ISR, or the
- * task with interrupts excluded, ever runs this (caller holds the critical section).
- */
-static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *frame, uint32_t len)
+/* Next free software ring slot, or NULL when the ring is full. Producer side. */
+static struct virtio_net_rx_sw_packet *vnet_rx_slot_locked(struct virtio_net_dev *dev)
 {
-#ifdef VIRTIO_NET_RX_IN_ISR
-    /* Benchmark-only OLD design: the stack runs inside the ISR on the DMA buffer. */
-    dev->stats.rx_packets++;
-    dev->stats.rx_bytes += len;
-    dev->cfg.rx_fn(dev->cfg.rx_arg, frame, len);
-#else
-    uint32_t head = dev->sw_head;
     /* sw_tail is written by the task outside the critical section (vnet_rx_drain). */
-    uint32_t tail = VNET_READ_ONCE(dev->sw_tail);
-    if (head - tail > dev->sw_mask) {
-        /* Ring full: drop, but the descriptor is still recycled by the caller, and the
-         * task is woken by the ISR epilogue so the backlog drains fast. */
-        dev->stats.rx_queue_drops++;
-        return;
-    }
-    struct virtio_net_rx_sw_packet *e = &dev->sw[head & dev->sw_mask];
-    memcpy(e->data, frame, len);
-    /* Frame bytes before len: the task treats len != 0 as "complete" (seed design). */
+    if (dev->sw_head - VNET_READ_ONCE(dev->sw_tail) > dev->sw_mask)
+        return NULL;
+    return &dev->sw[dev->sw_head & dev->sw_mask];
+}
+
+/* Hand the filled slot at sw_head to the task. Producer side. */
+static void vnet_rx_publish_locked(struct virtio_net_dev *dev, struct virtio_net_rx_sw_packet *e,
+                                   uint32_t len)
+{
+    uint32_t head = dev->sw_head;
+    /* Frame bytes (and header) before len: the task treats len != 0 as "complete". */
     vnet_smp_wmb();
     VNET_WRITE_ONCE(e->len, len);
     /* Slot contents before the head index that hands it to the task. */
     vnet_smp_wmb();
     VNET_WRITE_ONCE(dev->sw_head, head + 1u);
-    uint32_t count = head + 1u - tail;
+    uint32_t count = head + 1u - VNET_READ_ONCE(dev->sw_tail);
     if (count > dev->stats.rx_queue_hwm)
         dev->stats.rx_queue_hwm = count;
+}
+
+/* The header in front of a received buffer (legacy ones lack num_buffers: 1). */
+static void vnet_rx_read_hdr(const struct virtio_net_dev *dev, const uint8_t *p,
+                             struct virtio_net_hdr *h)
+{
+    memset(h, 0, sizeof(*h));
+    memcpy(h, p, dev->hdr_len);
+    if (!dev->rx_mrg)
+        h->num_buffers = 1;
+}
+
+/*
+ * Is a complete received frame with header `h` one the driver may hand to rx_hdr_fn?
+ * Device input: only offloads that were negotiated, GSO with a segment size, a partial
+ * checksum whose field lies inside the frame, a non-GSO frame no longer than the MTU
+ * allows. Counts the reason and returns false otherwise.
+ */
+static bool vnet_rx_hdr_ok_locked(struct virtio_net_dev *dev, const struct virtio_net_hdr *h,
+                                  uint32_t len)
+{
+    unsigned gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    if (len < VIRTIO_NET_ETH_HLEN || (gso == VIRTIO_NET_HDR_GSO_NONE && len > dev->frame_max)) {
+        dev->stats.rx_bad_len++;
+        return false;
+    }
+    bool ok = (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) == 0;
+    if (h->flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+        ok = ok && (dev->features & VIRTIO_NET_F_GUEST_CSUM);
+    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+        ok = ok && (uint32_t)h->csum_start + h->csum_offset + 2u <= len;
+    if (gso == VIRTIO_NET_HDR_GSO_NONE)
+        ok = ok && h->gso_type == VIRTIO_NET_HDR_GSO_NONE;
+    else if (gso == VIRTIO_NET_HDR_GSO_TCPV4)
+        ok = ok && (dev->features & VIRTIO_NET_F_GUEST_TSO4) && h->gso_size != 0;
+    else if (gso == VIRTIO_NET_HDR_GSO_TCPV6)
+        ok = ok && (dev->features & VIRTIO_NET_F_GUEST_TSO6) && h->gso_size != 0;
+    else
+        ok = false; /* UFO/USO were never negotiated */
+    if (!ok) {
+        dev->stats.rx_bad_hdr++;
+        return false;
+    }
+    if (gso != VIRTIO_NET_HDR_GSO_NONE)
+        dev->stats.rx_gso_packets++;
+    return true;
+}
+
+/*
+ * Copy one received single-buffer frame (header at buf[0], hdr_len + len bytes) into the
+ * software ring. Producer side: only the ISR, or the task with interrupts excluded, ever
+ * runs this (caller holds the critical section).
+ */
+static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *buf, uint32_t len)
+{
+#ifdef VIRTIO_NET_RX_IN_ISR
+    /* Benchmark-only OLD design: the stack runs inside the ISR on the DMA buffer. */
+    dev->stats.rx_packets++;
+    dev->stats.rx_bytes += len;
+    dev->cfg.rx_fn(dev->cfg.rx_arg, buf + dev->hdr_len, len);
+#else
+    struct virtio_net_hdr h;
+    if (dev->cfg.rx_hdr_fn != NULL) {
+        vnet_rx_read_hdr(dev, buf, &h);
+        if (!vnet_rx_hdr_ok_locked(dev, &h, len))
+            return;
+    }
+    struct virtio_net_rx_sw_packet *e = vnet_rx_slot_locked(dev);
+    if (e == NULL) {
+        /* Ring full: drop, but the descriptor is still recycled by the caller, and the
+         * task is woken by the ISR epilogue so the backlog drains fast. */
+        dev->stats.rx_queue_drops++;
+        return;
+    }
+    memcpy(e->data, buf + dev->hdr_len, len);
+    if (dev->cfg.rx_hdr_fn != NULL)
+        e->hdr = h;
+    vnet_rx_publish_locked(dev, e, len);
 #endif
+}
+
+/*
+ * A frame being assembled from MRG_RXBUF buffers (spec 5.1.6.4): the first buffer holds
+ * the header and says how many buffers the frame used; their bytes are copied straight
+ * into the software ring slot at sw_head, which the task cannot see until it is published.
+ * Lives for one service pass: the device publishes all buffers of a frame with one used
+ * index update (QEMU's virtqueue_flush, vhost's add_used_n), so a frame whose buffers are
+ * not all there is malformed, not early (Linux drops it too: "rx error: buffers missing").
+ */
+struct vnet_rx_frame {
+    struct virtio_net_rx_sw_packet *slot; /* NULL: ring full, bytes not kept */
+    uint32_t len;                         /* frame bytes so far */
+    uint16_t left;                        /* buffers of this frame still to take */
+    bool bad;                             /* malformed (counted): the rest is discarded */
+    struct virtio_net_hdr hdr;
+};
+
+/* Take one used MRG_RXBUF buffer of `len` bytes. Producer side, critical section held. */
+static void vnet_rx_mrg_buf_locked(struct virtio_net_dev *dev, struct vnet_rx_frame *fr,
+                                   const uint8_t *buf, uint32_t len)
+{
+    if (fr->left == 0) {
+        /* First buffer of a frame. */
+        if (len < dev->hdr_len) {
+            dev->stats.rx_bad_len++;
+            return;
+        }
+        vnet_rx_read_hdr(dev, buf, &fr->hdr);
+        if (fr->hdr.num_buffers == 0 || fr->hdr.num_buffers > dev->rx_count) {
+            /* No frame can be described so: drop this buffer alone, so that the next
+             * entries are still read as frames of their own. */
+            dev->stats.rx_bad_hdr++;
+            return;
+        }
+        fr->left = fr->hdr.num_buffers;
+        fr->len = 0;
+        fr->bad = false;
+        fr->slot = vnet_rx_slot_locked(dev);
+        buf += dev->hdr_len;
+        len -= dev->hdr_len;
+    }
+    fr->left--;
+    if (!fr->bad) {
+        if (len > dev->rx_frame_max - fr->len) {
+            /* Too long: keep taking (and recycling) the buffers it claims. */
+            fr->bad = true;
+            dev->stats.rx_bad_len++;
+        } else {
+            if (fr->slot != NULL)
+                memcpy(fr->slot->data + fr->len, buf, len);
+            fr->len += len;
+        }
+    }
+    if (fr->left != 0 || fr->bad || !vnet_rx_hdr_ok_locked(dev, &fr->hdr, fr->len))
+        return;
+    if (fr->slot == NULL) {
+        dev->stats.rx_queue_drops++;
+        return;
+    }
+    fr->slot->hdr = fr->hdr;
+    vnet_rx_publish_locked(dev, fr->slot, fr->len);
 }
 
 /*
@@ -310,12 +467,19 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
     if (virtq_is_broken(dev->rxq) || (dev->stats.broken & VNET_BROKEN_RX))
         return VNET_E_BROKEN;
     struct virtio_net_buf *done[VNET_RX_CHUNK];
+    struct vnet_rx_frame fr;
+    fr.left = 0;
     unsigned consumed = 0;
     unsigned reposted = 0;
     bool broke = false;
-    while (consumed < budget && !broke) {
+    /* A merged frame is finished even past the budget: its buffers are all published
+     * already, and leaving half of it would split it across passes (so one pass moves
+     * at most budget + rx_count entries). Its buffers may span chunks: every buffer is
+     * copied out when read, and re-posted buffers are published (able to complete again)
+     * only by the kick_prepare after the loop, so a duplicate is still caught. */
+    while ((consumed < budget || fr.left != 0) && !broke) {
         unsigned k = 0;
-        while (k < VNET_RX_CHUNK && consumed < budget) {
+        while (k < VNET_RX_CHUNK && (consumed < budget || fr.left != 0)) {
             void *cookie;
             uint32_t len;
             int r = virtq_get(dev->rxq, &cookie, &len);
@@ -330,10 +494,13 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
             struct virtio_net_buf *b = cookie;
             /* virtq_get bounded len by what was posted (else the queue breaks); here the
              * frame must at least hold the header and an Ethernet header. */
-            if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN || len - dev->hdr_len > dev->frame_max)
+            if (dev->rx_mrg)
+                vnet_rx_mrg_buf_locked(dev, &fr, b->cpu, len);
+            else if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN ||
+                     len - dev->hdr_len > dev->frame_max)
                 dev->stats.rx_bad_len++;
             else
-                vnet_rx_stage_locked(dev, b->cpu + dev->hdr_len, len - dev->hdr_len);
+                vnet_rx_stage_locked(dev, b->cpu, len - dev->hdr_len);
             done[k++] = b;
         }
         /* Recycle at once (per chunk): the device never runs dry because the task is
@@ -353,6 +520,11 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
         }
         if (k < VNET_RX_CHUNK)
             break;
+    }
+    if (fr.left != 0 && !broke && !fr.bad) {
+        /* Fewer buffers published than num_buffers said: dropped, its buffers recycled
+         * (the slot was never published, so it is simply reused). */
+        dev->stats.rx_bad_len++;
     }
     /* One notification per batch, only if the device asked for it (spec 2.7.10). */
     if (reposted != 0 && !broke && virtq_kick_prepare(dev->rxq)) {
@@ -417,7 +589,7 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
 static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 {
     int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget);
-    if (n > 0 && (unsigned)n == dev->cfg.isr_budget && virtq_has_used(dev->rxq))
+    if (n > 0 && (unsigned)n >= dev->cfg.isr_budget && virtq_has_used(dev->rxq))
         dev->stats.isr_budget_exhausted++;
     bool staged = dev->sw_head != dev->sw_tail;
     vnet_rx_handoff_locked(dev);
@@ -543,6 +715,8 @@ static unsigned vnet_rx_drain(struct virtio_net_dev *dev, unsigned budget)
          * it (breaking out would leave the backlog non-empty and the task spinning). */
         if (len == 0)
             osal_log("virtio-net: software ring slot published empty, skipped");
+        else if (dev->cfg.rx_hdr_fn != NULL)
+            dev->cfg.rx_hdr_fn(dev->cfg.rx_arg, &e->hdr, e->data, len);
         else
             dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
         VNET_WRITE_ONCE(e->len, 0u);
@@ -760,8 +934,84 @@ static void vnet_tx_kick_locked(struct virtio_net_dev *dev)
     }
 }
 
+void virtio_net_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16_t offset)
+{
+    /* RFC 1071: the ones-complement sum is byte-order independent, so sum little-endian
+     * 32-bit words (the library runs on little-endian CPUs only) and swap once at the
+     * end. The field at start + offset holds the pseudo-header sum: it is the seed. */
+    const uint8_t *p = frame + start;
+    size_t n = len - start;
+    uint64_t sum = 0;
+    for (; n >= 4; p += 4, n -= 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof(w));
+        sum += w;
+    }
+    if (n >= 2) {
+        uint16_t w;
+        memcpy(&w, p, sizeof(w));
+        sum += w;
+        p += 2;
+        n -= 2;
+    }
+    if (n != 0)
+        sum += p[0]; /* odd length: the last byte is the high half of a zero-padded word */
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    uint16_t c = (uint16_t)~__builtin_bswap16((uint16_t)sum);
+    /* 0 and 0xffff are the same ones-complement value; a UDP checksum of 0 would mean
+     * "none" (RFC 768), so send 0xffff, as Linux does (CSUM_MANGLED_0). */
+    if (c == 0)
+        c = 0xffffu;
+    frame[(size_t)start + offset] = (uint8_t)(c >> 8);
+    frame[(size_t)start + offset + 1u] = (uint8_t)c;
+}
+
+/*
+ * Check a send header against what this device negotiated (virtio_net_send_hdr's
+ * contract; spec 5.1.6.2.1). *sw_csum: NEEDS_CSUM without CSUM, the driver completes it.
+ */
+static vnet_err_t vnet_tx_check_hdr(const struct virtio_net_dev *dev,
+                                    const struct virtio_net_hdr *h, size_t len, bool *sw_csum)
+{
+    *sw_csum = false;
+    /* DATA_VALID is an RX flag (a forwarded frame carries it): ignored here. */
+    if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+        return VNET_E_INVAL;
+    unsigned gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+        uint64_t need = gso == VIRTIO_NET_HDR_GSO_TCPV4   ? VIRTIO_NET_F_HOST_TSO4
+                        : gso == VIRTIO_NET_HDR_GSO_TCPV6 ? VIRTIO_NET_F_HOST_TSO6
+                                                          : 0;
+        if (need == 0 || !(dev->features & need) || h->gso_size == 0 ||
+            len > VIRTIO_NET_GSO_MAX_FRAME || len > dev->tx_frame_max ||
+            ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !(dev->features & VIRTIO_NET_F_HOST_ECN)))
+            return VNET_E_UNSUPP;
+        /* 5.1.6.2.1: a GSO frame must ask for the checksum (each segment gets its own). */
+        if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+            return VNET_E_INVAL;
+    } else {
+        if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+            return VNET_E_INVAL; /* the ECN bit alone */
+        if (len > dev->frame_max)
+            return VNET_E_TOOBIG;
+    }
+    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if ((size_t)h->csum_start + h->csum_offset + 2u > len)
+            return VNET_E_INVAL;
+        *sw_csum = !(dev->features & VIRTIO_NET_F_CSUM);
+    }
+    return VNET_OK;
+}
+
 vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t len,
                            unsigned flags)
+{
+    return virtio_net_send_hdr(dev, NULL, frame, len, flags);
+}
+
+vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                               const void *frame, size_t len, unsigned flags)
 {
     if (dev == NULL || frame == NULL || len < VIRTIO_NET_ETH_HLEN)
         return VNET_E_INVAL;
@@ -777,9 +1027,18 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
         err = VNET_E_BROKEN;
         goto out;
     }
-    if (len > dev->frame_max) {
-        dev->stats.tx_errors++;
-        err = VNET_E_TOOBIG;
+    bool sw_csum = false;
+    if (hdr == NULL) {
+        if (len > dev->frame_max)
+            err = VNET_E_TOOBIG;
+    } else {
+        err = vnet_tx_check_hdr(dev, hdr, len, &sw_csum);
+    }
+    if (err != VNET_OK) {
+        if (err == VNET_E_UNSUPP)
+            dev->stats.tx_gso_refused++;
+        else
+            dev->stats.tx_errors++;
         goto out;
     }
     vnet_tx_reclaim_locked(dev);
@@ -794,9 +1053,29 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
     }
     uint16_t slot = dev->tx_free[--dev->tx_free_top];
     struct virtio_net_buf *b = &dev->tx_bufs[slot];
-    /* No offload was negotiated: an all-zero header means "complete frame, no GSO". */
-    memset(b->cpu, 0, dev->hdr_len);
-    memcpy(b->cpu + dev->hdr_len, frame, len);
+    bool gso = false;
+    if (hdr == NULL) {
+        /* An all-zero header means "complete frame, no GSO". */
+        memset(b->cpu, 0, dev->hdr_len);
+        memcpy(b->cpu + dev->hdr_len, frame, len);
+    } else {
+        /* The header as given (validated above), num_buffers 0 (spec 5.1.6.2), the RX
+         * flag DATA_VALID dropped; a checksum completed here is no longer partial. */
+        struct virtio_net_hdr w = *hdr;
+        w.flags = sw_csum ? 0u : (uint8_t)(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+        w.num_buffers = 0;
+        if (sw_csum) {
+            w.csum_start = 0;
+            w.csum_offset = 0;
+        }
+        memcpy(b->cpu, &w, dev->hdr_len);
+        /* One copy into the DMA buffer; only a frame to checksum is read a second time. */
+        memcpy(b->cpu + dev->hdr_len, frame, len);
+        if (sw_csum) {
+            virtio_net_csum_complete(b->cpu + dev->hdr_len, len, hdr->csum_start, hdr->csum_offset);
+        }
+        gso = (hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
+    }
     struct virtq_seg segs[2];
     uint16_t nseg;
     if (dev->hdr_separate) {
@@ -820,6 +1099,10 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
     }
     dev->stats.tx_packets++;
     dev->stats.tx_bytes += len;
+    if (gso)
+        dev->stats.tx_gso_packets++;
+    if (sw_csum)
+        dev->stats.tx_csum_sw++;
     dev->tx_unkicked++;
     if (!(flags & VIRTIO_NET_SEND_MORE))
         vnet_tx_kick_locked(dev);
@@ -913,12 +1196,12 @@ static vnet_err_t vnet_queue_size(struct virtio_net_dev *dev, uint16_t idx, uint
     return VNET_OK;
 }
 
-/* Allocate `count` DMA buffers of buf_stride bytes in one block, with private shadows. */
-static vnet_err_t vnet_alloc_bufs(struct virtio_net_dev *dev, uint16_t count, uint8_t **dma_blk,
-                                  size_t *bytes, struct virtio_net_buf **bufs)
+/* Allocate `count` DMA buffers of `stride` bytes in one block, with private shadows. */
+static vnet_err_t vnet_alloc_bufs(uint32_t stride, uint16_t count, uint8_t **dma_blk, size_t *bytes,
+                                  struct virtio_net_buf **bufs)
 {
     uint64_t dma = 0;
-    *bytes = (size_t)count * dev->buf_stride;
+    *bytes = (size_t)count * stride;
     *dma_blk = osal_dma_alloc(*bytes, VIRTIO_NET_RX_SLOT_ALIGN, &dma);
     if (*dma_blk == NULL)
         return VNET_E_NOMEM;
@@ -926,8 +1209,8 @@ static vnet_err_t vnet_alloc_bufs(struct virtio_net_dev *dev, uint16_t count, ui
     if (*bufs == NULL)
         return VNET_E_NOMEM;
     for (uint16_t i = 0; i < count; i++) {
-        (*bufs)[i].cpu = *dma_blk + (size_t)i * dev->buf_stride;
-        (*bufs)[i].dma = dma + (uint64_t)i * dev->buf_stride;
+        (*bufs)[i].cpu = *dma_blk + (size_t)i * stride;
+        (*bufs)[i].dma = dma + (uint64_t)i * stride;
         (*bufs)[i].slot = i;
     }
     return VNET_OK;
@@ -953,7 +1236,7 @@ static vnet_err_t vnet_setup_queue(struct virtio_net_dev *dev, uint16_t idx, uin
 static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
 {
     uint32_t entries = dev->cfg.rx_sw_ring_entries;
-    dev->sw_stride = vnet_align_up(VIRTIO_NET_RX_PAD + dev->frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
+    dev->sw_stride = vnet_align_up(VIRTIO_NET_RX_PAD + dev->rx_frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
     dev->sw = osal_mem_alloc(sizeof(*dev->sw) * entries);
     /* osal_mem_alloc promises no cache-line alignment: over-allocate and align here. */
     dev->sw_data = osal_mem_alloc((size_t)entries * dev->sw_stride + VIRTIO_NET_RX_SLOT_ALIGN);
@@ -1003,7 +1286,17 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
 
     /* Step 4: the subset we handle, with dependencies. */
     uint64_t f;
-    err = virtio_net_negotiate(virtio_tr_get_features(tr), dev->cfg.feature_allow, legacy, &f);
+    unsigned offloads = 0;
+#ifndef VIRTIO_NET_RX_IN_ISR
+    /* (The benchmark-only ISR delivery hands the DMA buffer itself to rx_fn: one buffer
+     * per frame, no header kept, so no receive offload there.) */
+    if (dev->cfg.rx_hdr_fn != NULL)
+        offloads |= VIRTIO_NET_OFFLOAD_RX;
+#endif
+    if (dev->cfg.tx_offloads)
+        offloads |= VIRTIO_NET_OFFLOAD_TX;
+    err = virtio_net_negotiate_offloads(virtio_tr_get_features(tr), dev->cfg.feature_allow, legacy,
+                                        offloads, &f);
     if (err != VNET_OK)
         goto fail;
     /* Step 4 also allows reading config before accepting: an MTU above what we size
@@ -1054,12 +1347,25 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
             goto fail;
         dev->link_up = (s & VIRTIO_NET_S_LINK_UP) != 0;
     }
-    dev->hdr_len = (f & VIRTIO_F_VERSION_1) ? VIRTIO_NET_HDR_LEN_V1 : VIRTIO_NET_HDR_LEN_LEGACY;
+    /* Spec 5.1.6: num_buffers is there with VERSION_1 or MRG_RXBUF (legacy). */
+    dev->hdr_len = (f & (VIRTIO_F_VERSION_1 | VIRTIO_NET_F_MRG_RXBUF)) ? VIRTIO_NET_HDR_LEN_V1
+                                                                       : VIRTIO_NET_HDR_LEN_LEGACY;
     dev->hdr_separate = legacy && !(f & VIRTIO_F_ANY_LAYOUT);
+    dev->rx_mrg = (f & VIRTIO_NET_F_MRG_RXBUF) != 0;
     /* Spec 5.1.6.3.1: buffers must hold an MTU-sized packet plus the link header; a
      * VLAN tag is allowed for on top. */
     dev->frame_max = (uint32_t)dev->mtu + VIRTIO_NET_ETH_HLEN + VIRTIO_NET_VLAN_HLEN;
-    dev->buf_stride = vnet_align_up(dev->hdr_len + dev->frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
+    dev->rx_frame_max = (f & (VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6))
+                            ? VIRTIO_NET_GSO_MAX_FRAME
+                            : dev->frame_max;
+    dev->tx_frame_max = (f & (VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6))
+                            ? VIRTIO_NET_GSO_MAX_FRAME
+                            : dev->frame_max;
+    /* Without MRG_RXBUF (and then without receive GSO) one buffer holds one frame;
+     * with it the size is chosen once the number of posted buffers is known. */
+    dev->rx_buf_len = dev->hdr_len + dev->frame_max;
+    dev->buf_stride = vnet_align_up(dev->rx_buf_len, VIRTIO_NET_RX_SLOT_ALIGN);
+    dev->tx_stride = vnet_align_up(dev->hdr_len + dev->tx_frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
     uint16_t nseg = dev->hdr_separate ? 2 : 1;
 
     /* Queues: RX = 0, TX = 1 (spec 5.1.2). */
@@ -1097,9 +1403,21 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
         goto fail;
     virtq_disable_cb(dev->txq);
 
-    err = vnet_alloc_bufs(dev, dev->rx_count, &dev->rx_dma, &dev->rx_dma_bytes, &dev->rx_bufs);
+    if (dev->rx_mrg) {
+        /* Merged buffers: small ones (a 1514-byte frame still fits one), but all posted
+         * buffers together must hold the largest frame, or the device could never
+         * deliver it and would wait for buffers forever. */
+        uint32_t need = dev->hdr_len + dev->rx_frame_max;
+        uint32_t per = (need + dev->rx_count - 1u) / dev->rx_count;
+        dev->rx_buf_len = vnet_align_up(per > VIRTIO_NET_RX_MRG_BUF ? per : VIRTIO_NET_RX_MRG_BUF,
+                                        VIRTIO_NET_RX_SLOT_ALIGN);
+        dev->buf_stride = dev->rx_buf_len;
+    }
+    err = vnet_alloc_bufs(dev->buf_stride, dev->rx_count, &dev->rx_dma, &dev->rx_dma_bytes,
+                          &dev->rx_bufs);
     if (err == VNET_OK)
-        err = vnet_alloc_bufs(dev, dev->tx_count, &dev->tx_dma, &dev->tx_dma_bytes, &dev->tx_bufs);
+        err = vnet_alloc_bufs(dev->tx_stride, dev->tx_count, &dev->tx_dma, &dev->tx_dma_bytes,
+                              &dev->tx_bufs);
     if (err == VNET_OK) {
         dev->tx_free = osal_mem_alloc(sizeof(*dev->tx_free) * dev->tx_count);
         if (dev->tx_free == NULL)

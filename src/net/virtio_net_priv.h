@@ -20,6 +20,16 @@
 #define VIRTIO_NET_DRIVER_FEATURES                                                                 \
     (VIRTIO_F_VERSION_1 | VIRTIO_F_ANY_LAYOUT | VIRTIO_RING_F_EVENT_IDX | VIRTIO_NET_F_MAC |       \
      VIRTIO_NET_F_STATUS | VIRTIO_NET_F_MTU)
+/* Receive offloads, added only with cfg.rx_hdr_fn (GUEST_TSO* only with MRG_RXBUF). */
+#define VIRTIO_NET_RX_OFFLOAD_FEATURES                                                             \
+    (VIRTIO_NET_F_GUEST_CSUM | VIRTIO_NET_F_GUEST_TSO4 | VIRTIO_NET_F_GUEST_TSO6 |                 \
+     VIRTIO_NET_F_MRG_RXBUF)
+/* Transmit offloads, added only with cfg.tx_offloads. */
+#define VIRTIO_NET_TX_OFFLOAD_FEATURES                                                             \
+    (VIRTIO_NET_F_CSUM | VIRTIO_NET_F_HOST_TSO4 | VIRTIO_NET_F_HOST_TSO6)
+/* virtio_net_negotiate_offloads() `offloads` flags. */
+#define VIRTIO_NET_OFFLOAD_RX 0x1u
+#define VIRTIO_NET_OFFLOAD_TX 0x2u
 
 #define VIRTIO_NET_SW_RING_DEFAULT 64u
 #define VIRTIO_NET_BUDGET_DEFAULT  64u
@@ -33,6 +43,12 @@
 #define VIRTIO_NET_RX_SLOT_ALIGN 64u
 #define VIRTIO_NET_RX_PAD        2u
 
+/*
+ * With MRG_RXBUF each RX buffer holds this many bytes, header included (a 1514-byte frame
+ * and its 12-byte header fit one buffer); a larger frame spans several (spec 5.1.6.4).
+ */
+#define VIRTIO_NET_RX_MRG_BUF 2048u
+
 /* Bounded waits: reset (transport polls), halt waiting for the RX task to park. */
 #define VIRTIO_NET_HALT_WAIT_MS 10000u
 
@@ -45,6 +61,9 @@
 struct virtio_net_rx_sw_packet {
     uint32_t len;
     uint8_t *data; /* VIRTIO_NET_RX_PAD bytes into a VIRTIO_NET_RX_SLOT_ALIGN-aligned slot */
+    /* The frame's virtio-net header, kept only when cfg.rx_hdr_fn is set (written with
+     * the frame bytes, before len). */
+    struct virtio_net_hdr hdr;
 };
 
 /* Driver-private shadow of one posted RX or TX buffer (the virtq cookie). */
@@ -98,10 +117,15 @@ struct virtio_net_dev {
     /* Negotiated configuration (valid while RUNNING). */
     uint64_t features;
     uint16_t mtu;
-    uint16_t hdr_len;    /* 10 or 12 */
-    bool hdr_separate;   /* legacy without ANY_LAYOUT: header in its own descriptor */
-    uint32_t frame_max;  /* largest Ethernet frame accepted on RX and TX */
-    uint32_t buf_stride; /* bytes per RX/TX DMA buffer */
+    uint16_t hdr_len;      /* 10 or 12 */
+    bool hdr_separate;     /* legacy without ANY_LAYOUT: header in its own descriptor */
+    uint32_t frame_max;    /* largest non-GSO Ethernet frame accepted on RX and TX */
+    uint32_t buf_stride;   /* bytes per RX DMA buffer */
+    uint32_t rx_buf_len;   /* writable bytes posted per RX buffer (header included) */
+    uint32_t rx_frame_max; /* largest frame (all buffers of it) accepted on RX */
+    uint32_t tx_stride;    /* bytes per TX DMA buffer */
+    uint32_t tx_frame_max; /* largest frame accepted by send (GSO with HOST_TSO*) */
+    bool rx_mrg;           /* MRG_RXBUF: a frame spans hdr.num_buffers used entries */
     uint8_t mac[6];
     bool mac_valid;
     bool link_up;
@@ -136,6 +160,22 @@ struct virtio_net_dev {
  * VNET_OK with *out, or VNET_E_FEATURES (modern transport without VERSION_1).
  */
 vnet_err_t virtio_net_negotiate(uint64_t device, uint64_t allow, bool legacy, uint64_t *out);
+/*
+ * The same, plus the offloads asked for (VIRTIO_NET_OFFLOAD_RX: rx_hdr_fn set,
+ * VIRTIO_NET_OFFLOAD_TX: tx_offloads set): RX adds GUEST_CSUM, MRG_RXBUF and GUEST_TSO4/6
+ * (the latter only together with MRG_RXBUF, so a GSO frame never needs a 64 KiB buffer);
+ * TX adds CSUM and HOST_TSO4/6. Offloads need a header that shares the frame's descriptor
+ * (VERSION_1 or ANY_LAYOUT). virtio_net_negotiate() = this with offloads 0.
+ */
+vnet_err_t virtio_net_negotiate_offloads(uint64_t device, uint64_t allow, bool legacy,
+                                         unsigned offloads, uint64_t *out);
+/*
+ * Complete a partial Internet checksum (RFC 1071) in place: the ones-complement sum of
+ * frame[start..len), seeded with the pseudo-header sum already stored at start + offset,
+ * folded, complemented (0 sent as 0xffff) and stored big-endian at start + offset.
+ * The caller checked start + offset + 2 <= len.
+ */
+void virtio_net_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16_t offset);
 /* Drop every feature whose prerequisite (spec 5.1.3.1) is missing, until stable. */
 uint64_t virtio_net_apply_feature_deps(uint64_t f);
 /* VNET_OK when 68 <= mtu <= 9000, else VNET_E_RANGE. */
