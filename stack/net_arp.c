@@ -86,7 +86,7 @@ static struct net_arp_entry *net_arp_alloc_locked(void)
 }
 
 static bool net_arp_enqueue_locked(struct net_arp_entry *ae, const uint8_t *frame, size_t len,
-                                   const struct net_if *in)
+                                   const struct net_if *in, const struct net_pkt_meta *meta)
 {
     struct net_pend *pd;
     uint8_t slot;
@@ -100,6 +100,10 @@ static bool net_arp_enqueue_locked(struct net_arp_entry *ae, const uint8_t *fram
     net_g.pool_used++;
     /* Copied under the lock: at most NET_FRAME_MAX bytes, only on a cache miss. */
     memcpy(pd->pd_frame, frame, len);
+    /* The frame leaves later without its metadata: a partial checksum is completed now
+       (the TTL decrement before does not touch the L4 checksum's coverage). */
+    if (meta != NULL && (meta->flags & NET_META_F_NEEDS_CSUM))
+        net_meta_csum_complete(pd->pd_frame, len, meta);
     pd->pd_len = (uint16_t)len;
     pd->pd_in = in->nif_idx;
     pd->pd_next = NET_NO_SLOT;
@@ -113,7 +117,8 @@ static bool net_arp_enqueue_locked(struct net_arp_entry *ae, const uint8_t *fram
 }
 
 enum net_arp_res net_arp_resolve_locked(struct net_if *out, uint32_t nh, uint8_t *mac,
-                                        const uint8_t *frame, size_t len, struct net_if *in)
+                                        const uint8_t *frame, size_t len, struct net_if *in,
+                                        const struct net_pkt_meta *meta)
 {
     struct net_arp_entry *ae;
 
@@ -133,12 +138,15 @@ enum net_arp_res net_arp_resolve_locked(struct net_if *out, uint32_t nh, uint8_t
         out->nif_nc_arp = (uint8_t)(ae - net_g.arp);
         return NET_ARP_RES_OK;
     }
+    if (ae != NULL && frame == NULL)
+        return NET_ARP_RES_UNQUEUED;
     if (ae != NULL)
-        return net_arp_enqueue_locked(ae, frame, len, in) ? NET_ARP_RES_QUEUED : NET_ARP_RES_FULL;
+        return net_arp_enqueue_locked(ae, frame, len, in, meta) ? NET_ARP_RES_QUEUED
+                                                                : NET_ARP_RES_FULL;
     ae = net_arp_alloc_locked();
     if (ae == NULL)
         return NET_ARP_RES_NOENTRY;
-    if (net_g.pool_free == NET_NO_SLOT || len > NET_FRAME_MAX)
+    if (frame != NULL && (net_g.pool_free == NET_NO_SLOT || len > NET_FRAME_MAX))
         return NET_ARP_RES_FULL; /* entry stays free: nothing to wait for */
     ae->ae_ip = nh;
     ae->ae_if = out->nif_idx;
@@ -146,7 +154,11 @@ enum net_arp_res net_arp_resolve_locked(struct net_if *out, uint32_t nh, uint8_t
     ae->ae_stamp = net_g.now_ms;
     ae->ae_next = net_g.now_ms + NET_ARP_RETRY_MS;
     ae->ae_tries = 1; /* the caller sends the first request now */
-    (void)net_arp_enqueue_locked(ae, frame, len, in);
+    /* A GSO frame cannot wait (it would not fit a slot), but the flow's next frames
+       will find the neighbour resolved: start the resolution anyway. */
+    if (frame == NULL)
+        return NET_ARP_RES_UNQUEUED_REQ;
+    (void)net_arp_enqueue_locked(ae, frame, len, in, meta);
     return NET_ARP_RES_QUEUED_REQ;
 }
 

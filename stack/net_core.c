@@ -95,6 +95,7 @@ int net_if_add(const struct net_if_config *cfg, struct net_if **out)
     nif->nif_mtu = mtu;
     nif->nif_output = cfg->output;
     nif->nif_flush = cfg->flush;
+    nif->nif_output_meta = cfg->output_meta;
     nif->nif_drv = cfg->drv;
     nif->nif_used = true;
     err = net_route_add_locked(cfg->ip & nif->nif_mask, cfg->prefix_len, 0, nif,
@@ -164,6 +165,17 @@ int net_output(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *f
     return err;
 }
 
+int net_output_meta(struct net_if *nif, const struct net_pkt_meta *meta, const uint8_t *frame,
+                    size_t len, uint32_t *fmask)
+{
+    int err;
+
+    err = nif->nif_output_meta(nif->nif_drv, meta, frame, len, fmask != NULL ? NET_TX_MORE : 0u);
+    if (err == 0 && fmask != NULL)
+        *fmask |= 1u << nif->nif_idx; /* after the post, as in net_output */
+    return err;
+}
+
 int net_tx_own(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask,
                uint64_t *ok_ctr)
 {
@@ -204,11 +216,12 @@ bool net_is_local_addr_locked(uint32_t ip)
     return false;
 }
 
-void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len)
+static void net_rx(struct net_if *nif, const struct net_pkt_meta *meta, uint8_t *frame, size_t len)
 {
     uint16_t type;
     const uint8_t *dst;
     bool bcast;
+    size_t max;
 
     if (nif == NULL || frame == NULL || !nif->nif_used)
         return;
@@ -222,7 +235,12 @@ void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len)
         net_count_rx_drop(nif, NET_DROP_if_down, len);
         return;
     }
-    if (len > (size_t)ETH_HLEN + nif->nif_mtu) {
+    /* A GSO frame stands for several MTU-sized segments; what each segment will be is
+       checked once the egress is known. */
+    max = (size_t)ETH_HLEN + nif->nif_mtu;
+    if (meta != NULL && meta->gso_type != NET_META_GSO_NONE)
+        max = NET_GSO_FRAME_MAX;
+    if (len > max) {
         net_count_rx_drop(nif, NET_DROP_too_long, len);
         return;
     }
@@ -240,7 +258,10 @@ void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len)
     }
     type = net_get16(frame + ETH_O_TYPE);
     if (type == ETH_P_IPV4) {
-        net_ip_input(nif, frame, len, bcast, &nif->nif_flush_mask);
+        net_ip_input(nif, frame, len, bcast, meta, &nif->nif_flush_mask);
+    } else if (type == ETH_P_ARP && meta != NULL &&
+               (meta->gso_type != NET_META_GSO_NONE || (meta->flags & NET_META_F_NEEDS_CSUM))) {
+        net_count_rx_drop(nif, NET_DROP_meta_bad, len); /* ARP has no L4 checksum */
     } else if (type == ETH_P_ARP) {
         net_arp_input(nif, frame, len, &nif->nif_flush_mask);
     } else if (type < ETH_TYPE_MIN) {
@@ -248,6 +269,20 @@ void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len)
     } else {
         net_count_rx_drop(nif, NET_DROP_bad_ethertype, len);
     }
+}
+
+void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len)
+{
+    net_rx(nif, NULL, frame, len);
+}
+
+void net_process_received_packet_hdr(struct net_if *nif, const struct net_pkt_meta *meta,
+                                     uint8_t *frame, size_t len)
+{
+    /* Metadata that asks for nothing is no metadata: the plain path, as fast as ever. */
+    if (meta != NULL && meta->flags == 0 && meta->gso_type == NET_META_GSO_NONE)
+        meta = NULL;
+    net_rx(nif, meta, frame, len);
 }
 
 void net_rx_batch_end(struct net_if *nif)

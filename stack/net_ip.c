@@ -247,9 +247,55 @@ void net_ip_emit(struct net_if *in, struct net_if *out, const uint8_t *mac, uint
     net_unlock();
 }
 
+void net_meta_csum_complete(uint8_t *frame, size_t len, const struct net_pkt_meta *meta)
+{
+    uint8_t *field = frame + meta->csum_start + meta->csum_offset;
+    uint16_t sum;
+
+    /* The field holds the pseudo-header sum and is covered by the sum: the result is
+       the final checksum (0 is sent as 0xffff, as Linux's skb_checksum_help does). */
+    sum = net_csum(frame + meta->csum_start, len - meta->csum_start);
+    net_put16(field, sum != 0 ? sum : 0xffffu);
+}
+
+/*
+ * Does the metadata describe this datagram (header validated, `tot` within the frame)?
+ * NET_DROP_COUNT if so, with *seg = the L3 length of each segment of a GSO frame.
+ * NEEDS_CSUM must point into the L4 data; GSO is TCP over IPv4 only, never a fragment,
+ * with NEEDS_CSUM on the TCP checksum (virtio 1.2 5.1.6.2: a driver sending GSO must set
+ * it) so that the egress device fills in each segment's checksum where it belongs.
+ */
+static enum net_drop_reason net_ip_meta_check(const struct net_pkt_meta *m, const uint8_t *ip,
+                                              size_t ihl, size_t tot, size_t *seg)
+{
+    unsigned gso = m->gso_type & ~NET_META_GSO_ECN;
+    size_t l4 = ETH_HLEN + ihl, thl;
+
+    *seg = 0;
+    if ((m->flags & ~(NET_META_F_NEEDS_CSUM | NET_META_F_DATA_VALID)) != 0)
+        return NET_DROP_meta_bad;
+    if ((m->flags & NET_META_F_NEEDS_CSUM) &&
+        (m->csum_start < l4 || (size_t)m->csum_start + m->csum_offset + 2u > ETH_HLEN + tot))
+        return NET_DROP_meta_bad;
+    if (m->gso_type == NET_META_GSO_NONE)
+        return NET_DROP_COUNT;
+    if (gso != NET_META_GSO_TCPV4 || m->gso_size == 0 || !(m->flags & NET_META_F_NEEDS_CSUM))
+        return NET_DROP_meta_bad; /* TCPv6 on IPv4, ECN alone, UDP, unknown types */
+    if (ip[IP_O_PROTO] != IP_PROTO_TCP || (net_get16(ip + IP_O_FRAG) & (IP_F_MF | IP_OFF_MASK)))
+        return NET_DROP_meta_bad;
+    if (tot < ihl + TCP_HLEN_MIN)
+        return NET_DROP_meta_bad;
+    thl = (size_t)(ip[ihl + TCP_O_OFF] >> 4) * 4u;
+    if (thl < TCP_HLEN_MIN || ihl + thl > tot || m->csum_start != l4 ||
+        m->csum_offset != TCP_O_CSUM)
+        return NET_DROP_meta_bad;
+    *seg = ihl + thl + m->gso_size;
+    return NET_DROP_COUNT;
+}
+
 /* Datagram for one of the router's own addresses. rx_frames is already counted. */
 static void net_ip_local(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast,
-                         uint32_t *fmask)
+                         const struct net_pkt_meta *meta, uint32_t *fmask)
 {
     uint8_t *ip = frame + ETH_HLEN;
     size_t ihl = (ip[IP_O_VIHL] & 0xfu) * 4u;
@@ -261,7 +307,25 @@ static void net_ip_local(struct net_if *in, uint8_t *frame, size_t len, bool l2_
     uint8_t mac[ETH_ALEN];
     uint32_t src;
     uint16_t id;
+    bool csum_ok = false, csum_sw = false;
 
+    /* The host's word on the L4 checksum, as Linux takes it (virtio_net_hdr_to_skb):
+       NEEDS_CSUM is a partial sum from a local sender, completed here (then it verifies,
+       unless csum_offset pointed elsewhere, and the echo reply derives from it);
+       DATA_VALID means the host checked it already. */
+    if (meta != NULL && ip[IP_O_PROTO] == IP_PROTO_ICMP) {
+        if (meta->flags & NET_META_F_NEEDS_CSUM) {
+            net_meta_csum_complete(frame, len, meta);
+            csum_sw = true;
+        } else if (meta->flags & NET_META_F_DATA_VALID) {
+            csum_ok = true;
+        }
+    }
+    if (csum_sw) {
+        net_lock();
+        in->nif_ctr.csum_sw++;
+        net_unlock();
+    }
     if ((net_get16(ip + IP_O_FRAG) & (IP_F_MF | IP_OFF_MASK)) != 0) {
         why = NET_DROP_ip_frag_local; /* no reassembly: nothing local needs it */
     } else if (ip[IP_O_PROTO] != IP_PROTO_ICMP) {
@@ -273,7 +337,7 @@ static void net_ip_local(struct net_if *in, uint8_t *frame, size_t len, bool l2_
             type = ICMP_DEST_UNREACH;
             code = ICMP_UNREACH_PROTO;
         }
-    } else if (ilen < ICMP_HLEN || net_csum(icmp, ilen) != 0) {
+    } else if (ilen < ICMP_HLEN || (!csum_ok && net_csum(icmp, ilen) != 0)) {
         why = NET_DROP_icmp_bad;
     } else if (icmp[ICMP_O_TYPE] != ICMP_ECHO_REQUEST) {
         why = NET_DROP_icmp_unhandled;
@@ -319,7 +383,8 @@ static void net_ip_local(struct net_if *in, uint8_t *frame, size_t len, bool l2_
         net_icmp_error(in, frame, len, type, code, 0, fmask);
 }
 
-void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, uint32_t *fmask)
+void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast,
+                  const struct net_pkt_meta *meta, uint32_t *fmask)
 {
     uint8_t *ip = frame + ETH_HLEN;
     size_t avail = len - ETH_HLEN, ihl, tot;
@@ -329,8 +394,9 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, 
     enum net_arp_res res = NET_ARP_RES_NOENTRY;
     uint8_t icmp_type = 0, icmp_code = 0, mac[ETH_ALEN];
     uint16_t csum;
-    bool local = false;
-    size_t rxlen = len;
+    bool local = false, gso = false, sw_csum = false, out_drop = false;
+    size_t rxlen = len, seg = 0;
+    int err;
 
     /* RFC 1812 5.2.2 / RFC 1122 3.2.1: the header checks a router must make. */
     if (avail < IP_HLEN_MIN) {
@@ -365,6 +431,14 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, 
     if ((net_ip_is_martian(dst) && !net_ip_is_mcast(dst) && dst != 0xffffffffu)) {
         net_count_rx_drop(in, NET_DROP_ip_bad_dst, len);
         return;
+    }
+    if (meta != NULL) {
+        why = net_ip_meta_check(meta, ip, ihl, tot, &seg);
+        if (why != NET_DROP_COUNT) {
+            net_count_rx_drop(in, why, len);
+            return;
+        }
+        gso = meta->gso_type != NET_META_GSO_NONE;
     }
     /* Ethernet pads short frames to 60 bytes: the datagram ends at its total length. */
     len = ETH_HLEN + tot;
@@ -405,7 +479,18 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, 
             why = NET_DROP_no_route;
             icmp_type = ICMP_DEST_UNREACH;
             icmp_code = ICMP_UNREACH_NET;
-        } else if (tot > out->nif_mtu && (net_get16(ip + IP_O_FRAG) & IP_F_DF)) {
+        } else if (gso && seg > out->nif_mtu) {
+            /* Its segments would not fit. Without DF, Linux would segment and fragment;
+               this router does neither. With DF the sender learns the MTU (RFC 1191). */
+            why = NET_DROP_gso_too_big;
+            if (net_get16(ip + IP_O_FRAG) & IP_F_DF) {
+                icmp_type = ICMP_DEST_UNREACH;
+                icmp_code = ICMP_UNREACH_FRAG;
+            }
+        } else if (gso && out->nif_output_meta == NULL) {
+            out->nif_ctr.drop[NET_DROP_gso_unsupported]++;
+            out_drop = true;
+        } else if (!gso && tot > out->nif_mtu && (net_get16(ip + IP_O_FRAG) & IP_F_DF)) {
             why = NET_DROP_frag_needed;
             icmp_type = ICMP_DEST_UNREACH;
             icmp_code = ICMP_UNREACH_FRAG;
@@ -416,11 +501,22 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, 
                                      (uint16_t)((ip[IP_O_TTL] - 1) << 8 | ip[IP_O_PROTO]));
             ip[IP_O_TTL]--;
             net_put16(ip + IP_O_CSUM, csum);
-            res = net_arp_resolve_locked(out, nh, mac, frame, len, in);
-            if (res == NET_ARP_RES_OK && tot <= out->nif_mtu) {
+            res = net_arp_resolve_locked(out, nh, mac, gso ? NULL : frame, len, in, meta);
+            /* A partial checksum leaves complete when the frame goes without metadata:
+               queued for ARP (done in the copy), fragmented, or no output_meta. */
+            sw_csum =
+                !gso && meta != NULL && (meta->flags & NET_META_F_NEEDS_CSUM) &&
+                (res == NET_ARP_RES_QUEUED || res == NET_ARP_RES_QUEUED_REQ ||
+                 (res == NET_ARP_RES_OK && (tot > out->nif_mtu || out->nif_output_meta == NULL)));
+            if (sw_csum)
+                in->nif_ctr.csum_sw++;
+            if (res == NET_ARP_RES_OK && (tot <= out->nif_mtu || gso)) {
                 in->nif_ctr.fwd_frames++;
+                in->nif_ctr.fwd_gso += gso;
                 out->nif_ctr.tx_frames++;
                 out->nif_ctr.tx_bytes += len;
+            } else if (res == NET_ARP_RES_UNQUEUED || res == NET_ARP_RES_UNQUEUED_REQ) {
+                out->nif_ctr.drop[NET_DROP_gso_arp_miss]++;
             } else if (res == NET_ARP_RES_FULL) {
                 out->nif_ctr.drop[NET_DROP_arp_pending_full]++;
             } else if (res == NET_ARP_RES_NOENTRY) {
@@ -433,36 +529,47 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast, 
     net_unlock();
 
     if (local) {
-        net_ip_local(in, frame, len, l2_bcast, fmask);
+        net_ip_local(in, frame, len, l2_bcast, meta, fmask);
         return;
     }
+    if (out_drop)
+        return;
     if (why != NET_DROP_COUNT) {
         if (icmp_type != 0 && net_icmp_error_allowed(ip, tot, l2_bcast))
             net_icmp_error(in, frame, len, icmp_type, icmp_code, out != NULL ? out->nif_mtu : 0,
                            fmask);
         return;
     }
-    if (res == NET_ARP_RES_QUEUED_REQ) {
+    if (res == NET_ARP_RES_QUEUED_REQ || res == NET_ARP_RES_UNQUEUED_REQ) {
         net_arp_send_request(out, nh, fmask);
         return;
     }
     if (res != NET_ARP_RES_OK)
         return;
-    if (tot > out->nif_mtu) {
+    if (sw_csum)
+        net_meta_csum_complete(frame, len, meta);
+    if (!gso && tot > out->nif_mtu) {
         net_ip_emit(in, out, mac, frame, len, fmask);
         return;
     }
     memcpy(frame + ETH_O_DST, mac, ETH_ALEN);
     memcpy(frame + ETH_O_SRC, out->nif_mac, ETH_ALEN);
-    {
-        int err = net_output(out, frame, len, fmask);
-        if (err != 0) {
-            net_lock();
-            in->nif_ctr.fwd_frames--;
-            out->nif_ctr.tx_frames--;
-            out->nif_ctr.tx_bytes -= len;
-            out->nif_ctr.drop[net_tx_reason(err)]++;
-            net_unlock();
-        }
+    if (gso || (meta != NULL && (meta->flags & NET_META_F_NEEDS_CSUM) && !sw_csum)) {
+        /* DATA_VALID describes what was received, not what is sent. */
+        struct net_pkt_meta m = *meta;
+        m.flags &= (uint8_t)~NET_META_F_DATA_VALID;
+        err = net_output_meta(out, &m, frame, len, fmask);
+    } else {
+        err = net_output(out, frame, len, fmask);
+    }
+    if (err != 0) {
+        net_lock();
+        in->nif_ctr.fwd_frames--;
+        in->nif_ctr.fwd_gso -= gso;
+        out->nif_ctr.tx_frames--;
+        out->nif_ctr.tx_bytes -= len;
+        out->nif_ctr
+            .drop[gso && err == NET_E_UNSUPP ? NET_DROP_gso_unsupported : net_tx_reason(err)]++;
+        net_unlock();
     }
 }

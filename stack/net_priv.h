@@ -19,6 +19,8 @@
     X(rx_frames)                                                                                   \
     X(rx_bytes)                                                                                    \
     X(fwd_frames)                                                                                  \
+    X(fwd_gso)                                                                                     \
+    X(csum_sw)                                                                                     \
     X(local_frames)                                                                                \
     X(tx_frames)                                                                                   \
     X(tx_bytes)                                                                                    \
@@ -52,6 +54,7 @@ struct net_if {
     bool nif_used;
     net_output_fn nif_output;
     net_flush_fn nif_flush;
+    net_output_meta_fn nif_output_meta; /* NULL: no offload metadata on output */
     void *nif_drv;
     /* [L] administrative state */
     bool nif_up;
@@ -162,6 +165,9 @@ int net_tx_own(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *f
                uint64_t *ok_ctr);
 /* Output with the batching convention above; no counting. Lock must NOT be held. */
 int net_output(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask);
+/* The same through the interface's output_meta (which must be set). */
+int net_output_meta(struct net_if *nif, const struct net_pkt_meta *meta, const uint8_t *frame,
+                    size_t len, uint32_t *fmask);
 /* Flush every interface in mask. Lock must not be held. */
 void net_flush_mask(uint32_t mask);
 /* [L] Is `ip` one of the router's addresses on an up interface? */
@@ -176,15 +182,23 @@ int net_route_add_locked(uint32_t dest, uint8_t plen, uint32_t gw, struct net_if
 
 /* ---- net_arp.c ---- */
 enum net_arp_res {
-    NET_ARP_RES_OK,         /* MAC returned */
-    NET_ARP_RES_QUEUED,     /* frame copied to the pending queue */
-    NET_ARP_RES_QUEUED_REQ, /* queued, and a first request must be sent */
-    NET_ARP_RES_FULL,       /* pending queue or pool full: drop arp_pending_full */
-    NET_ARP_RES_NOENTRY,    /* ARP table full of incomplete entries: drop arp_table_full */
+    NET_ARP_RES_OK,           /* MAC returned */
+    NET_ARP_RES_QUEUED,       /* frame copied to the pending queue */
+    NET_ARP_RES_QUEUED_REQ,   /* queued, and a first request must be sent */
+    NET_ARP_RES_FULL,         /* pending queue or pool full: drop arp_pending_full */
+    NET_ARP_RES_NOENTRY,      /* ARP table full of incomplete entries: drop arp_table_full */
+    NET_ARP_RES_UNQUEUED,     /* frame not queueable (frame NULL): drop gso_arp_miss */
+    NET_ARP_RES_UNQUEUED_REQ, /* same, and a first request must be sent */
 };
-/* [L] Resolve `nh` on `out`; on a miss copy the frame into the pending queue. */
+/*
+ * [L] Resolve `nh` on `out`; on a miss copy the frame into the pending queue, completing
+ * a partial checksum (meta NEEDS_CSUM) in the copy, which leaves as a plain frame. With
+ * `frame` NULL (a GSO frame: larger than a pool slot) nothing is queued but a request is
+ * still started.
+ */
 enum net_arp_res net_arp_resolve_locked(struct net_if *out, uint32_t nh, uint8_t *mac,
-                                        const uint8_t *frame, size_t len, struct net_if *in);
+                                        const uint8_t *frame, size_t len, struct net_if *in,
+                                        const struct net_pkt_meta *meta);
 void net_arp_input(struct net_if *nif, uint8_t *frame, size_t len, uint32_t *fmask);
 /* Broadcast a request for `target` (gratuitous when target is the interface's own). */
 void net_arp_send_request(struct net_if *nif, uint32_t target, uint32_t *fmask);
@@ -197,7 +211,12 @@ void net_arp_tick(uint32_t *fmask);
 void net_arp_init_locked(void);
 
 /* ---- net_ip.c ---- */
-void net_ip_input(struct net_if *nif, uint8_t *frame, size_t len, bool l2_bcast, uint32_t *fmask);
+/* `meta` NULL for a frame without offload metadata. */
+void net_ip_input(struct net_if *nif, uint8_t *frame, size_t len, bool l2_bcast,
+                  const struct net_pkt_meta *meta, uint32_t *fmask);
+/* Complete a partial L4 checksum (meta NEEDS_CSUM, already validated against the frame)
+   in software, as a device with checksum offload would. */
+void net_meta_csum_complete(uint8_t *frame, size_t len, const struct net_pkt_meta *meta);
 /*
  * Send a frame already validated and TTL-decremented to next hop `mac` on `out`,
  * fragmenting it when it exceeds the MTU (the caller has checked DF). Counts the result

@@ -52,6 +52,10 @@
 #define IP_PROTO_TCP  6
 #define IP_PROTO_UDP  17
 
+#define TCP_HLEN_MIN 20
+#define TCP_O_OFF    12 /* data offset: high nibble, in 32-bit words */
+#define TCP_O_CSUM   16
+
 #define ICMP_HLEN          8
 #define ICMP_O_TYPE        0
 #define ICMP_O_CODE        1

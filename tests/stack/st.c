@@ -35,9 +35,9 @@ static void st_unlock(void *arg)
     st_unlock_calls++;
 }
 
-static int st_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
+static int st_capture(struct st_nic *nic, const struct net_pkt_meta *meta, const uint8_t *frame,
+                      size_t len, unsigned flags)
 {
-    struct st_nic *nic = drv;
     struct st_frame *fr;
 
     if (st_lock_depth != 0)
@@ -48,16 +48,39 @@ static int st_output(void *drv, const uint8_t *frame, size_t len, unsigned flags
     }
     if (nic->fail_after > 0)
         nic->fail_after--;
-    if (len > ST_FRAME_MAX || nic->nframes >= ST_MAX_FRAMES) {
+    if (len > ST_BIG_MAX || (len > ST_FRAME_MAX && nic->big == NULL) ||
+        nic->nframes >= ST_MAX_FRAMES) {
         fprintf(stderr, "[%s] capture overflow on %s\n", st_current, nic->name);
         st_failures++;
         return NET_E_BUSY;
     }
     fr = &nic->frames[nic->nframes++];
-    memcpy(fr->data, frame, len);
+    memcpy(fr->data, frame, len < ST_FRAME_MAX ? len : ST_FRAME_MAX);
+    if (len > ST_FRAME_MAX) {
+        memcpy(nic->big, frame, len);
+        nic->big_len = len;
+    }
     fr->len = len;
     fr->flags = flags;
+    fr->has_meta = meta != NULL;
+    if (meta != NULL)
+        fr->meta = *meta;
     return 0;
+}
+
+static int st_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
+{
+    return st_capture(drv, NULL, frame, len, flags);
+}
+
+static int st_output_meta(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
+                          size_t len, unsigned flags)
+{
+    if (meta == NULL) {
+        fprintf(stderr, "[%s] output_meta without meta\n", st_current);
+        st_failures++;
+    }
+    return st_capture(drv, meta, frame, len, flags);
 }
 
 static void st_flush(void *drv)
@@ -77,7 +100,7 @@ void st_clear(void)
     st_lan.fail_after = st_wan.fail_after = 0;
 }
 
-static void st_add(struct st_nic *nic, const uint8_t *mac, uint32_t ip, uint16_t mtu)
+static void st_add(struct st_nic *nic, const uint8_t *mac, uint32_t ip, uint16_t mtu, bool meta)
 {
     struct net_if_config cfg;
     int err;
@@ -91,6 +114,7 @@ static void st_add(struct st_nic *nic, const uint8_t *mac, uint32_t ip, uint16_t
     cfg.output = st_output;
     cfg.flush = st_flush;
     cfg.drv = nic;
+    cfg.output_meta = meta ? st_output_meta : NULL;
     err = net_if_add(&cfg, &nic->nif);
     ST_EQ(err, NET_OK);
     ST_EQ(net_if_up(nic->nif), NET_OK);
@@ -103,6 +127,11 @@ void st_setup(void)
 
 void st_setup_wan_mtu(uint16_t wan_mtu)
 {
+    st_setup_meta(wan_mtu, false, false);
+}
+
+void st_setup_meta(uint16_t wan_mtu, bool lan_meta, bool wan_meta)
+{
     struct net_stack_config cfg;
 
     st_now = 1000;
@@ -114,8 +143,8 @@ void st_setup_wan_mtu(uint16_t wan_mtu)
     cfg.lock_arg = &st_lock_depth;
     cfg.now_ms = st_now;
     ST_EQ(net_stack_init(&cfg), NET_OK);
-    st_add(&st_lan, st_lan_mac, ST_LAN_IP, 0);
-    st_add(&st_wan, st_wan_mac, ST_WAN_IP, wan_mtu);
+    st_add(&st_lan, st_lan_mac, ST_LAN_IP, 0, lan_meta);
+    st_add(&st_wan, st_wan_mac, ST_WAN_IP, wan_mtu, wan_meta);
     st_clear();
 }
 

@@ -47,10 +47,15 @@ int st_run(const struct st_case *cases, size_t n);
 #define ST_FRAME_MAX  2048
 
 struct st_frame {
-    uint8_t data[ST_FRAME_MAX];
+    uint8_t data[ST_FRAME_MAX]; /* the first ST_FRAME_MAX bytes of a larger (GSO) frame */
     size_t len;
     unsigned flags;
+    bool has_meta; /* sent through output_meta, with `meta` */
+    struct net_pkt_meta meta;
 };
+
+/* Frames longer than ST_FRAME_MAX (GSO) are kept whole only in the NIC's big buffer. */
+#define ST_BIG_MAX NET_GSO_FRAME_MAX
 
 struct st_nic {
     const char *name;
@@ -61,6 +66,8 @@ struct st_nic {
     int fail_next;       /* outputs to refuse from now on... */
     int fail_err;        /* ...with this error */
     unsigned fail_after; /* accept this many outputs before failing */
+    uint8_t *big;        /* ST_BIG_MAX bytes: the last frame sent longer than ST_FRAME_MAX */
+    size_t big_len;
 };
 
 extern struct st_nic st_lan, st_wan;
@@ -79,6 +86,8 @@ extern unsigned st_lock_calls, st_unlock_calls, st_lock_errors, st_output_locked
 void st_setup(void);
 /* Same, with another MTU on the WAN (0: default). */
 void st_setup_wan_mtu(uint16_t wan_mtu);
+/* Same, giving the chosen interfaces an output_meta (captured like output). */
+void st_setup_meta(uint16_t wan_mtu, bool lan_meta, bool wan_meta);
 void st_clear(void);
 void st_tick(uint32_t ms); /* advance the clock and call net_tick */
 /* Receive a frame on a NIC followed by a batch end. */

@@ -39,6 +39,9 @@
 #define NET_E_NOENT (-21) /* no such route / index past the end of a table */
 #define NET_E_PERM  (-22) /* operation refused (deleting a connected route) */
 #define NET_E_STATE (-23) /* stack not initialised */
+/* output_meta: the egress cannot send this offload (e.g. a GSO type it did not
+   negotiate); same value as VNET_E_UNSUPP. */
+#define NET_E_UNSUPP (-16)
 
 /* Build a host-order IPv4 address from its dotted-quad parts. */
 #define NET_IP4(a, b, c, d)                                                                        \
@@ -60,6 +63,38 @@ typedef int (*net_output_fn)(void *drv, const uint8_t *frame, size_t len, unsign
 /* Kick the device for frames given with NET_TX_MORE. */
 typedef void (*net_flush_fn)(void *drv);
 
+/*
+ * Offload metadata of a received frame: the fields of the virtio-net header (virtio 1.2
+ * section 5.1.6) the stack needs, with the same meanings and values, so that the glue
+ * copies them field by field. The stack does not include the driver's header.
+ */
+struct net_pkt_meta {
+    uint8_t flags;        /* NET_META_F_* */
+    uint8_t gso_type;     /* NET_META_GSO_*, NET_META_GSO_ECN may be or-ed in */
+    uint16_t hdr_len;     /* Ethernet + IP + TCP header bytes of a GSO frame (a hint) */
+    uint16_t gso_size;    /* payload bytes per segment of a GSO frame */
+    uint16_t csum_start;  /* NEEDS_CSUM: the L4 checksum covers frame[csum_start..end) */
+    uint16_t csum_offset; /* NEEDS_CSUM: the sum goes at csum_start + csum_offset */
+};
+#define NET_META_F_NEEDS_CSUM 0x1u /* L4 checksum field holds only the pseudo-header sum */
+#define NET_META_F_DATA_VALID 0x2u /* receive: the host has validated the L4 checksum */
+#define NET_META_GSO_NONE     0x00u
+#define NET_META_GSO_TCPV4    0x01u
+#define NET_META_GSO_TCPV6    0x04u
+#define NET_META_GSO_ECN      0x80u
+/* Largest GSO frame accepted (Ethernet header included), as VIRTIO_NET_GSO_MAX_FRAME. */
+#define NET_GSO_FRAME_MAX 65550u
+
+/*
+ * Output with offload metadata (optional per interface): send `frame` with `meta`, which
+ * is a NEEDS_CSUM frame or a GSO frame (flags hold only NET_META_F_NEEDS_CSUM). Same
+ * contract as net_output_fn, plus NET_E_UNSUPP when the egress cannot take that offload:
+ * the stack then drops the frame (gso_unsupported); it never sends a GSO frame without
+ * its metadata.
+ */
+typedef int (*net_output_meta_fn)(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
+                                  size_t len, unsigned flags);
+
 struct net_if; /* opaque: created by net_if_add, lives in a static table */
 
 struct net_if_config {
@@ -70,7 +105,11 @@ struct net_if_config {
     uint16_t mtu;         /* 0 -> 1500; 68..NET_FRAME_MAX-14 */
     net_output_fn output; /* required */
     net_flush_fn flush;   /* optional (NULL if the driver kicks on every frame) */
-    void *drv;            /* first argument of output and flush */
+    void *drv;            /* first argument of output, output_meta and flush */
+    /* Optional: output with offload metadata. NULL: GSO frames routed out of this
+       interface are dropped (gso_unsupported) and partial checksums are completed in
+       software before output. */
+    net_output_meta_fn output_meta;
 };
 
 struct net_stack_config {
@@ -117,6 +156,18 @@ int net_if_down(struct net_if *nif);
  * caller must call net_rx_batch_end() after its batch.
  */
 void net_process_received_packet(struct net_if *nif, uint8_t *frame, size_t len);
+
+/*
+ * The same for a frame received with offload metadata (meta NULL: exactly
+ * net_process_received_packet). A GSO frame (gso_type != NONE) may be up to
+ * NET_GSO_FRAME_MAX bytes; it is forwarded whole, with its metadata, through the egress's
+ * output_meta when each of its segments fits the egress MTU, and never fragmented. A
+ * NEEDS_CSUM frame is forwarded with its metadata too; for the router itself its partial
+ * checksum is completed, and DATA_VALID skips the L4 checksum check. Metadata that does
+ * not describe the frame is dropped as meta_bad. `meta` is read during the call only.
+ */
+void net_process_received_packet_hdr(struct net_if *nif, const struct net_pkt_meta *meta,
+                                     uint8_t *frame, size_t len);
 
 /* End of an RX batch on `nif`: flush every interface this RX path sent to since the last
    call. Call from the same task that called net_process_received_packet for `nif`. */
@@ -224,7 +275,11 @@ int net_arp_get(unsigned idx, struct net_arp_info *out);
     X(no_route)                                                                                    \
     X(frag_needed)                                                                                 \
     X(tx_busy)                                                                                     \
-    X(tx_error)
+    X(tx_error)                                                                                    \
+    X(meta_bad)                                                                                    \
+    X(gso_too_big)                                                                                 \
+    X(gso_unsupported)                                                                             \
+    X(gso_arp_miss)
 
 enum net_drop_reason {
 #define NET_DROP_ENUM_(n) NET_DROP_##n,
@@ -245,6 +300,8 @@ typedef void (*net_counter_fn)(void *arg, const char *name, uint64_t value);
 
 /*
  * Per-interface counters: rx_frames, rx_bytes, fwd_frames (received here and forwarded),
+ * fwd_gso (of those, GSO frames forwarded whole), csum_sw (partial checksums of frames
+ * received here completed in software),
  * local_frames (consumed by the router: ARP, ICMP echo, ...), tx_frames, tx_bytes,
  * tx_own_failed (router-originated frames the driver refused), arp_req_rx, arp_reply_rx,
  * arp_req_tx, arp_reply_tx, icmp_echo_rx, icmp_err_tx, icmp_ratelimited (errors not sent
