@@ -46,6 +46,17 @@ struct router_nic {
 
 extern struct router_nic router_nics[ROUTER_NSIDES];
 
+/* Offloads on (kernel command line "offloads=on"): set once at start-up. */
+extern bool router_offloads;
+
+/* Software RX ring entries per NIC with offloads on (slots of up to 64 KiB each). */
+#ifndef ROUTER_RX_SW_RING_OFFL
+#define ROUTER_RX_SW_RING_OFFL 128
+#endif
+#if ROUTER_RX_SW_RING_OFFL < 2 || (ROUTER_RX_SW_RING_OFFL & (ROUTER_RX_SW_RING_OFFL - 1)) != 0
+#error "ROUTER_RX_SW_RING_OFFL must be a power of two"
+#endif
+
 /* Console output (blocking, task context). */
 void router_write(const char *s, size_t len);
 void router_puts(const char *s);

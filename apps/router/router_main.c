@@ -13,6 +13,12 @@
  * which flushes the TX kicks, then the fairness yield). The stack transmits through
  * router_output() = virtio_net_send(..., VIRTIO_NET_SEND_MORE while a batch lasts) and
  * router_flush() = virtio_net_flush().
+ *
+ * Offloads (kernel command line word "offloads=on"): the drivers negotiate receive
+ * offloads (router_rx_hdr() gets every frame with its virtio-net header, GSO frames up to
+ * 64 KiB, into net_process_received_packet_hdr) and transmit offloads (the stack's
+ * output_meta is router_output_meta() = virtio_net_send_hdr), so TCP GSO frames cross the
+ * router whole. Without the word everything is as before: no header, no offload.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -47,6 +53,20 @@
 static OS_STK router_startup_stk[ROUTER_STARTUP_STK];
 static OS_STK router_tick_stk[ROUTER_TICK_STK];
 static OS_STK router_shell_stk[ROUTER_SHELL_STK];
+
+/* The stack mirrors the virtio-net header's values (net_stack.h): the glue copies fields. */
+_Static_assert(NET_META_F_NEEDS_CSUM == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+                   NET_META_F_DATA_VALID == VIRTIO_NET_HDR_F_DATA_VALID &&
+                   NET_META_GSO_NONE == VIRTIO_NET_HDR_GSO_NONE &&
+                   NET_META_GSO_TCPV4 == VIRTIO_NET_HDR_GSO_TCPV4 &&
+                   NET_META_GSO_TCPV6 == VIRTIO_NET_HDR_GSO_TCPV6 &&
+                   NET_META_GSO_ECN == VIRTIO_NET_HDR_GSO_ECN,
+               "net_pkt_meta values must equal the virtio-net header's");
+_Static_assert(NET_GSO_FRAME_MAX == VIRTIO_NET_GSO_MAX_FRAME, "GSO frame limits differ");
+_Static_assert(NET_E_UNSUPP == VNET_E_UNSUPP && NET_E_BUSY == VNET_E_BUSY,
+               "output results pass unchanged");
+
+bool router_offloads;
 
 struct router_nic router_nics[ROUTER_NSIDES] = {
     {.name = "lan", .rx_prio = ROUTER_PRIO_RX_LAN},
@@ -164,6 +184,22 @@ static int router_output(void *drv, const uint8_t *frame, size_t len, unsigned f
     return virtio_net_send(drv, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
 }
 
+static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
+                              size_t len, unsigned flags)
+{
+    struct virtio_net_hdr h = {.flags = meta->flags,
+                               .gso_type = meta->gso_type,
+                               .hdr_len = meta->hdr_len,
+                               .gso_size = meta->gso_size,
+                               .csum_start = meta->csum_start,
+                               .csum_offset = meta->csum_offset,
+                               .num_buffers = 0};
+    /* VNET_E_UNSUPP (the egress did not negotiate this GSO type) == NET_E_UNSUPP: the
+     * stack drops the frame as gso_unsupported. */
+    return virtio_net_send_hdr(drv, &h, frame, len,
+                               (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+}
+
 static void router_flush(void *drv)
 {
     (void)virtio_net_flush(drv);
@@ -273,6 +309,23 @@ static void router_rx(void *arg, uint8_t *frame, size_t len)
         net_process_received_packet(nif, frame, len);
 }
 
+/* Offloads on: every frame comes with its virtio-net header. The bench-only fast path is
+ * not taken here: it would send a GSO frame without its header. */
+static void router_rx_hdr(void *arg, const struct virtio_net_hdr *hdr, uint8_t *frame, size_t len)
+{
+    struct router_nic *n = arg;
+    n->batch_frames++;
+    if (n->nif == NULL)
+        return;
+    struct net_pkt_meta m = {.flags = hdr->flags,
+                             .gso_type = hdr->gso_type,
+                             .hdr_len = hdr->hdr_len,
+                             .gso_size = hdr->gso_size,
+                             .csum_start = hdr->csum_start,
+                             .csum_offset = hdr->csum_offset};
+    net_process_received_packet_hdr(n->nif, &m, frame, len);
+}
+
 /*
  * End of an RX batch. net_rx_batch_end() kicks every NIC this batch transmitted on. Then
  * fairness: the driver's RX task loops while a backlog remains, and it outranks the other
@@ -369,13 +422,18 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     memset(&cfg, 0, sizeof(cfg));
     cfg.transport = n->tr;
     cfg.name = side == ROUTER_LAN ? "rx_lan" : "rx_wan";
-    cfg.rx_sw_ring_entries = ROUTER_RX_SW_RING;
+    /* Offloads: slots hold up to 64 KiB (a GSO frame), so fewer of them. */
+    cfg.rx_sw_ring_entries = router_offloads ? ROUTER_RX_SW_RING_OFFL : ROUTER_RX_SW_RING;
     cfg.isr_budget = ROUTER_ISR_BUDGET;
     cfg.rx_budget = ROUTER_RX_BUDGET;
     cfg.rx_task_prio = n->rx_prio;
     cfg.rx_task_stack_bytes = ROUTER_RX_STK_BYTES;
     cfg.rx_fn = router_rx;
     cfg.rx_arg = n;
+    if (router_offloads) {
+        cfg.rx_hdr_fn = router_rx_hdr;
+        cfg.tx_offloads = true;
+    }
     cfg.batch_fn = router_rx_batch;
     cfg.batch_arg = n;
     cfg.link_fn = router_link;
@@ -442,6 +500,7 @@ static int router_if_add(enum router_side side)
     c.output = router_output;
     c.flush = router_flush;
     c.drv = n->dev;
+    c.output_meta = router_offloads ? router_output_meta : NULL;
     struct net_if *nif = NULL;
     int err = net_if_add(&c, &nif);
     if (err != NET_OK) {
@@ -529,6 +588,12 @@ static void router_startup_task(void *arg)
         bsp_printf("router: net_stack_init failed\r\n");
         ok = false;
     }
+
+    char word[8];
+    router_offloads =
+        bsp_cmdline_get("offloads", word, sizeof(word)) > 0 && strcmp(word, "on") == 0;
+    bsp_printf("router: offloads %s (kernel command line offloads=on|off)\r\n",
+               router_offloads ? "on" : "off");
 
     unsigned count = bsp_virtio_net_count();
     bsp_printf("router: %u virtio-net function(s); lan = first, wan = second in PCI order\r\n",
