@@ -5,8 +5,8 @@
     sudo python3 bench/suite.py --fw-image ELF --isr-image ELF [--quick] [...]
 
 Contenders (bench/lib/benchsuite/contenders.py): the firmware (NAPI-style RX), the
-benchmark-only old design (RX in the ISR), a Linux guest router in three NIC/GRO
-configurations, and the no-VM veth ceiling. Workloads (workloads.py): iperf3 TCP
+same firmware with offloads on (GSO frames), the benchmark-only old design (RX in the
+ISR), a Linux guest router in three NIC/GRO configurations, and the no-VM veth ceiling. Workloads (workloads.py): iperf3 TCP
 LAN->WAN 1 and 4 streams (ping RTT measured under the 1-stream load), TCP WAN->LAN,
 UDP 1400 B and 64 B payload sweeps for the peak forwarded frames/s plus a flood.
 
@@ -146,7 +146,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 repetition, short runs")
     ap.add_argument("--repeat", type=int, default=0, help="repetitions (default 3, quick 1)")
     ap.add_argument("--contenders", default="",
-                    help="comma list of: fw,isr,linux,linux-nogro,linux-offl,veth")
+                    help="comma list of: fw,fw-offl,isr,linux,linux-nogro,linux-offl,veth")
     ap.add_argument("--workloads", default="",
                     help=f"comma list of: {','.join(WORKLOAD_IDS)}")
     ap.add_argument("--fw-image", default=os.path.join(REPO, "build-benchsuite-fw", "apps",

@@ -2,8 +2,8 @@
 
 All VM contenders boot through vnet_harness.Session with one QemuConfig (q35, TCG,
 1 vCPU, 256 MiB, two virtio-net-pci NICs on taps, same NIC properties); they differ only
-in the guest image and, for one Linux variant, in the NIC offload properties, which is
-the point of that variant. The veth ceiling has no VM.
+in the guest image and, for one Linux and one firmware variant, in the NIC offload
+properties, which is the point of those variants. The veth ceiling has no VM.
 """
 
 import contextlib
@@ -20,7 +20,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 class Contender:
-    def __init__(self, cid, label, kind, short, offloads=False, gro=True, image=None):
+    def __init__(self, cid, label, kind, short, offloads=False, gro=True, image=None,
+                 append=""):
         self.id = cid
         self.label = label      # for the table
         self.short = short      # for the chart's legend
@@ -28,10 +29,11 @@ class Contender:
         self.offloads = offloads
         self.gro = gro
         self.image = image
+        self.append = append    # firmware: kernel command line (e.g. "offloads=on")
 
     def describe(self):
         return dict(id=self.id, label=self.label, kind=self.kind, offloads=self.offloads,
-                    gro=self.gro, image=self.image)
+                    gro=self.gro, image=self.image, append=self.append)
 
     @contextlib.contextmanager
     def open(self):
@@ -41,7 +43,7 @@ class Contender:
                 yield VethTarget(self, v)
             return
         if self.kind == "fw":
-            guest = h.guests.firmware(self.image)
+            guest = h.guests.firmware(self.image, append=self.append)
         else:
             guest = h.guests.linux(gro=self.gro)
         qcfg = h.QemuConfig(None, nic=h.NicConfig(offloads=self.offloads))
@@ -62,6 +64,12 @@ def default_contenders(fw_image, isr_image, only=None):
     cs = [
         Contender("fw", "vnet-rtos firmware (NAPI-style RX)", "fw", "firmware (NAPI)",
                   image=fw_image),
+        # The same image with offloads on at both ends: the NICs' QEMU offload
+        # properties and the firmware's own switch (docs/router.md), so TCP crosses the
+        # router as GSO frames of up to 64 KiB.
+        Contender("fw-offl", "vnet-rtos firmware, offloads on (GSO frames)", "fw",
+                  "firmware (offloads on)", offloads=True, image=fw_image,
+                  append="offloads=on"),
         Contender("isr", "old design: RX in ISR (benchmark-only build)", "fw",
                   "old design (RX in ISR)", image=isr_image),
         Contender("linux", "Linux guest, offloads off, GRO on", "linux",
