@@ -50,6 +50,18 @@ static void nh_rx_fn(void *arg, uint8_t *frame, size_t len)
         h->on_rx(h, frame, len);
 }
 
+static void nh_rx_hdr_fn(void *arg, const struct virtio_net_hdr *hdr, uint8_t *frame, size_t len)
+{
+    struct nh *h = arg;
+    pthread_mutex_lock(&nh_mtx);
+    h->rx.hdr_frames++;
+    h->rx.last_hdr = *hdr;
+    pthread_mutex_unlock(&nh_mtx);
+    if (h->on_rx_hdr)
+        h->on_rx_hdr(h, hdr, frame, len);
+    nh_rx_fn(arg, frame, len);
+}
+
 static void nh_batch_fn(void *arg)
 {
     struct nh *h = arg;
@@ -183,6 +195,9 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.rx_task_prio = 5;
     cfg.rx_fn = nh_rx_fn;
     cfg.rx_arg = h;
+    if (o->rx_hdr)
+        cfg.rx_hdr_fn = nh_rx_hdr_fn;
+    cfg.tx_offloads = o->tx_offloads;
     cfg.batch_fn = nh_batch_fn;
     cfg.batch_arg = h;
     cfg.link_fn = nh_link_fn;

@@ -21,7 +21,9 @@ struct nh_opts {
     uint16_t queue_size;      /* 0 -> 256 */
     uint16_t rx_sw_ring_entries, rx_posted, tx_slots, isr_budget, rx_budget;
     bool keep_tx_frames;
-    bool no_init; /* attach only; the test calls virtio_net_initialize itself */
+    bool rx_hdr;      /* configure rx_hdr_fn (receive offloads) instead of rx_fn delivery */
+    bool tx_offloads; /* cfg.tx_offloads */
+    bool no_init;     /* attach only; the test calls virtio_net_initialize itself */
 };
 
 /* Receive bookkeeping, written by rx_fn (RX task), read by the test thread. */
@@ -35,6 +37,8 @@ struct nh_rx {
     bool any;
     uint64_t link_events;
     bool link_up;
+    uint64_t hdr_frames;            /* frames delivered through rx_hdr_fn */
+    struct virtio_net_hdr last_hdr; /* header of the last of them */
 };
 
 struct nh {
@@ -46,6 +50,8 @@ struct nh {
     struct nh_rx rx;
     /* Optional extra per-frame action in rx_fn (e.g. a gate that blocks the task). */
     void (*on_rx)(struct nh *h, const uint8_t *frame, size_t len);
+    /* With rx_hdr: called first with the header (then the rx_fn checks run as usual). */
+    void (*on_rx_hdr)(struct nh *h, const struct virtio_net_hdr *hdr, uint8_t *frame, size_t len);
     /* Checks run by rx_fn are off (frames are not simdev_frame_build frames). */
     bool raw_frames;
 };

@@ -16,8 +16,8 @@
  *
  * Queues: 0 = receiveq1, 1 = transmitq1 (no control queue, one pair).
  * Virtio-net header: 12 bytes with VERSION_1 or MRG_RXBUF negotiated, else 10; the device
- * writes a zero header (num_buffers set with MRG_RXBUF) in front of each RX frame and
- * skips the header of each TX frame.
+ * writes a zero header (or the one given to simdev_rx_inject_ex; num_buffers set) in front
+ * of each RX frame, and checks (SIMDEV_V_TX_HDR) and keeps the header of each TX frame.
  */
 #ifndef VNET_TESTS_SIMDEV_H
 #define VNET_TESTS_SIMDEV_H
@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vnet/virtio_mmio_bus.h"
+#include "vnet/virtio_net.h"
 #include "vnet/virtio_pci_bus.h"
 
 struct simdev;
@@ -58,16 +59,34 @@ enum simdev_tx_mode {
 };
 
 /* virtio-net feature masks the model knows (spec 5.1.3). */
-#define SIMDEV_F_MTU       (1ull << 3)
-#define SIMDEV_F_MAC       (1ull << 5)
-#define SIMDEV_F_MRG_RXBUF (1ull << 15)
-#define SIMDEV_F_STATUS    (1ull << 16)
-#define SIMDEV_F_EVENT_IDX (1ull << 29)
-#define SIMDEV_F_VERSION_1 (1ull << 32)
+#define SIMDEV_F_CSUM       (1ull << 0)
+#define SIMDEV_F_GUEST_CSUM (1ull << 1)
+#define SIMDEV_F_MTU        (1ull << 3)
+#define SIMDEV_F_MAC        (1ull << 5)
+#define SIMDEV_F_GUEST_TSO4 (1ull << 7)
+#define SIMDEV_F_GUEST_TSO6 (1ull << 8)
+#define SIMDEV_F_GUEST_ECN  (1ull << 9)
+#define SIMDEV_F_GUEST_UFO  (1ull << 10)
+#define SIMDEV_F_HOST_TSO4  (1ull << 11)
+#define SIMDEV_F_HOST_TSO6  (1ull << 12)
+#define SIMDEV_F_HOST_ECN   (1ull << 13)
+#define SIMDEV_F_HOST_UFO   (1ull << 14)
+#define SIMDEV_F_MRG_RXBUF  (1ull << 15)
+#define SIMDEV_F_STATUS     (1ull << 16)
+#define SIMDEV_F_EVENT_IDX  (1ull << 29)
+#define SIMDEV_F_VERSION_1  (1ull << 32)
 /* Offered when simdev_config.features is 0 (VERSION_1 dropped for SIMDEV_PCI_LEGACY and
  * SIMDEV_MMIO_V1, which cannot negotiate it). */
 #define SIMDEV_DEFAULT_FEATURES                                                                    \
     (SIMDEV_F_MAC | SIMDEV_F_STATUS | SIMDEV_F_MTU | SIMDEV_F_EVENT_IDX | SIMDEV_F_VERSION_1)
+/* What QEMU's virtio-net-pci on a tap backend offers for offloads (add to the above). */
+#define SIMDEV_OFFLOAD_FEATURES                                                                    \
+    (SIMDEV_F_CSUM | SIMDEV_F_GUEST_CSUM | SIMDEV_F_GUEST_TSO4 | SIMDEV_F_GUEST_TSO6 |             \
+     SIMDEV_F_GUEST_ECN | SIMDEV_F_GUEST_UFO | SIMDEV_F_HOST_TSO4 | SIMDEV_F_HOST_TSO6 |           \
+     SIMDEV_F_HOST_ECN | SIMDEV_F_HOST_UFO | SIMDEV_F_MRG_RXBUF)
+/* Largest frame the model delivers or accepts (above VIRTIO_NET_GSO_MAX_FRAME, so tests
+ * can offer an oversized one). */
+#define SIMDEV_MAX_FRAME 70000u
 
 struct simdev_config {
     enum simdev_transport transport;
@@ -101,8 +120,22 @@ unsigned simdev_irq_vector(const struct simdev *dev, uint16_t vector);
 
 /* Deliver one frame (no virtio-net header) now, on the calling thread; the interrupt (if
  * the driver did not suppress it) is raised before returning. SIMDEV_OK, SIMDEV_E_NOBUF,
- * SIMDEV_E_NOTREADY, SIMDEV_E_TOOSMALL, SIMDEV_E_INVAL (len 0 or > 65535). */
+ * SIMDEV_E_NOTREADY, SIMDEV_E_TOOSMALL, SIMDEV_E_INVAL (len 0 or > SIMDEV_MAX_FRAME).
+ * With MRG_RXBUF the frame spans as many posted buffers as it needs, all published with
+ * one used->idx update (as QEMU does). */
 int simdev_rx_inject(struct simdev *dev, const void *frame, size_t len);
+
+/* Options of simdev_rx_inject_ex(): the header to write, and malformed headers/lengths. */
+struct simdev_rx_opts {
+    const struct virtio_net_hdr *hdr; /* written in front of the frame (num_buffers replaced
+                                         by the real count); NULL: all zero */
+    bool set_num_buffers;             /* write num_buffers below instead of the real count */
+    uint16_t num_buffers;
+    bool set_first_len; /* report first_len (capped at the buffer) as the first used len */
+    uint32_t first_len;
+};
+int simdev_rx_inject_ex(struct simdev *dev, const void *frame, size_t len,
+                        const struct simdev_rx_opts *o);
 
 /* Background RX generator on the device thread: frames built by simdev_frame_build()
  * with consecutive sequence numbers from 0. */
@@ -129,6 +162,9 @@ int simdev_tx_process(struct simdev *dev);
 /* Pop the oldest kept TX frame (keep_tx_frames): copies at most cap bytes into buf and
  * sets *len to the frame's full length. SIMDEV_OK or SIMDEV_E_NOBUF (none kept). */
 int simdev_tx_pop(struct simdev *dev, void *buf, size_t cap, size_t *len);
+/* The same, with the frame's virtio-net header as the driver wrote it (hdr may be NULL). */
+int simdev_tx_pop_hdr(struct simdev *dev, struct virtio_net_hdr *hdr, void *buf, size_t cap,
+                      size_t *len);
 
 /* --- frames with sequence numbers ---------------------------------------------------- */
 
@@ -191,7 +227,8 @@ void simdev_misbehave(struct simdev *dev, enum simdev_fault fault, unsigned queu
 #define SIMDEV_V_EARLY_NOTIFY        (1u << 10) /* notify before DRIVER_OK */
 #define SIMDEV_V_BAD_ACCESS          (1u << 11) /* register accessed with a wrong width */
 #define SIMDEV_V_FEATURES_LATE       (1u << 12) /* features written after FEATURES_OK */
-#define SIMDEV_V_COUNT               13
+#define SIMDEV_V_TX_HDR              (1u << 13) /* TX header uses an offload not negotiated */
+#define SIMDEV_V_COUNT               14
 
 uint32_t simdev_violations(const struct simdev *dev);
 uint64_t simdev_violation_count(const struct simdev *dev, uint32_t bit);
