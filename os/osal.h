@@ -107,6 +107,17 @@ void osal_dma_free(void *ptr, size_t size);
 
 /* [ISR] Free-running cycle counter for statistics (TSC on x86). Monotonic per CPU. */
 uint64_t osal_cycles(void);
+
+/*
+ * [ISR] Platform part of the driver's device full barrier (vnet_mb() in
+ * src/virtio/virtio_barrier.h), called right after the CPU's own full barrier. Must make
+ * every store issued before it visible to the device before any load issued after it.
+ * Empty where the CPU barrier reaches the device (hardware, KVM, the POSIX host tests).
+ * Not empty under an emulator that drops guest barriers: QEMU's TCG before 8.1 with one
+ * vCPU translates `mfence` and locked instructions into plain host operations, while its
+ * I/O thread walks the rings concurrently (docs/virtqueue.md, "Barriers under TCG").
+ */
+void osal_device_mb(void);
 /* [ISR] 32 random bits, good enough for a locally administered MAC (not crypto). */
 uint32_t osal_random32(void);
 

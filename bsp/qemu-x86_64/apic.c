@@ -143,6 +143,25 @@ uint32_t bsp_pmtmr_read(void)
     return inl(bsp_acpi.pm_tmr_port) & pm_mask;
 }
 
+/*
+ * The driver's device full barrier (osal_device_mb -> here), after its `lock addl`.
+ * QEMU's TCG before 8.1 translates a one-vCPU guest's barrier instructions and locked
+ * operations into plain host loads and stores (it elides them when no other vCPU thread
+ * exists), yet virtio-net runs in QEMU's I/O thread, concurrently, on another host CPU.
+ * The host CPU may then let the guest's load of avail_event / used->idx pass its earlier
+ * store of avail->idx / used_event: a kick or an interrupt is lost and the queue stalls
+ * for good (seen as a NIC that stops forwarding under load). QEMU 8.1 fixed this in TCG
+ * ("tcg: Always implement memory barrier for system mode"); Debian 12 ships 7.2. An
+ * I/O-port read is emulated under QEMU's global mutex, whose lock and unlock are full
+ * host barriers: the guest's earlier stores are visible to the I/O thread before its
+ * later loads run. The ACPI PM timer is side-effect free to read. Cost: one port read
+ * per kick decision and per interrupt re-arm, not per frame. Any context.
+ */
+void bsp_device_mb(void)
+{
+    (void)inl(bsp_acpi.pm_tmr_port);
+}
+
 uint32_t bsp_pmtmr_mask(void)
 {
     return pm_mask;

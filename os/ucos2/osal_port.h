@@ -44,6 +44,8 @@ typedef struct {
 /* Board hooks (bsp/<board>/). */
 uint64_t bsp_cycles(void);
 uint64_t bsp_cycles_per_us(void);
+/* Board part of osal_device_mb() (see os/osal.h); an empty function on hardware. */
+void bsp_device_mb(void);
 
 /* Log sink for osal_log(); NULL discards. Must be callable from an ISR. */
 extern void (*osal_ucos2_log)(const char *msg);

@@ -87,6 +87,11 @@ void osal_delay_us(uint32_t us)
         ;
 }
 
+void osal_device_mb(void)
+{
+    bsp_device_mb();
+}
+
 uint64_t osal_cycles(void)
 {
     return bsp_cycles();

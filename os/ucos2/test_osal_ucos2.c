@@ -20,6 +20,10 @@ static int checks, failures;
 
 /* Board hooks: virtual clock of the hosted port, plus a counter so reads differ. */
 static uint64_t fake_cycles;
+void bsp_device_mb(void)
+{
+}
+
 uint64_t bsp_cycles(void)
 {
     return (uint64_t)OSHostClock() * 1000u + ++fake_cycles;

@@ -10,13 +10,17 @@
  *       -> vnet_rmb() between reading used->idx and used->ring[];
  *   - a store (avail->idx, or re-enabled notification flags/used_event) ordered before a
  *     later load (used->flags / avail_event, or used->idx for the re-check)
- *       -> vnet_mb(), the only barrier here that orders store->load.
+ *       -> vnet_mb(), the only barrier here that orders store->load against the device:
+ *          the CPU's full barrier plus the platform's osal_device_mb() (os/osal.h), for
+ *          emulators that do not turn the CPU barrier into a host barrier.
  * These are "weak" (SMP) barriers: the device is cache-coherent, as every virtio device
  * without VIRTIO_F_ORDER_PLATFORM is. Device register (MMIO/PIO) accesses are ordered
  * by the board's accessors.
  */
 #ifndef VNET_VIRTIO_BARRIER_H
 #define VNET_VIRTIO_BARRIER_H
+
+#include "osal.h"
 
 /* Compiler-only barrier: stops the compiler from moving memory accesses across it. */
 #define vnet_barrier() __asm__ __volatile__("" ::: "memory")
@@ -28,22 +32,29 @@
 #define vnet_rmb() vnet_barrier()
 #define vnet_wmb() vnet_barrier()
 #if defined(__x86_64__)
-#define vnet_mb() __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
+#define vnet_cpu_mb() __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
 #else
-#define vnet_mb() __asm__ __volatile__("lock; addl $0,-4(%%esp)" ::: "memory", "cc")
+#define vnet_cpu_mb() __asm__ __volatile__("lock; addl $0,-4(%%esp)" ::: "memory", "cc")
 #endif
 #elif defined(__aarch64__)
-#define vnet_rmb() __asm__ __volatile__("dmb ishld" ::: "memory")
-#define vnet_wmb() __asm__ __volatile__("dmb ishst" ::: "memory")
-#define vnet_mb()  __asm__ __volatile__("dmb ish" ::: "memory")
+#define vnet_rmb()    __asm__ __volatile__("dmb ishld" ::: "memory")
+#define vnet_wmb()    __asm__ __volatile__("dmb ishst" ::: "memory")
+#define vnet_cpu_mb() __asm__ __volatile__("dmb ish" ::: "memory")
 #elif defined(__arm__) && (defined(__ARM_ARCH_7A__) || defined(__ARM_ARCH_7R__) ||                 \
                            defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
-#define vnet_rmb() __asm__ __volatile__("dmb" ::: "memory")
-#define vnet_wmb() __asm__ __volatile__("dmb" ::: "memory")
-#define vnet_mb()  __asm__ __volatile__("dmb" ::: "memory")
+#define vnet_rmb()    __asm__ __volatile__("dmb" ::: "memory")
+#define vnet_wmb()    __asm__ __volatile__("dmb" ::: "memory")
+#define vnet_cpu_mb() __asm__ __volatile__("dmb" ::: "memory")
 #else
-#error "virtio_barrier.h: define vnet_rmb/vnet_wmb/vnet_mb for this architecture"
+#error "virtio_barrier.h: define vnet_rmb/vnet_wmb/vnet_cpu_mb for this architecture"
 #endif
+
+/* Store->load against the device: CPU full barrier, then the platform's part. */
+#define vnet_mb()                                                                                  \
+    do {                                                                                           \
+        vnet_cpu_mb();                                                                             \
+        osal_device_mb();                                                                          \
+    } while (0)
 
 /*
  * CPU<->CPU publication between the ISR (writer) and the RX task (reader) of the software
@@ -52,7 +63,7 @@
  */
 #define vnet_smp_wmb() vnet_wmb()
 #define vnet_smp_rmb() vnet_rmb()
-#define vnet_smp_mb()  vnet_mb()
+#define vnet_smp_mb()  vnet_cpu_mb() /* CPU<->CPU only: no device involved */
 
 /* Single-copy-atomic access to a shared 16/32-bit index (no tearing, no caching). */
 #define VNET_READ_ONCE(x)       (*(const volatile __typeof__(x) *)&(x))

@@ -21,8 +21,8 @@ static const uint8_t dst[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 #define VQ_POINT(step) (VIRTIO_NET_HOOK_COUNT + (int)(step))
 #define N_POINTS       VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER + 1)
 static const char *const point_names[N_POINTS] = {
-    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE",   "AFTER_DECIDE",
-    "BEFORE_BLOCK",  "AFTER_DRAIN", "VQ_AFTER_REARM", "VQ_AFTER_BARRIER",
+    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE",   "AFTER_DECIDE",     "BEFORE_BLOCK",
+    "AFTER_DRAIN",   "ISR_REARM",   "VQ_AFTER_REARM", "VQ_AFTER_BARRIER",
 };
 
 /* Hook state: armed for one point; fires once, injecting `inject_count` frames and
@@ -108,6 +108,8 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     struct virtio_net_stats st0, st;
     virtio_net_get_stats(h.dev, &st0);
     for (int p = 0; p < N_POINTS; p++) {
+        if (p == VIRTIO_NET_HOOK_ISR_REARM)
+            continue; /* reached only by a stray interrupt: test_isr_rearm() */
         for (int count = 1; count <= 3; count += 2) {
             run_point(&h, p, count, false, &delivered);
             run_point(&h, p, count, true, &delivered);
@@ -155,6 +157,68 @@ static void test_recheck_without_interrupts(void)
     TN_CHECK(nh_close(&h));
 }
 
+/*
+ * The ISR's own re-arm: an interrupt that finds nothing to stage (the device may raise
+ * one at any time) has switched callbacks off first, so it must switch them on again with
+ * the re-check. A frame injected just before the re-arm (device told not to interrupt),
+ * between re-arm and barrier, or between barrier and re-check must still be delivered,
+ * and afterwards ordinary interrupts must work again. MSI-X: the shared-line ISR does no
+ * queue work when the ISR status says nothing happened.
+ */
+static void test_isr_rearm(uint64_t features, const char *name)
+{
+    tn_case(name);
+    struct nh h;
+    struct nh_opts o = {
+        .transport = SIMDEV_PCI_MODERN, .irq_mode = SIMDEV_IRQ_MSIX, .device_features = features};
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    hk_h = &h;
+    hk_seq = 0;
+    virtio_net_test_hook = hook;
+    virtq_test_enable_hook = vq_hook;
+    uint64_t delivered = 0;
+    static const int points[] = {VIRTIO_NET_HOOK_ISR_REARM, VQ_POINT(VIRTQ_ENABLE_AFTER_REARM),
+                                 VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER)};
+    for (unsigned i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+        TN_CHECK(nh_wait_idle(&h, 3000));
+        struct virtio_net_stats a, b;
+        virtio_net_get_stats(h.dev, &a);
+        hk_point = points[i];
+        hk_fired = 0;
+        hk_inject_count = 1;
+        hk_stray_irq = false;
+        hk_inject_result = SIMDEV_OK;
+        osal_posix_irq_raise(h.irq_rx); /* nothing pending: the ISR re-arms */
+        bool ok = nh_wait_frames(&h, delivered + 1u, 3000);
+        if (!ok || !hk_fired)
+            printf("   point %s: fired %d, delivered %s\n", point_names[points[i]], hk_fired,
+                   ok ? "yes" : "NO (lost wakeup)");
+        TN_CHECK(hk_fired);
+        TN_CHECK(ok);
+        TN_EQ(hk_inject_result, SIMDEV_OK);
+        hk_point = -1;
+        delivered++;
+        TN_CHECK(nh_wait_idle(&h, 3000));
+        virtio_net_get_stats(h.dev, &b);
+        TN_CHECK(b.interrupts > a.interrupts);
+        TN_CHECK(nh_sem_count(&h) <= 1);
+        /* Callbacks are on again: an ordinary frame interrupts and is delivered. */
+        uint8_t buf[128];
+        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
+        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_CHECK(nh_wait_frames(&h, delivered + 1u, 3000));
+        delivered++;
+    }
+    struct nh_rx r;
+    nh_rx_snapshot(&h, &r);
+    TN_EQ(r.out_of_order, 0);
+    TN_EQ(r.gaps, 0);
+    virtio_net_test_hook = NULL;
+    virtq_test_enable_hook = NULL;
+    hk_h = NULL;
+    TN_CHECK(nh_close(&h));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -164,5 +228,7 @@ int main(void)
     run_mode(SIMDEV_IRQ_MSIX, base | SIMDEV_F_EVENT_IDX, "MSI-X, EVENT_IDX");
     run_mode(SIMDEV_IRQ_MSIX, base, "MSI-X, NO_INTERRUPT flag");
     test_recheck_without_interrupts();
+    test_isr_rearm(base | SIMDEV_F_EVENT_IDX, "ISR re-arm after a stray interrupt, EVENT_IDX");
+    test_isr_rearm(base, "ISR re-arm after a stray interrupt, NO_INTERRUPT flag");
     return tn_finish();
 }

@@ -53,6 +53,8 @@ uint64_t bsp_time_ns(void); /* ns since boot, from the TSC. Any */
 /* OS contract hooks (os/ucos2/osal_port.h). */
 uint64_t bsp_cycles(void);
 uint64_t bsp_cycles_per_us(void);
+/* The board part of the driver's device full barrier (os/ucos2/osal_port.h). Any. */
+void bsp_device_mb(void);
 
 /* ACPI PM timer: 3.579545 MHz, 24 or 32 bits wide; an independent clock for checks. */
 #define BSP_PMTMR_HZ 3579545u
