@@ -586,11 +586,13 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
 #endif
 }
 
+#ifndef VIRTIO_NET_RX_IN_ISR
 static bool vnet_rx_queue_ok_locked(const struct virtio_net_dev *dev)
 {
     return dev->state == VIRTIO_NET_ST_RUNNING && dev->rxq != NULL && !virtq_is_broken(dev->rxq) &&
            !(dev->stats.broken & VNET_BROKEN_RX);
 }
+#endif
 
 static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 {
