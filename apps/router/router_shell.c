@@ -454,8 +454,8 @@ static void cmd_queues(int argc, char **argv)
                       "broken=%lu irq=%u\n",
                       prefix, (unsigned)d.running, (unsigned)d.task_scheduled,
                       (unsigned)d.task_active, (unsigned)d.link_event, (unsigned long)d.sw_head,
-                      (unsigned long)d.sw_tail, (unsigned long)d.sw_size, d.tx_free,
-                      d.tx_unkicked, (unsigned long)d.broken, n->irq_info);
+                      (unsigned long)d.sw_tail, (unsigned long)d.sw_size, d.tx_free, d.tx_unkicked,
+                      (unsigned long)d.broken, n->irq_info);
         kv_queue(prefix, "rxq", &d.rxq);
         kv_queue(prefix, "txq", &d.txq);
     }
@@ -470,8 +470,8 @@ static void cmd_queues(int argc, char **argv)
     bsp_lapic_pending(isr, irr);
     for (unsigned w = 0; w < 8u; w++) {
         if (isr[w] != 0u || irr[w] != 0u)
-            router_printf("lapic vectors %u-%u: isr=0x%08lx irr=0x%08lx\n", w * 32u,
-                          w * 32u + 31u, (unsigned long)isr[w], (unsigned long)irr[w]);
+            router_printf("lapic vectors %u-%u: isr=0x%08lx irr=0x%08lx\n", w * 32u, w * 32u + 31u,
+                          (unsigned long)isr[w], (unsigned long)irr[w]);
     }
     for (unsigned v = 0x20; v < 0x100; v++) {
         uint32_t c = bsp_int_count((uint8_t)v);
