@@ -12,7 +12,8 @@
 #     --bitrate RATE          iperf3 -b (e.g. 200M); UDP default is iperf3's 1M
 #     --streams N             parallel streams (default 1)
 #     --reverse               WAN -> LAN instead
-#     --offloads on|off       virtio-net checksum/segmentation offloads (default off)
+#     --offloads on|off       virtio-net checksum/segmentation offloads (default off; on:
+#                             the firmware boots with offloads=on, GSO frames forwarded whole)
 #     --gro on|off            Linux guest only: GRO on its NICs (default on)
 #     --keep                  leave the VM and namespaces up until Ctrl-C
 #
@@ -72,6 +73,8 @@ vnet_apt_ensure "${pkgs[@]}" || { echo "run.sh: apt-get install failed" >&2; exi
 # ---- firmware image ---------------------------------------------------------------
 up_args=(--guest "$guest" --offloads "$offloads")
 if [ "$guest" = firmware ]; then
+  # NIC offloads on: the firmware negotiates them too and forwards GSO frames whole.
+  [ "$offloads" = on ] && up_args+=(--append offloads=on)
   if [ -z "$image" ]; then
     image="$top/build-fw/apps/router/router.elf"
     if [ -f "$fw_toolchain" ]; then
