@@ -426,6 +426,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.rx_sw_ring_entries = router_offloads ? ROUTER_RX_SW_RING_OFFL : ROUTER_RX_SW_RING;
     cfg.isr_budget = ROUTER_ISR_BUDGET;
     cfg.rx_budget = ROUTER_RX_BUDGET;
+    cfg.rx_defer_ms = ROUTER_RX_DEFER_MS;
     cfg.rx_task_prio = n->rx_prio;
     cfg.rx_task_stack_bytes = ROUTER_RX_STK_BYTES;
     cfg.rx_fn = router_rx;

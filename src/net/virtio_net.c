@@ -187,6 +187,7 @@ static const struct {
     VNET_STAT(rx_task_wakeups),
     VNET_STAT(rx_task_batches),
     VNET_STAT(recheck_hits),
+    VNET_STAT(rx_defers),
     VNET_STAT(task_serviced),
     VNET_STAT(isr_budget_exhausted),
     VNET_STAT(bad_used),
@@ -810,11 +811,13 @@ static void vnet_handle_link(struct virtio_net_dev *dev)
 static void vnet_rx_task_run(struct virtio_net_dev *dev)
 {
     unsigned budget = dev->cfg.rx_budget;
+    unsigned woke_frames = 0; /* delivered since the wake-up or the last deferral */
     for (;;) {
         vnet_handle_link(dev);
 
         uint64_t t_fn = osal_cycles();
         unsigned delivered = vnet_rx_drain(dev, budget);
+        woke_frames += delivered;
         if (delivered != 0) {
             VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DRAIN);
             if (dev->cfg.batch_fn != NULL)
@@ -844,6 +847,19 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
         osal_crit_exit(c);
         if (backlog)
             continue;
+
+        /* Under load, poll once more after a period instead of re-arming at once (see
+         * rx_defer_ms). Interrupts stay off and task_scheduled stays set, so nothing can
+         * be lost meanwhile: the next pass services whatever the device completed. */
+        if (dev->cfg.rx_defer_ms != 0 && woke_frames >= dev->cfg.rx_defer_min_frames) {
+            woke_frames = 0;
+            c = osal_crit_enter();
+            dev->stats.rx_defers++;
+            osal_crit_exit(c);
+            VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_DEFER);
+            osal_sleep_ms(dev->cfg.rx_defer_ms);
+            continue;
+        }
 
         /* --- Handshake (docs/rx-handshake.md). Step 1: nothing left anywhere. --- */
         VNET_HOOK(dev, VIRTIO_NET_HOOK_BACKLOG_EMPTY);
@@ -1593,6 +1609,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
         dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
     if (dev->cfg.rx_budget == 0)
         dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
+    if (dev->cfg.rx_defer_min_frames == 0)
+        dev->cfg.rx_defer_min_frames = dev->cfg.rx_budget;
     if (dev->cfg.rx_posted > VIRTIO_NET_QUEUE_MAX_USED)
         dev->cfg.rx_posted = VIRTIO_NET_QUEUE_MAX_USED;
     if (dev->cfg.tx_slots > VIRTIO_NET_QUEUE_MAX_USED)

@@ -88,7 +88,10 @@ enum virtio_net_hook_point {
     VIRTIO_NET_HOOK_AFTER_DECIDE,      /* decided under the critical section: go round/block */
     VIRTIO_NET_HOOK_BEFORE_BLOCK,      /* about to wait on the semaphore */
     VIRTIO_NET_HOOK_AFTER_DRAIN,       /* a batch was delivered, before batch_fn */
-    VIRTIO_NET_HOOK_ISR_REARM,         /* ISR staged nothing: about to re-arm (in the ISR) */
+    VIRTIO_NET_HOOK_ISR_REARM,
+    VIRTIO_NET_HOOK_BEFORE_DEFER,
+    /* under load: about to sleep rx_defer_ms, irqs off */ /* ISR staged nothing: about to re-arm
+                                                              (in the ISR) */
     VIRTIO_NET_HOOK_COUNT
 };
 /* Called (when non-NULL) at each point, from the RX task, outside critical sections. */

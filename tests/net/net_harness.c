@@ -192,6 +192,8 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.tx_slots = o->tx_slots;
     cfg.isr_budget = o->isr_budget;
     cfg.rx_budget = o->rx_budget;
+    cfg.rx_defer_ms = o->rx_defer_ms;
+    cfg.rx_defer_min_frames = o->rx_defer_min_frames;
     cfg.rx_task_prio = 5;
     cfg.rx_fn = nh_rx_fn;
     cfg.rx_arg = h;

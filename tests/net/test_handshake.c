@@ -21,8 +21,8 @@ static const uint8_t dst[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 #define VQ_POINT(step) (VIRTIO_NET_HOOK_COUNT + (int)(step))
 #define N_POINTS       VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER + 1)
 static const char *const point_names[N_POINTS] = {
-    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE",   "AFTER_DECIDE",     "BEFORE_BLOCK",
-    "AFTER_DRAIN",   "ISR_REARM",   "VQ_AFTER_REARM", "VQ_AFTER_BARRIER",
+    "BACKLOG_EMPTY", "AFTER_CLEAR", "AFTER_ENABLE", "AFTER_DECIDE",   "BEFORE_BLOCK",
+    "AFTER_DRAIN",   "ISR_REARM",   "BEFORE_DEFER", "VQ_AFTER_REARM", "VQ_AFTER_BARRIER",
 };
 
 /* Hook state: armed for one point; fires once, injecting `inject_count` frames and
@@ -108,8 +108,8 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     struct virtio_net_stats st0, st;
     virtio_net_get_stats(h.dev, &st0);
     for (int p = 0; p < N_POINTS; p++) {
-        if (p == VIRTIO_NET_HOOK_ISR_REARM)
-            continue; /* reached only by a stray interrupt: test_isr_rearm() */
+        if (p == VIRTIO_NET_HOOK_ISR_REARM || p == VIRTIO_NET_HOOK_BEFORE_DEFER)
+            continue; /* reached only by a stray interrupt / with deferral: own tests */
         for (int count = 1; count <= 3; count += 2) {
             run_point(&h, p, count, false, &delivered);
             run_point(&h, p, count, true, &delivered);
@@ -219,6 +219,74 @@ static void test_isr_rearm(uint64_t features, const char *name)
     TN_CHECK(nh_close(&h));
 }
 
+/*
+ * Interrupt deferral (rx_defer_ms): a wake-up that delivered at least rx_defer_min_frames
+ * (here 1) sleeps with interrupts off instead of re-arming. Frames the device completes
+ * during that sleep raise no interrupt (callbacks are off) and must be delivered by the
+ * poll after it; a period that brings nothing ends in the normal re-arm, and an ordinary
+ * frame afterwards must interrupt again. Injection counts vary so that the frames found
+ * after a sleep sometimes fill several batches.
+ */
+static void test_defer(uint64_t features, const char *name)
+{
+    tn_case(name);
+    struct nh h;
+    struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
+                        .irq_mode = SIMDEV_IRQ_MSIX,
+                        .device_features = features,
+                        .rx_defer_ms = 5,
+                        .rx_defer_min_frames = 1};
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    hk_h = &h;
+    hk_seq = 0;
+    virtio_net_test_hook = hook;
+    uint64_t delivered = 0;
+    static const int counts[] = {1, 3, 70, 200};
+    for (unsigned round = 0; round < sizeof(counts) / sizeof(counts[0]); round++) {
+        TN_CHECK(nh_wait_idle(&h, 3000));
+        struct virtio_net_stats a, b;
+        virtio_net_get_stats(h.dev, &a);
+        hk_point = VIRTIO_NET_HOOK_BEFORE_DEFER;
+        hk_fired = 0;
+        hk_inject_count = counts[round];
+        hk_stray_irq = false;
+        hk_inject_result = SIMDEV_OK;
+        uint8_t buf[128];
+        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
+        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        delivered += 1u + (uint64_t)counts[round];
+        bool ok = nh_wait_frames(&h, delivered, 3000);
+        if (!ok || !hk_fired)
+            printf("   round %u (%d during the sleep): fired %d, delivered %s\n", round,
+                   counts[round], hk_fired, ok ? "yes" : "NO (lost)");
+        TN_CHECK(hk_fired);
+        TN_CHECK(ok);
+        TN_EQ(hk_inject_result, SIMDEV_OK);
+        hk_point = -1;
+        TN_CHECK(nh_wait_idle(&h, 3000));
+        virtio_net_get_stats(h.dev, &b);
+        /* Deferred after the trigger frame, and again after the frames of the sleep. */
+        TN_CHECK(b.rx_defers - a.rx_defers >= 2u);
+        TN_CHECK(nh_sem_count(&h) <= 1);
+        /* Re-armed: a lone frame interrupts and is delivered. */
+        virtio_net_get_stats(h.dev, &a);
+        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
+        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_CHECK(nh_wait_frames(&h, ++delivered, 3000));
+        TN_CHECK(nh_wait_idle(&h, 3000));
+        virtio_net_get_stats(h.dev, &b);
+        TN_CHECK(b.interrupts > a.interrupts);
+    }
+    struct nh_rx r;
+    nh_rx_snapshot(&h, &r);
+    TN_EQ(r.frames, delivered);
+    TN_EQ(r.out_of_order, 0);
+    TN_EQ(r.gaps, 0);
+    virtio_net_test_hook = NULL;
+    hk_h = NULL;
+    TN_CHECK(nh_close(&h));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -230,5 +298,7 @@ int main(void)
     test_recheck_without_interrupts();
     test_isr_rearm(base | SIMDEV_F_EVENT_IDX, "ISR re-arm after a stray interrupt, EVENT_IDX");
     test_isr_rearm(base, "ISR re-arm after a stray interrupt, NO_INTERRUPT flag");
+    test_defer(base | SIMDEV_F_EVENT_IDX, "deferred re-arm under load, EVENT_IDX");
+    test_defer(base, "deferred re-arm under load, NO_INTERRUPT flag");
     return tn_finish();
 }
