@@ -9,6 +9,18 @@
 INT32U OSCtxSwCtr;
 INT8U OSIntNesting;
 INT8U OSLockNesting;
+
+#if defined(OS_CPU_SCHED_LOCK_NO_CRIT) && OS_CPU_SCHED_LOCK_NO_CRIT > 0u
+/*
+ * Set when a switch was held back because the scheduler was locked (task level, or the
+ * outermost ISR's exit): the final OSSchedUnlock() then reschedules. Written by ISRs and
+ * tasks, read and cleared at task level; one byte, so every access is whole.
+ */
+static volatile INT8U OSSchedDeferred;
+#define OS_SCHED_DEFER() (OSSchedDeferred = 1u)
+#else
+#define OS_SCHED_DEFER() ((void)0)
+#endif
 BOOLEAN OSRunning;
 INT8U OSPrioCur;
 INT8U OSPrioHighRdy;
@@ -110,6 +122,8 @@ void OS_Sched(void)
             OSCtxSwCtr++;
             OS_TASK_SW();
         }
+    } else if (OSIntNesting == 0u) {
+        OS_SCHED_DEFER();
     }
     OS_EXIT_CRITICAL();
 }
@@ -481,11 +495,41 @@ void OSIntExit(void)
                 OSCtxSwCtr++;
                 OSIntCtxSw();
             }
+        } else if (OSIntNesting == 0u) {
+            OS_SCHED_DEFER();
         }
         OS_EXIT_CRITICAL();
     }
 }
 
+#if defined(OS_CPU_SCHED_LOCK_NO_CRIT) && OS_CPU_SCHED_LOCK_NO_CRIT > 0u
+/*
+ * Uniprocessor ports: no critical section. Only task level writes OSLockNesting, and no
+ * other task runs while it is non-zero; an ISR may read it at any instruction boundary and
+ * sees the old or the new value, both consistent.
+ */
+void OSSchedLock(void)
+{
+    if (OSRunning == OS_TRUE && OSIntNesting == 0u && OSLockNesting < 255u) {
+        OSLockNesting++;
+        __asm__ __volatile__("" ::: "memory"); /* the locked region stays after this */
+    }
+}
+
+void OSSchedUnlock(void)
+{
+    if (OSRunning == OS_TRUE && OSIntNesting == 0u && OSLockNesting > 0u) {
+        __asm__ __volatile__("" ::: "memory"); /* the locked region stays before this */
+        OSLockNesting--;
+        /* An ISR after the decrement switches by itself (it sees 0); a switch held back
+         * before it set OSSchedDeferred. */
+        if (OSLockNesting == 0u && OSSchedDeferred != 0u) {
+            OSSchedDeferred = 0u;
+            OS_Sched();
+        }
+    }
+}
+#else
 void OSSchedLock(void)
 {
     OS_CPU_SR cpu_sr = 0u;
@@ -518,6 +562,8 @@ void OSSchedUnlock(void)
         OS_EXIT_CRITICAL();
     }
 }
+
+#endif
 
 /* ---------------------------------------------------------------------------------------------
  * Task creation back end

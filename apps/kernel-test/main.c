@@ -238,6 +238,85 @@ static void test_preempt(void)
                           busy_progress_ok + 1u >= isr_prio_busy);
 }
 
+/* ---- scheduler lock: a switch an ISR asks for while locked happens at the unlock ---- */
+
+#define SCHEDLOCK_ROUNDS 50u
+static OS_EVENT *sem_sl;
+static volatile uint32_t sl_isr_calls, sl_high_runs;
+static OS_STK stk_slhigh[STK_WORDS];
+
+static void sl_isr(void *arg)
+{
+    (void)arg;
+    sl_isr_calls++;
+    (void)OSSemPost(sem_sl); /* readies the high task: a switch at interrupt exit */
+}
+
+static void sl_high_task(void *arg)
+{
+    INT8U err;
+
+    (void)arg;
+    for (;;) {
+        OSSemPend(sem_sl, 0u, &err);
+        sl_high_runs++;
+    }
+}
+
+static OS_EVENT *sem_sl_done;
+static OS_STK stk_slwork[STK_WORDS];
+static volatile uint32_t sl_ok_locked, sl_ok_unlocked, sl_rounds;
+
+/*
+ * A low-priority worker locks the scheduler and waits (busy) for the auxiliary timer's
+ * ISR to ready a higher-priority task: that task must not run while the lock is held (the
+ * ISR's exit must hold the switch back) and must have run by the time OSSchedUnlock()
+ * returns (the held-back switch happens at the unlock). Covers both scheduler-lock
+ * implementations (with and without a critical section, os_core.c).
+ */
+static void sl_work_task(void *arg)
+{
+    (void)arg;
+    for (uint32_t r = 0u; r < SCHEDLOCK_ROUNDS; r++) {
+        OSTimeDly(1u); /* start each round just after a tick */
+        OSSchedLock();
+        uint32_t calls0 = sl_isr_calls, runs0 = sl_high_runs;
+        uint64_t t0 = bsp_tsc();
+        while (sl_isr_calls == calls0 && bsp_tsc() - t0 < bsp_tsc_hz()) {
+        }
+        if (sl_high_runs == runs0) {
+            sl_ok_locked++;
+        }
+        OSSchedUnlock();
+        if (sl_high_runs != runs0) {
+            sl_ok_unlocked++;
+        }
+        sl_rounds++;
+    }
+    (void)OSSemPost(sem_sl_done);
+    for (;;) {
+        OSTimeDly(OS_TICKS_PER_SEC);
+    }
+}
+
+static void test_schedlock(void)
+{
+    INT8U err;
+    int vec;
+
+    sem_sl = OSSemCreate(0u);
+    sem_sl_done = OSSemCreate(0u);
+    (void)task_create(sl_high_task, NULL, stk_slhigh, PRIO_HIGH + 1u, "slhigh");
+    vec = bsp_aux_timer_start(PREEMPT_HZ, sl_isr, NULL);
+    (void)task_create(sl_work_task, NULL, stk_slwork, PRIO_BUSY - 1u, "slwork");
+    OSSemPend(sem_sl_done, 10u * OS_TICKS_PER_SEC, &err);
+    bsp_aux_timer_stop();
+    bsp_printf("KTEST schedlock rounds=%u held_while_locked=%u ran_at_unlock=%u\n",
+               (unsigned)sl_rounds, (unsigned)sl_ok_locked, (unsigned)sl_ok_unlocked);
+    result("schedlock", vec >= 0 && err == OS_ERR_NONE && sl_rounds == SCHEDLOCK_ROUNDS &&
+                            sl_ok_locked == SCHEDLOCK_ROUNDS && sl_ok_unlocked == SCHEDLOCK_ROUNDS);
+}
+
 /* ---- tick rate against the ACPI PM timer and the TSC ---- */
 
 static void test_tickrate(void)
@@ -623,6 +702,9 @@ static void start_task(void *arg)
     }
     if (all || strcmp(which, "preempt") == 0) {
         test_preempt();
+    }
+    if (all || strcmp(which, "schedlock") == 0) {
+        test_schedlock();
     }
     if (all || strcmp(which, "tickrate") == 0) {
         test_tickrate();

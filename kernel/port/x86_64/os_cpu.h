@@ -42,6 +42,13 @@ typedef INT64U OS_CPU_SR; /* RFLAGS as found on entry to the critical section */
 
 #define OS_TASK_SW() OSCtxSw()
 
+/*
+ * One CPU, and ISRs never write OSLockNesting: OSSchedLock()/OSSchedUnlock() may change it
+ * without a critical section (os_core.c). Under QEMU's TCG every interrupt re-enable ends
+ * the translated block, and the router takes two scheduler-lock pairs per forwarded frame.
+ */
+#define OS_CPU_SCHED_LOCK_NO_CRIT 1u
+
 /* Software interrupt used by OSCtxSw(); the board must not give this vector to a device. */
 #define OS_CPU_VECT_CTXSW 0x81u
 
