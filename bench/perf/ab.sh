@@ -66,6 +66,11 @@ for r in $(seq 1 "$rounds"); do
       fi
       rm -rf "$snap"
       rate=$(printf '%s\n' "$out" | grep -Eo 'bits_per_second=[0-9]+' | tail -1 | cut -d= -f2)
+      # UDP: the rate column is forwarded frames/s (server-received), not iperf3's
+      # sender-side bits/s, which says nothing about the router.
+      if [ "$udp" -eq 1 ]; then
+        rate=$(printf '%s\n' "$out" | grep -Eo 'forwarded_pps=[0-9]+' | tail -1 | cut -d= -f2)
+      fi
       printf '%s\n' "$st" | python3 "$top/bench/perf/summarise.py" "$name" "$r" "$rate"
       printf '%s\n' "$out" | grep -E '^iperf3 ' | sed "s/^/    $name r$r: /"
     )

@@ -144,6 +144,11 @@ def cmd_iperf(a):
         line += f", retransmits {r['retransmits']}"
     print(line)
     print(f"bits_per_second={r['bits_per_second']:.0f}")
+    if a.udp:
+        # For UDP, iperf3's bits_per_second is the sender's rate; what the router forwarded
+        # is what the server received: datagrams sent minus those it reported lost.
+        fwd = (r["packets"] - r["lost_packets"]) / a.time if a.time else 0.0
+        print(f"forwarded_pps={fwd:.0f}")
     return 0
 
 
