@@ -425,6 +425,8 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     /* Offloads: slots hold up to 64 KiB (a GSO frame), so fewer of them. */
     cfg.rx_sw_ring_entries = router_offloads ? ROUTER_RX_SW_RING_OFFL : ROUTER_RX_SW_RING;
     cfg.isr_budget = ROUTER_ISR_BUDGET;
+    /* GSO frames are up to 64 KiB: bound the ISR's copy work in bytes too. */
+    cfg.isr_budget_bytes = router_offloads ? ROUTER_ISR_BUDGET_BYTES_OFFL : 0u;
     cfg.rx_budget = ROUTER_RX_BUDGET;
     cfg.rx_defer_ms = ROUTER_RX_DEFER_MS;
     cfg.rx_task_prio = n->rx_prio;

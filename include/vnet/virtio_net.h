@@ -93,6 +93,10 @@ struct virtio_net_config {
     /* Max used entries the ISR moves per invocation before leaving the rest to the task;
      * 0 -> 64. Bounds interrupt latency under load. */
     uint16_t isr_budget;
+    /* Bytes (as the device wrote them, headers included) the ISR copies per invocation
+     * before leaving the rest to the task; 0 -> no limit. A frame once started is always
+     * finished. Bounds ISR time when frames are up to 64 KiB (receive offloads). */
+    uint32_t isr_budget_bytes;
     /* Frames the task delivers per batch before calling batch_fn and re-checking the
      * device; 0 -> 64. */
     uint16_t rx_budget;
@@ -171,7 +175,7 @@ struct virtio_net_stats {
     uint64_t recheck_hits;         /* re-enable found work already pending */
     uint64_t rx_defers;            /* re-arms deferred by a poll period (rx_defer_ms) */
     uint64_t task_serviced;        /* used RX entries serviced by the task, not the ISR */
-    uint64_t isr_budget_exhausted; /* ISR left work to the task because of isr_budget */
+    uint64_t isr_budget_exhausted; /* ISR left work to the task (isr_budget or _bytes) */
     uint64_t bad_used;             /* device-written used entries rejected (id/len/idx) */
     uint64_t resets;               /* device resets, lifetime (not cleared by halt) */
     uint32_t broken;               /* bit 0: RX queue broken, bit 1: TX queue broken */

@@ -459,8 +459,10 @@ static void vnet_rx_mrg_buf_locked(struct virtio_net_dev *dev, struct vnet_rx_fr
  * ring is read, and the duplicate would pass as a fresh completion of stale data.
  */
 #define VNET_RX_CHUNK 32u
-static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
+static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
+                                  bool *budget_hit)
 {
+    uint64_t bytes = 0; /* bytes the device wrote into the buffers taken (copy work) */
     if (dev->state != VIRTIO_NET_ST_RUNNING || dev->rxq == NULL)
         return 0;
     /* Broken by a bad used entry (virtq) or by DEVICE_NEEDS_RESET (driver flag): silent
@@ -478,9 +480,9 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
      * at most budget + rx_count entries). Its buffers may span chunks: every buffer is
      * copied out when read, and re-posted buffers are published (able to complete again)
      * only by the kick_prepare after the loop, so a duplicate is still caught. */
-    while ((consumed < budget || fr.left != 0) && !broke) {
+    while (((consumed < budget && bytes < byte_budget) || fr.left != 0) && !broke) {
         unsigned k = 0;
-        while (k < VNET_RX_CHUNK && (consumed < budget || fr.left != 0)) {
+        while (k < VNET_RX_CHUNK && ((consumed < budget && bytes < byte_budget) || fr.left != 0)) {
             void *cookie;
             uint32_t len;
             int r = virtq_get(dev->rxq, &cookie, &len);
@@ -492,6 +494,7 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
                 break;
             }
             consumed++;
+            bytes += len;
             struct virtio_net_buf *b = cookie;
             /* virtq_get bounded len by what was posted (else the queue breaks); here the
              * frame must at least hold the header and an Ethernet header. */
@@ -532,6 +535,8 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget)
         virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
         dev->stats.rx_kicks++;
     }
+    if (budget_hit != NULL)
+        *budget_hit = consumed >= budget || bytes >= byte_budget;
     return broke ? VNET_E_BROKEN : (int)consumed;
 }
 
@@ -544,7 +549,7 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
     if (budget == 0)
         budget = dev->cfg.isr_budget;
     osal_crit_t c = osal_crit_enter();
-    int n = vnet_rx_service_locked(dev, budget);
+    int n = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
     /* Frames this call staged must reach the task even though no interrupt will follow
      * (the ISR that may be pending finds the used ring empty): hand them off exactly as
      * the ISR does. Regression: review finding "service_rx_ring from a task". */
@@ -611,8 +616,12 @@ static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
     if (own)
         virtq_disable_cb(dev->rxq);
 #endif
-    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget);
-    if (n > 0 && (unsigned)n >= dev->cfg.isr_budget && virtq_has_used(dev->rxq))
+    /* isr_budget_bytes bounds the copy work (GSO frames are up to 64 KiB each). */
+    bool hit = false;
+    int n = vnet_rx_service_locked(
+        dev, dev->cfg.isr_budget,
+        dev->cfg.isr_budget_bytes != 0 ? dev->cfg.isr_budget_bytes : UINT32_MAX, &hit);
+    if (n > 0 && hit && virtq_has_used(dev->rxq))
         dev->stats.isr_budget_exhausted++;
     bool staged = dev->sw_head != dev->sw_tail;
     vnet_rx_handoff_locked(dev);
@@ -840,7 +849,7 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
         if (delivered != 0)
             dev->stats.rx_task_batches++;
         dev->stats.rx_fn_cycles += t_fn;
-        int s = vnet_rx_service_locked(dev, budget);
+        int s = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
         if (s > 0)
             dev->stats.task_serviced += (uint64_t)s;
         bool backlog = s > 0 || delivered != 0 || dev->sw_head != dev->sw_tail || dev->link_event;
