@@ -592,13 +592,12 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
 #endif
 }
 
-#ifndef VIRTIO_NET_RX_IN_ISR
+/* The RX queue may be serviced and re-armed: running, and not broken by either path. */
 static bool vnet_rx_queue_ok_locked(const struct virtio_net_dev *dev)
 {
     return dev->state == VIRTIO_NET_ST_RUNNING && dev->rxq != NULL && !virtq_is_broken(dev->rxq) &&
            !(dev->stats.broken & VNET_BROKEN_RX);
 }
-#endif
 
 static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 {
@@ -618,9 +617,7 @@ static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 #endif
     /* isr_budget_bytes bounds the copy work (GSO frames are up to 64 KiB each). */
     bool hit = false;
-    int n = vnet_rx_service_locked(
-        dev, dev->cfg.isr_budget,
-        dev->cfg.isr_budget_bytes != 0 ? dev->cfg.isr_budget_bytes : UINT32_MAX, &hit);
+    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget, dev->cfg.isr_budget_bytes, &hit);
     if (n > 0 && hit && virtq_has_used(dev->rxq))
         dev->stats.isr_budget_exhausted++;
     bool staged = dev->sw_head != dev->sw_tail;
@@ -894,8 +891,7 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
          * the re-check result decides, not the hope of an interrupt. */
         bool go_round = false;
         c = osal_crit_enter();
-        if (dev->state == VIRTIO_NET_ST_RUNNING && !virtq_is_broken(dev->rxq) &&
-            !(dev->stats.broken & VNET_BROKEN_RX)) {
+        if (vnet_rx_queue_ok_locked(dev)) {
             bool pending = virtq_enable_cb(dev->rxq);
             if (pending) {
                 dev->stats.recheck_hits++;
@@ -1616,6 +1612,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     dev->cfg.rx_sw_ring_entries = (uint16_t)entries;
     if (dev->cfg.isr_budget == 0)
         dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
+    if (dev->cfg.isr_budget_bytes == 0)
+        dev->cfg.isr_budget_bytes = UINT32_MAX; /* no byte limit */
     if (dev->cfg.rx_budget == 0)
         dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
     if (dev->cfg.rx_defer_min_frames == 0)

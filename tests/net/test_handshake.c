@@ -68,13 +68,19 @@ static void vq_hook(struct virtq *vq, enum virtq_enable_step step)
         inject_at(VQ_POINT(step));
 }
 
-static void run_point(struct nh *h, int point, int count, bool stray, uint64_t *delivered)
+/* Arm the hook for one point: it fires once, injecting `count` frames (+ a stray irq). */
+static void hk_arm(int point, int count, bool stray)
 {
-    hk_point = point;
     hk_fired = 0;
     hk_inject_count = count;
     hk_stray_irq = stray;
     hk_inject_result = SIMDEV_OK;
+    hk_point = point;
+}
+
+static void run_point(struct nh *h, int point, int count, bool stray, uint64_t *delivered)
+{
+    hk_arm(point, count, stray);
     /* A trigger frame wakes the task; the hook then injects during its handshake. */
     uint8_t buf[128];
     simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
@@ -183,11 +189,7 @@ static void test_isr_rearm(uint64_t features, const char *name)
         TN_CHECK(nh_wait_idle(&h, 3000));
         struct virtio_net_stats a, b;
         virtio_net_get_stats(h.dev, &a);
-        hk_point = points[i];
-        hk_fired = 0;
-        hk_inject_count = 1;
-        hk_stray_irq = false;
-        hk_inject_result = SIMDEV_OK;
+        hk_arm(points[i], 1, false);
         osal_posix_irq_raise(h.irq_rx); /* nothing pending: the ISR re-arms */
         bool ok = nh_wait_frames(&h, delivered + 1u, 3000);
         if (!ok || !hk_fired)
@@ -246,11 +248,7 @@ static void test_defer(uint64_t features, const char *name)
         TN_CHECK(nh_wait_idle(&h, 3000));
         struct virtio_net_stats a, b;
         virtio_net_get_stats(h.dev, &a);
-        hk_point = VIRTIO_NET_HOOK_BEFORE_DEFER;
-        hk_fired = 0;
-        hk_inject_count = counts[round];
-        hk_stray_irq = false;
-        hk_inject_result = SIMDEV_OK;
+        hk_arm(VIRTIO_NET_HOOK_BEFORE_DEFER, counts[round], false);
         uint8_t buf[128];
         simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
         TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
