@@ -480,6 +480,29 @@ static void cmd_queues(int argc, char **argv)
     }
 }
 
+/* Bench only (bench/perf/sample.sh): the board's tick sampler; empty unless the image was
+ * built with VNET_PROF_SAMPLES > 0. */
+static void cmd_prof(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "start") == 0) {
+        bsp_prof_start();
+        return;
+    }
+    if (argc != 2 || strcmp(argv[1], "stop") != 0) {
+        router_printf("usage: prof start|stop\n");
+        return;
+    }
+    const uint64_t *rip;
+    uint32_t n = bsp_prof_stop(&rip);
+    router_printf("prof samples=%lu\n", (unsigned long)n);
+    for (uint32_t i = 0; i < n; i += 8u) {
+        router_printf("prof");
+        for (uint32_t j = i; j < n && j < i + 8u; j++)
+            router_printf(" %lx", (unsigned long)rip[j]);
+        router_printf("\n");
+    }
+}
+
 static void cmd_help(int argc, char **argv)
 {
     (void)argc;
@@ -497,6 +520,7 @@ static const struct shell_cmd shell_cmds[] = {
     {"reinit", "<lan|wan>", "virtio_net_halt() + virtio_net_initialize() of one NIC", cmd_reinit},
     {"mem", "", "heap usage", cmd_mem},
     {"queues", "", "ring indices, RX hand-off flags, task states, pending interrupts", cmd_queues},
+    {"prof", "start|stop", "bench only: tick samples of the interrupted code", cmd_prof},
     {"tasks", "", "tasks: priority, name, stack bytes used (high-water) and size", cmd_tasks},
     {NULL, NULL, NULL, NULL},
 };

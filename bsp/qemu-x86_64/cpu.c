@@ -6,6 +6,8 @@
  * board's BSP_IntHandler: exceptions go to the fault report, device vectors to their
  * registered ISRs between OSIntEnter() and OSIntExit().
  */
+#include <stdbool.h>
+
 #include "bsp_priv.h"
 #include "ucos_ii.h"
 
@@ -219,6 +221,38 @@ uint32_t bsp_int_count(uint8_t vector)
 }
 
 /*
+ * Sampling profiler (bench only: BSP_PROF_SAMPLES > 0, cmake VNET_PROF_SAMPLES). The tick
+ * interrupt records where it interrupted; code running with interrupts off (ISRs, critical
+ * sections) is never sampled, its time lands on the instruction after it re-enables them.
+ */
+#if BSP_PROF_SAMPLES > 0
+static uint64_t prof_rip[BSP_PROF_SAMPLES];
+static volatile uint32_t prof_n;
+static volatile bool prof_on;
+#endif
+
+void bsp_prof_start(void)
+{
+#if BSP_PROF_SAMPLES > 0
+    prof_on = false;
+    prof_n = 0u;
+    prof_on = true;
+#endif
+}
+
+uint32_t bsp_prof_stop(const uint64_t **rips)
+{
+#if BSP_PROF_SAMPLES > 0
+    prof_on = false;
+    *rips = prof_rip;
+    return prof_n;
+#else
+    *rips = NULL;
+    return 0u;
+#endif
+}
+
+/*
  * Central handler. Interrupts stay disabled throughout (interrupt gates; the kernel's critical
  * sections restore IF=0 here), so device interrupts do not nest: with the LAPIC's priority
  * classes and the short ISRs the driver contract demands, nesting would buy little.
@@ -231,6 +265,11 @@ void OS_CPU_IntHandler(OS_CPU_FRAME *frame)
     unsigned i;
 
     vect_count[v]++;
+#if BSP_PROF_SAMPLES > 0
+    if (v == BSP_VECT_TICK && prof_on && prof_n < BSP_PROF_SAMPLES) {
+        prof_rip[prof_n++] = frame->rip;
+    }
+#endif
     if (v < 32u) {
         bsp_fault_report(frame);
     }

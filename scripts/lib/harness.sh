@@ -78,7 +78,7 @@ vh_down() {
 }
 
 vh_console() { _vh_run "$VH_CLI" console "$VNET_STATE" -- "$@"; }
-vh_console_t() { local t=$1; shift; _vh_run "$VH_CLI" console "$VNET_STATE" --timeout "$t" -- "$@"; }
+vh_console_t() { local t=$1; shift; _vh_run "$VH_CLI" console --timeout "$t" "$VNET_STATE" -- "$@"; }
 vh_stats() { _vh_run "$VH_CLI" stats "$VNET_STATE" "$@"; }
 vh_wait() { _vh_run "$VH_CLI" wait "$VNET_STATE" "$@"; }
 vh_ping() { _vh_run "$VH_CLI" ping "$VNET_STATE" "$@"; }

@@ -73,6 +73,12 @@ void bsp_tick_start(void);
 void bsp_tick_stats(uint32_t *irqs, uint32_t *catchup);
 uint32_t bsp_lapic_timer_hz(void); /* LAPIC timer input clock after the divider */
 
+/* Bench-only sampling profiler (no-op unless built with BSP_PROF_SAMPLES > 0): start
+ * clears the buffer and records the interrupted RIP at every tick; stop returns the
+ * samples taken (at most BSP_PROF_SAMPLES). Task. */
+void bsp_prof_start(void);
+uint32_t bsp_prof_stop(const uint64_t **rips);
+
 /* PIT channel 0 as a second periodic interrupt (ISA IRQ0 through the IOAPIC, edge), for
  * tests that need a source independent of the tick. Returns the vector or an error. Task. */
 int bsp_aux_timer_start(uint32_t hz, bsp_isr_t isr, void *arg);

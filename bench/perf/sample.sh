@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Where the guest's time goes, by function, under one load (bench only):
+#   sudo bench/perf/sample.sh [--time S] [--udp --bitrate R --length N] [--streams N] IMAGE.elf
+# IMAGE must be built with -DVNET_PROF_SAMPLES=N (e.g. 65536): the board then records the
+# RIP each kernel tick (1 kHz) interrupted. Boots IMAGE once, starts the sampler, runs one
+# iperf3 LAN -> WAN, stops it and prints the share of samples per function (inlined
+# callers resolved with addr2line -i: the innermost function and the one it was inlined
+# into). Code that runs with interrupts off (ISRs, critical sections) is never sampled;
+# its time shows on the instruction after it re-enables them, and idle shows as the idle
+# task's hlt. A QEMU TCG figure, like everything here. Root; tears down on exit.
+set -u -o pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+secs=8
+args=()
+img=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --time) secs=$2; shift 2 ;;
+    --udp) args+=(--udp); shift ;;
+    --bitrate|--length|--streams) args+=("$1" "$2"); shift 2 ;;
+    -*) echo "sample.sh: unknown argument $1" >&2; exit 2 ;;
+    *) img=$1; shift ;;
+  esac
+done
+[ -n "$img" ] && [ -f "$img" ] || { echo "sample.sh: give a firmware image" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "sample.sh: run as root" >&2; exit 2; }
+out=$(mktemp)
+(
+  # shellcheck source=../../scripts/lib/harness.sh
+  . "$top/scripts/lib/harness.sh"
+  vh_up --image "$img" --offloads off >/dev/null || { echo "sample.sh: no boot" >&2; exit 1; }
+  vh_ping --count 2 >/dev/null || { echo "sample.sh: no ping" >&2; exit 1; }
+  vh_console 'prof start' >/dev/null
+  vh_iperf --time "$secs" "${args[@]}" | grep -E '^iperf3 ' >&2
+  vh_console_t 60 'prof stop' >"$out"
+  [ -n "${SAMPLE_KEEP:-}" ] && cp "$out" "$SAMPLE_KEEP"
+) || { rm -f "$out"; exit 1; }
+python3 - "$img" "$out" <<'EOF'
+import collections, re, subprocess, sys
+img, path = sys.argv[1], sys.argv[2]
+rips = []
+for line in open(path):
+    if line.startswith("prof ") and "samples=" not in line:
+        rips += line.split()[1:]
+if not rips:
+    sys.exit("sample.sh: no samples (image built without VNET_PROF_SAMPLES?)")
+uniq = sorted(set(rips))
+res = subprocess.run(["addr2line", "-f", "-i", "-e", img] + ["0x" + r for r in uniq],
+                     capture_output=True, text=True, check=True).stdout.splitlines()
+# addr2line -i prints function/location pairs, innermost first, for each address; a new
+# address starts where the inline chain ends, which -f alone cannot tell: ask one at a time
+# only when counts disagree.
+names = {}
+if len(res) == 2 * len(uniq):
+    for i, r in enumerate(uniq):
+        names[r] = res[2 * i]
+else:
+    for r in uniq:
+        o = subprocess.run(["addr2line", "-f", "-i", "-e", img, "0x" + r],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+        fns = o[0::2]
+        names[r] = fns[0] if len(fns) == 1 else f"{fns[0]} (in {fns[-1]})"
+c = collections.Counter(names[r] for r in rips)
+n = len(rips)
+print(f"{n} samples (1 kHz tick, TCG)")
+for fn, k in c.most_common(40):
+    print(f"{100.0 * k / n:6.1f} %  {k:6d}  {fn}")
+EOF
+rc=$?
+rm -f "$out"
+exit $rc
