@@ -151,15 +151,24 @@ uint32_t bsp_pmtmr_read(void)
  * The host CPU may then let the guest's load of avail_event / used->idx pass its earlier
  * store of avail->idx / used_event: a kick or an interrupt is lost and the queue stalls
  * for good (seen as a NIC that stops forwarding under load). QEMU 8.1 fixed this in TCG
- * ("tcg: Always implement memory barrier for system mode"); Debian 12 ships 7.2. An
- * I/O-port read is emulated under QEMU's global mutex, whose lock and unlock are full
- * host barriers: the guest's earlier stores are visible to the I/O thread before its
- * later loads run. The ACPI PM timer is side-effect free to read. Cost: one port read
- * per kick decision and per interrupt re-arm, not per frame. Any context.
+ * ("tcg: Always implement memory barrier for system mode"); Debian 12 ships 7.2.
+ *
+ * INVLPG is a serializing instruction on x86 (SDM vol. 3, 9.3), and TCG emulates it in a
+ * helper that takes the vCPU's TLB spin lock (an atomic exchange: a full host barrier)
+ * between the guest's earlier stores and its later loads. It replaced an ACPI PM-timer
+ * port read, which ordered the same way through QEMU's global mutex but had to wait for
+ * that mutex while the I/O thread held it for a whole batch of tap reads or writes: the
+ * firmware's tick sampler (bench/perf/sample.sh) put 23 % of the vCPU's time, TCP 1
+ * stream, right after that read, plus most of another 46 % inside critical sections that
+ * contained one. The page flushed is never mapped and lies far above every page the board
+ * maps, so QEMU's large-page range (one flush there empties the whole TLB) never covers
+ * it and no translation is lost. Any context.
  */
+#define DEVICE_MB_PAGE 0x00007FFFFFE00000uL
+
 void bsp_device_mb(void)
 {
-    (void)inl(bsp_acpi.pm_tmr_port);
+    __asm__ volatile("invlpg (%0)" : : "r"(DEVICE_MB_PAGE) : "memory");
 }
 
 uint32_t bsp_pmtmr_mask(void)
