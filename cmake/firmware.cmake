@@ -19,12 +19,29 @@ set(VNET_FW_C_FLAGS
   -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small
   -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables
   -fno-unwind-tables -fno-common -ffunction-sections -fdata-sections)
-add_compile_options(-g -O2 "$<$<COMPILE_LANGUAGE:C>:${VNET_FW_C_FLAGS}>"
+add_compile_options(-g -O3 "$<$<COMPILE_LANGUAGE:C>:${VNET_FW_C_FLAGS}>"
   "$<$<COMPILE_LANGUAGE:ASM>:-fno-pic;-fno-pie>")
 if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
   # gcc would otherwise turn copy/clear loops into memcpy/memset calls (the board provides
   # them, but the kernel promises to need none).
   add_compile_options("$<$<COMPILE_LANGUAGE:C>:-fno-tree-loop-distribute-patterns>")
+endif()
+
+# Link-time optimisation, on by default. Under QEMU TCG every guest call/return and
+# indirect jump costs a translation-block lookup, so inlining across the layers (driver,
+# OS port, kernel, stack) pays more than on hardware: measured with bench/perf/ab.sh
+# (TCG, UDP 64 B flood, 2 rounds each) -O2 221 k, -O2 + LTO 244-273 k, -O3 + LTO
+# 264-288 k frames/s forwarded; TCP 1 stream 1.67 -> 1.79 Gbit/s with -O2 + LTO.
+# The layers stay separate libraries; LTO only sees through them at link time.
+option(VNET_FW_LTO "Link-time optimisation of the firmware images" ON)
+if(VNET_FW_LTO)
+  include(CheckIPOSupported)
+  check_ipo_supported(RESULT vnet_fw_ipo OUTPUT vnet_fw_ipo_why LANGUAGES C)
+  if(vnet_fw_ipo)
+    set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
+  else()
+    message(STATUS "firmware LTO not available with this toolchain: ${vnet_fw_ipo_why}")
+  endif()
 endif()
 
 # vnet_firmware_image(<target> <linker script>): link <target> (an executable) as a static,
