@@ -97,6 +97,12 @@ struct virtio_net_config {
      * before leaving the rest to the task; 0 -> no limit. A frame once started is always
      * finished. Bounds ISR time when frames are up to 64 KiB (receive offloads). */
     uint32_t isr_budget_bytes;
+    /* With MRG_RXBUF (receive offloads): bytes per posted RX buffer, header included,
+     * rounded up to 64; 0 -> 8192. A 64 KiB GSO frame spans 9 buffers of 8 KiB (33 of
+     * 2 KiB): fewer, larger buffers mean the device runs dry less often (each time it
+     * waits for a refill kick) and less per-buffer work on both sides. Smaller values save
+     * memory (rx_posted buffers are allocated); 128..65536, else VNET_E_INVAL. */
+    uint32_t rx_mrg_buf_bytes;
     /* Frames the task delivers per batch before calling batch_fn and re-checking the
      * device; 0 -> 64. */
     uint16_t rx_budget;

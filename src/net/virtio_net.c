@@ -1112,8 +1112,13 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
     struct virtio_net_buf *b = &dev->tx_bufs[slot];
     bool gso = false;
     if (hdr == NULL) {
-        /* An all-zero header means "complete frame, no GSO". */
-        memset(b->cpu, 0, dev->hdr_len);
+        /* An all-zero header means "complete frame, no GSO". Always the full 12-byte
+         * struct (a constant size the compiler turns into two stores, where hdr_len
+         * needed a call): with a 10-byte header the last two zeros land where the frame
+         * copy below writes next. */
+        static const struct virtio_net_hdr zero_hdr;
+        _Static_assert(sizeof(zero_hdr) == VIRTIO_NET_HDR_LEN_V1, "12-byte header");
+        memcpy(b->cpu, &zero_hdr, sizeof(zero_hdr));
         memcpy(b->cpu + dev->hdr_len, frame, len);
     } else {
         /* The header as given (validated above), num_buffers 0 (spec 5.1.6.2), the RX
@@ -1461,13 +1466,13 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     virtq_disable_cb(dev->txq);
 
     if (dev->rx_mrg) {
-        /* Merged buffers: small ones (a 1514-byte frame still fits one), but all posted
-         * buffers together must hold the largest frame, or the device could never
-         * deliver it and would wait for buffers forever. */
+        /* Merged buffers of the configured size, but all posted buffers together must
+         * hold the largest frame, or the device could never deliver it and would wait for
+         * buffers forever. */
         uint32_t need = dev->hdr_len + dev->rx_frame_max;
         uint32_t per = (need + dev->rx_count - 1u) / dev->rx_count;
-        dev->rx_buf_len = vnet_align_up(per > VIRTIO_NET_RX_MRG_BUF ? per : VIRTIO_NET_RX_MRG_BUF,
-                                        VIRTIO_NET_RX_SLOT_ALIGN);
+        uint32_t want = dev->cfg.rx_mrg_buf_bytes;
+        dev->rx_buf_len = vnet_align_up(per > want ? per : want, VIRTIO_NET_RX_SLOT_ALIGN);
         dev->buf_stride = dev->rx_buf_len;
     }
     err = vnet_alloc_bufs(dev->buf_stride, dev->rx_count, &dev->rx_dma, &dev->rx_dma_bytes,
@@ -1603,6 +1608,9 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
         return VNET_E_INVAL;
     if (cfg->irq_mode != VIRTIO_NET_IRQ_SHARED && cfg->irq_mode != VIRTIO_NET_IRQ_MSIX)
         return VNET_E_INVAL;
+    if (cfg->rx_mrg_buf_bytes != 0 && (cfg->rx_mrg_buf_bytes < VIRTIO_NET_RX_MRG_BUF_MIN ||
+                                       cfg->rx_mrg_buf_bytes > VIRTIO_NET_RX_MRG_BUF_MAX))
+        return VNET_E_INVAL;
 
     struct virtio_net_dev *dev = osal_mem_alloc(sizeof(*dev));
     if (dev == NULL)
@@ -1616,6 +1624,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
         dev->cfg.isr_budget_bytes = UINT32_MAX; /* no byte limit */
     if (dev->cfg.rx_budget == 0)
         dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
+    if (dev->cfg.rx_mrg_buf_bytes == 0)
+        dev->cfg.rx_mrg_buf_bytes = VIRTIO_NET_RX_MRG_BUF;
     if (dev->cfg.rx_defer_min_frames == 0)
         dev->cfg.rx_defer_min_frames = dev->cfg.rx_budget;
     if (dev->cfg.rx_posted > VIRTIO_NET_QUEUE_MAX_USED)

@@ -194,6 +194,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.rx_budget = o->rx_budget;
     cfg.rx_defer_ms = o->rx_defer_ms;
     cfg.isr_budget_bytes = o->isr_budget_bytes;
+    cfg.rx_mrg_buf_bytes = o->rx_mrg_buf_bytes;
     cfg.rx_defer_min_frames = o->rx_defer_min_frames;
     cfg.rx_task_prio = 5;
     cfg.rx_fn = nh_rx_fn;

@@ -199,6 +199,7 @@ static void test_gso_60k(uint16_t rx_posted)
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
                         .device_features = DEV_ALL,
                         .rx_hdr = true,
+                        .rx_mrg_buf_bytes = 2048, /* the buffer counts below assume 2 KiB */
                         .rx_posted = rx_posted,
                         .rx_sw_ring_entries = 128};
     TN_EQ(nh_open(&h, &o), VNET_OK);
@@ -284,6 +285,7 @@ static void test_mixed(void)
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
                         .device_features = DEV_ALL,
                         .rx_hdr = true,
+                        .rx_mrg_buf_bytes = 2048, /* the buffer counts below assume 2 KiB */
                         .rx_sw_ring_entries = 128,
                         .rx_budget = 16,
                         .isr_budget = 8};
@@ -354,7 +356,8 @@ static void run_isr_bytes(uint32_t byte_budget)
                         .rx_hdr = true,
                         .rx_sw_ring_entries = 16,
                         .isr_budget = 256, /* the entry budget never binds here */
-                        .isr_budget_bytes = byte_budget};
+                        .isr_budget_bytes = byte_budget,
+                        .rx_mrg_buf_bytes = 2048};
     TN_EQ(nh_open(&h, &o), VNET_OK);
     struct virtio_net_hdr g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448);
     const size_t len = 60u * 1024u;
@@ -390,6 +393,61 @@ static void test_isr_bytes(void)
     run_isr_bytes(0);
 }
 
+/*
+ * rx_mrg_buf_bytes: the size of each posted merged buffer. One 60 KiB GSO frame uses
+ * exactly ceil((header + frame) / size) of them (the device fills each one in turn), and
+ * arrives intact; sizes outside 128..65536 are refused at attach.
+ */
+static void run_mrg_size(uint32_t cfg_bytes, uint32_t expect_bytes)
+{
+    struct nh h;
+    struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
+                        .irq_mode = SIMDEV_IRQ_MSIX,
+                        .device_features = DEV_ALL,
+                        .rx_hdr = true,
+                        .rx_mrg_buf_bytes = cfg_bytes};
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    struct virtio_net_debug_state d0, d1;
+    TN_EQ(virtio_net_get_debug_state(h.dev, &d0), VNET_OK);
+    struct virtio_net_hdr g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448);
+    const size_t len = 60u * 1024u;
+    TN_EQ(inject(&h, 0, len, &g), SIMDEV_OK);
+    TN_CHECK(nh_wait_frames(&h, 1, 5000));
+    TN_CHECK(nh_wait_idle(&h, 5000));
+    TN_EQ(virtio_net_get_debug_state(h.dev, &d1), VNET_OK);
+    const uint32_t hdr = 12; /* MRG_RXBUF: the header with num_buffers */
+    uint16_t used = (uint16_t)(d1.rxq.last_used - d0.rxq.last_used);
+    TN_EQ(used, (hdr + len + expect_bytes - 1u) / expect_bytes);
+    struct nh_rx r;
+    nh_rx_snapshot(&h, &r);
+    TN_EQ(r.frames, 1);
+    TN_EQ(r.bytes, len);
+    TN_EQ(r.corrupt, 0);
+    TN_CHECK(nh_close(&h));
+}
+
+static void test_mrg_size(void)
+{
+    tn_case("rx_mrg_buf_bytes: 0 means 8 KiB buffers (a 60 KiB frame uses 8)");
+    run_mrg_size(0, 8192);
+    tn_case("rx_mrg_buf_bytes: 2048 and 4000 (rounded up to 4032)");
+    run_mrg_size(2048, 2048);
+    run_mrg_size(4000, 4032);
+    tn_case("rx_mrg_buf_bytes: out of range is refused at attach");
+    const uint32_t bad[] = {64, 127, 65537, 1u << 20};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct nh h;
+        struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
+                            .irq_mode = SIMDEV_IRQ_MSIX,
+                            .device_features = DEV_ALL,
+                            .rx_hdr = true,
+                            .no_init = true,
+                            .rx_mrg_buf_bytes = bad[i]};
+        TN_EQ(nh_open(&h, &o), VNET_E_INVAL);
+        TN_CHECK(nh_close(&h)); /* the simulator and transport it had set up */
+    }
+}
+
 /* ---------------------------------------------------------------------------------- */
 
 struct bad_case {
@@ -407,6 +465,7 @@ static void test_malformed(void)
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
                         .device_features = DEV_ALL,
                         .rx_hdr = true,
+                        .rx_mrg_buf_bytes = 2048, /* the buffer counts below assume 2 KiB */
                         .rx_sw_ring_entries = 64};
     TN_EQ(nh_open(&h, &o), VNET_OK);
     struct virtio_net_hdr g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448);
@@ -518,6 +577,7 @@ static void test_sw_ring_full_merged(void)
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
                         .device_features = DEV_ALL,
                         .rx_hdr = true,
+                        .rx_mrg_buf_bytes = 2048, /* the buffer counts below assume 2 KiB */
                         .rx_sw_ring_entries = 2};
     TN_EQ(nh_open(&h, &o), VNET_OK);
     h.on_rx_hdr = gate_hdr;
@@ -839,6 +899,7 @@ static void test_forward(void)
                         .tx_mode = SIMDEV_TX_SYNC,
                         .keep_tx_frames = true,
                         .rx_hdr = true,
+                        .rx_mrg_buf_bytes = 2048, /* the buffer counts below assume 2 KiB */
                         .tx_offloads = true,
                         .rx_sw_ring_entries = 128};
     TN_EQ(nh_open(&h, &o), VNET_OK);
@@ -893,6 +954,7 @@ int main(void)
     test_gso_60k(16);
     test_mixed();
     test_isr_bytes();
+    test_mrg_size();
     test_malformed();
     test_sw_ring_full_merged();
     test_csum_unit();
