@@ -3,6 +3,7 @@
 #   sudo bench/perf/ab.sh [--time S] [--rounds N] [--streams N] [--udp --bitrate R] \
 #        NAME=IMAGE.elf NAME=IMAGE.elf ... [NAME=linux:gro=on|off]
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
+#   --offloads on: device offloads on and the firmware told so (the bench's fw-offl)
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
 # --time seconds LAN -> WAN and prints one line per image: throughput plus the guest's
 # per-frame counters from `stats -k` and (profile.py) the per-stage guest cycles of the
@@ -17,6 +18,7 @@ streams=1
 udp=0
 bitrate=""
 length=""
+offl=off
 imgs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
     --udp) udp=1; shift ;;
     --bitrate) bitrate=$2; shift 2 ;;
     --length) length=$2; shift 2 ;;
+    --offloads) offl=$2; shift 2 ;;
     *=*) imgs+=("$1"); shift ;;
     *) echo "ab.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -43,7 +46,8 @@ for r in $(seq 1 "$rounds"); do
       . "$top/scripts/lib/harness.sh"
       case "$img" in
         linux:gro=*) up=(--guest linux --offloads off --gro "${img#linux:gro=}") ;;
-        *) up=(--image "$img" --offloads off) ;;
+        *) up=(--image "$img" --offloads "$offl")
+           [ "$offl" = on ] && up+=(--append offloads=on) ;;
       esac
       vh_up "${up[@]}" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
       vh_ping --count 2 >/dev/null || { echo "$name round $r: no ping"; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where the guest's time goes, by function, under one load (bench only):
-#   sudo bench/perf/sample.sh [--time S] [--udp --bitrate R --length N] [--streams N] IMAGE.elf
+#   sudo bench/perf/sample.sh [--time S] [--udp --bitrate R --length N] [--streams N]
+#        [--offloads on] IMAGE.elf
 # IMAGE must be built with -DVNET_PROF_SAMPLES=N (e.g. 65536): the board then records the
 # RIP each kernel tick (1 kHz) interrupted. Boots IMAGE once, starts the sampler, runs one
 # iperf3 LAN -> WAN, stops it and prints the share of samples per function (inlined
@@ -13,11 +14,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=8
 args=()
 img=""
+up=(--offloads off)
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) secs=$2; shift 2 ;;
     --udp) args+=(--udp); shift ;;
     --bitrate|--length|--streams) args+=("$1" "$2"); shift 2 ;;
+    --offloads)
+      # As the bench's fw-offl contender: device offloads on, the firmware told so.
+      [ "$2" = on ] && up=(--offloads on --append offloads=on)
+      shift 2 ;;
     -*) echo "sample.sh: unknown argument $1" >&2; exit 2 ;;
     *) img=$1; shift ;;
   esac
@@ -28,7 +34,7 @@ out=$(mktemp)
 (
   # shellcheck source=../../scripts/lib/harness.sh
   . "$top/scripts/lib/harness.sh"
-  vh_up --image "$img" --offloads off >/dev/null || { echo "sample.sh: no boot" >&2; exit 1; }
+  vh_up --image "$img" "${up[@]}" >/dev/null || { echo "sample.sh: no boot" >&2; exit 1; }
   vh_ping --count 2 >/dev/null || { echo "sample.sh: no ping" >&2; exit 1; }
   vh_console 'prof start' >/dev/null
   vh_iperf --time "$secs" "${args[@]}" | grep -E '^iperf3 ' >&2
