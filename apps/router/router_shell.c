@@ -495,10 +495,11 @@ static void cmd_prof(int argc, char **argv)
     const uint64_t *rip;
     uint32_t n = bsp_prof_stop(&rip);
     router_printf("prof samples=%lu\n", (unsigned long)n);
-    for (uint32_t i = 0; i < n; i += 8u) {
+    /* RIP/top-of-stack pairs, four per line. */
+    for (uint32_t i = 0; i < n; i += 4u) {
         router_printf("prof");
-        for (uint32_t j = i; j < n && j < i + 8u; j++)
-            router_printf(" %lx", (unsigned long)rip[j]);
+        for (uint32_t j = i; j < n && j < i + 4u; j++)
+            router_printf(" %lx/%lx", (unsigned long)rip[2u * j], (unsigned long)rip[2u * j + 1u]);
         router_printf("\n");
     }
 }

@@ -7,8 +7,8 @@
 # iperf3 LAN -> WAN, stops it and prints the share of samples per function (inlined
 # callers resolved with addr2line -i: the innermost function and the one it was inlined
 # into). Code that runs with interrupts off (ISRs, critical sections) is never sampled;
-# its time shows on the instruction after it re-enables them, and idle shows as the idle
-# task's hlt. A QEMU TCG figure, like everything here. Root; tears down on exit.
+# its time shows on the instruction after it re-enables them (for a critical section:
+# charged to the caller of OS_CPU_SR_Restore), and idle shows as the idle task's hlt. A QEMU TCG figure, like everything here. Root; tears down on exit.
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=8
@@ -39,35 +39,40 @@ out=$(mktemp)
   vh_console 'prof start' >/dev/null
   vh_iperf --time "$secs" "${args[@]}" | grep -E '^iperf3 ' >&2
   vh_console_t 60 'prof stop' >"$out"
-  [ -n "${SAMPLE_KEEP:-}" ] && cp "$out" "$SAMPLE_KEEP"
+  if [ -n "${SAMPLE_KEEP:-}" ]; then cp "$out" "$SAMPLE_KEEP"; fi
 ) || { rm -f "$out"; exit 1; }
 python3 - "$img" "$out" <<'EOF'
-import collections, re, subprocess, sys
+import collections, subprocess, sys
 img, path = sys.argv[1], sys.argv[2]
-rips = []
+pairs = []
 for line in open(path):
     if line.startswith("prof ") and "samples=" not in line:
-        rips += line.split()[1:]
-if not rips:
+        pairs += [w.split("/") for w in line.split()[1:]]
+if not pairs:
     sys.exit("sample.sh: no samples (image built without VNET_PROF_SAMPLES?)")
-uniq = sorted(set(rips))
-res = subprocess.run(["addr2line", "-f", "-i", "-e", img] + ["0x" + r for r in uniq],
-                     capture_output=True, text=True, check=True).stdout.splitlines()
-# addr2line -i prints function/location pairs, innermost first, for each address; a new
-# address starts where the inline chain ends, which -f alone cannot tell: ask one at a time
-# only when counts disagree.
-names = {}
-if len(res) == 2 * len(uniq):
-    for i, r in enumerate(uniq):
-        names[r] = res[2 * i]
-else:
-    for r in uniq:
-        o = subprocess.run(["addr2line", "-f", "-i", "-e", img, "0x" + r],
+cache = {}
+
+
+def name(addr):
+    """Innermost function at addr and, when inlined, the function it was inlined into."""
+    if addr not in cache:
+        o = subprocess.run(["addr2line", "-f", "-i", "-e", img, "0x" + addr],
                            capture_output=True, text=True, check=True).stdout.splitlines()
-        fns = o[0::2]
-        names[r] = fns[0] if len(fns) == 1 else f"{fns[0]} (in {fns[-1]})"
-c = collections.Counter(names[r] for r in rips)
-n = len(rips)
+        fns = o[0::2] or ["??"]
+        cache[addr] = fns[0] if len(fns) == 1 else f"{fns[0]} (in {fns[-1]})"
+    return cache[addr]
+
+
+def where(rip, top):
+    # A critical section's end: the tick waited for interrupts to come back on. Charge
+    # it to the caller of OS_CPU_SR_Restore (its return address is on top of the stack).
+    n = name(rip)
+    return f"crit. section ending in {name(f'{int(top, 16) - 1:x}')}" \
+        if n == "OS_CPU_SR_Restore" else n
+
+
+c = collections.Counter(where(r, t) for r, t in pairs)
+n = len(pairs)
 print(f"{n} samples (1 kHz tick, TCG)")
 for fn, k in c.most_common(40):
     print(f"{100.0 * k / n:6.1f} %  {k:6d}  {fn}")

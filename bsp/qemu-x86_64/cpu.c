@@ -224,9 +224,12 @@ uint32_t bsp_int_count(uint8_t vector)
  * Sampling profiler (bench only: BSP_PROF_SAMPLES > 0, cmake VNET_PROF_SAMPLES). The tick
  * interrupt records where it interrupted; code running with interrupts off (ISRs, critical
  * sections) is never sampled, its time lands on the instruction after it re-enables them.
+ * Each sample is two words: the RIP and the word on top of the interrupted stack, which is
+ * the caller's return address when the RIP is the `ret` of a leaf that pushed nothing
+ * (OS_CPU_SR_Restore: so a critical section's time can be charged to its caller).
  */
 #if BSP_PROF_SAMPLES > 0
-static uint64_t prof_rip[BSP_PROF_SAMPLES];
+static uint64_t prof_rip[2u * BSP_PROF_SAMPLES];
 static volatile uint32_t prof_n;
 static volatile bool prof_on;
 #endif
@@ -267,7 +270,9 @@ void OS_CPU_IntHandler(OS_CPU_FRAME *frame)
     vect_count[v]++;
 #if BSP_PROF_SAMPLES > 0
     if (v == BSP_VECT_TICK && prof_on && prof_n < BSP_PROF_SAMPLES) {
-        prof_rip[prof_n++] = frame->rip;
+        prof_rip[2u * prof_n] = frame->rip;
+        prof_rip[2u * prof_n + 1u] = *(const uint64_t *)(uintptr_t)frame->rsp;
+        prof_n++;
     }
 #endif
     if (v < 32u) {

@@ -75,7 +75,8 @@ uint32_t bsp_lapic_timer_hz(void); /* LAPIC timer input clock after the divider 
 
 /* Bench-only sampling profiler (no-op unless built with BSP_PROF_SAMPLES > 0): start
  * clears the buffer and records the interrupted RIP at every tick; stop returns the
- * samples taken (at most BSP_PROF_SAMPLES). Task. */
+ * samples taken (at most BSP_PROF_SAMPLES), two words each: the interrupted RIP and the
+ * word on top of the interrupted stack. Task. */
 void bsp_prof_start(void);
 uint32_t bsp_prof_stop(const uint64_t **rips);
 
