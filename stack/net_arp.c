@@ -234,7 +234,7 @@ void net_arp_input(struct net_if *nif, uint8_t *frame, size_t len, uint32_t *fma
      */
     if ((op != ARP_OP_REQUEST && op != ARP_OP_REPLY) || net_mac_is_group(sha) ||
         net_mac_is_zero(sha) || (spa != 0 && net_ip_is_martian(spa)) || spa == nif->nif_bcast ||
-        spa == nif->nif_ip || memcmp(sha, nif->nif_mac, 6) == 0) {
+        spa == nif->nif_ip || net_mac_eq(sha, nif->nif_mac)) {
         net_count_rx_drop(nif, NET_DROP_arp_bad, len);
         return;
     }
@@ -257,7 +257,7 @@ void net_arp_input(struct net_if *nif, uint8_t *frame, size_t len, uint32_t *fma
             pend = ae->ae_head;
             ae->ae_head = ae->ae_tail = NET_NO_SLOT;
             ae->ae_npend = 0;
-        } else if (ae->ae_state != NET_ARP_FREE && memcmp(ae->ae_mac, sha, 6) != 0) {
+        } else if (ae->ae_state != NET_ARP_FREE && !net_mac_eq(ae->ae_mac, sha)) {
             net_g.arp_gen++; /* the MAC moved: next-hop caches must not keep the old one */
         }
         ae->ae_ip = spa;

@@ -252,7 +252,7 @@ static void net_rx(struct net_if *nif, const struct net_pkt_meta *meta, uint8_t 
             net_count_rx_drop(nif, NET_DROP_eth_multicast, len);
             return;
         }
-    } else if (memcmp(dst, nif->nif_mac, ETH_ALEN) != 0) {
+    } else if (!net_mac_eq(dst, nif->nif_mac)) {
         net_count_rx_drop(nif, NET_DROP_not_for_us, len);
         return;
     }
