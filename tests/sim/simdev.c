@@ -116,6 +116,7 @@ struct simdev {
     uint64_t gen_seq;
     uint64_t gen_sent_or_dropped;
     uint64_t gen_start_ns, gen_progress_ns;
+    bool gen_wait_kick; /* kick_only: out of buffers, waiting for an RX notification */
     uint32_t gen_rng;
     bool tx_pending; /* SIMDEV_TX_THREAD: a TX kick waits for the thread */
 
@@ -804,6 +805,8 @@ static void sd_notify(struct simdev *dev, uint32_t qi, struct sd_irqs *irqs)
     if (qi >= SD_NQ)
         return;
     dev->st.kicks[qi]++;
+    if (qi == SD_RXQ)
+        dev->gen_wait_kick = false;
     if (!(dev->status & VIRTIO_STATUS_DRIVER_OK)) {
         sd_violation(dev, SIMDEV_V_EARLY_NOTIFY, "notify of queue %u before DRIVER_OK", qi);
         return;
@@ -1573,6 +1576,11 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
         sd_gen_finish(dev);
         return 1000000;
     }
+    if (g->wait_for_buffers && g->kick_only && dev->gen_wait_kick) {
+        if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
+            sd_gen_finish(dev);
+        return 1000000;
+    }
     if (g->pps != 0) {
         uint64_t due = (now - dev->gen_start_ns) * g->pps / 1000000000u + 1;
 
@@ -1583,6 +1591,7 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
     }
     if (!sd_queue_live(dev, SD_RXQ) || !sd_ring_map(dev, SD_RXQ, &r)) {
         if (g->wait_for_buffers) {
+            dev->gen_wait_kick = g->kick_only;
             if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
                 sd_gen_finish(dev);
             return 1000000;
@@ -1612,8 +1621,10 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
             break;
         if (g->wait_for_buffers) {
             /* Undo the no-buffer count: this frame is retried, not lost. */
-            if (rc == SIMDEV_E_NOBUF)
+            if (rc == SIMDEV_E_NOBUF) {
                 dev->st.rx_no_buffer--;
+                dev->gen_wait_kick = g->kick_only;
+            }
             if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
                 sd_gen_finish(dev);
             if (!dev->halted)
@@ -1696,6 +1707,7 @@ int simdev_rx_gen_start(struct simdev *dev, const struct simdev_rx_gen *gen)
     dev->gen_seq = 0;
     dev->gen_sent_or_dropped = 0;
     dev->gen_start_ns = dev->gen_progress_ns = sd_now_ns();
+    dev->gen_wait_kick = false;
     dev->gen_active = true;
     pthread_cond_broadcast(&dev->cond);
     pthread_mutex_unlock(&dev->lock);

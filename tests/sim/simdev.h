@@ -147,6 +147,10 @@ struct simdev_rx_gen {
     bool wait_for_buffers;     /* true: wait (for a kick, bounded) instead of dropping */
     uint32_t stall_ms;         /* wait_for_buffers: give up after this long without progress;
                                   0 -> 2000 */
+    bool kick_only;            /* wait_for_buffers: once out of buffers, look again only
+                                  after an RX notification (as QEMU stops reading its
+                                  backend until the kick), never on a timer: a lost
+                                  notification stalls until stall_ms (rx_no_buffer) */
     uint8_t dst_mac[6];        /* destination MAC written into frames; zero -> the device MAC */
 };
 int simdev_rx_gen_start(struct simdev *dev, const struct simdev_rx_gen *gen);
