@@ -176,6 +176,7 @@ struct virtio_net_stats {
     uint64_t spurious_interrupts;  /* invocations with nothing to do */
     uint64_t config_interrupts;    /* config-change notifications */
     uint64_t rx_kicks, tx_kicks;   /* device notifications actually written */
+    uint64_t rx_kicks_deferred;    /* ISRs that left an RX refill notification to the task */
     uint64_t rx_task_wakeups;      /* semaphore posts that scheduled the RX task */
     uint64_t rx_task_batches;      /* batches delivered by the task */
     uint64_t recheck_hits;         /* re-enable found work already pending */

@@ -184,6 +184,7 @@ static const struct {
     VNET_STAT(config_interrupts),
     VNET_STAT(rx_kicks),
     VNET_STAT(tx_kicks),
+    VNET_STAT(rx_kicks_deferred),
     VNET_STAT(rx_task_wakeups),
     VNET_STAT(rx_task_batches),
     VNET_STAT(recheck_hits),
@@ -530,17 +531,26 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, u
          * (the slot was never published, so it is simply reused). */
         dev->stats.rx_bad_len++;
     }
-    /* One notification per batch, only if the device asked for it (spec 2.7.10). */
-    if (reposted != 0 && !broke && virtq_kick_prepare(dev->rxq)) {
-        virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
-        dev->stats.rx_kicks++;
-    }
+    /* Publish the buffers; one notification per batch, only if the device asked for it
+     * (spec 2.7.10). The caller writes it: now, or (ISR) left to the task. */
+    if (reposted != 0 && !broke && virtq_kick_prepare(dev->rxq))
+        dev->rx_notify_pending = true;
     if (budget_hit != NULL)
         *budget_hit = consumed >= budget || bytes >= byte_budget;
     return broke ? VNET_E_BROKEN : (int)consumed;
 }
 
 static void vnet_rx_handoff_locked(struct virtio_net_dev *dev);
+
+/* Write a pending RX refill notification. Caller holds the critical section. */
+static void vnet_rx_notify_locked(struct virtio_net_dev *dev)
+{
+    if (!dev->rx_notify_pending)
+        return;
+    dev->rx_notify_pending = false;
+    virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
+    dev->stats.rx_kicks++;
+}
 
 int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
 {
@@ -554,6 +564,7 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
      * (the ISR that may be pending finds the used ring empty): hand them off exactly as
      * the ISR does. Regression: review finding "service_rx_ring from a task". */
     vnet_rx_handoff_locked(dev);
+    vnet_rx_notify_locked(dev);
     osal_crit_exit(c);
     return n;
 }
@@ -636,6 +647,19 @@ static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
         }
     }
 #endif
+#ifndef VIRTIO_NET_RX_IN_ISR
+    /*
+     * A refill notification is an emulated register write; under QEMU TCG it waits for
+     * the emulator's global mutex, which the I/O thread may hold for a whole batch. When
+     * the task is scheduled it runs right after this ISR and writes it first thing (it
+     * cannot park while one is pending); the device already sees the buffers. Otherwise
+     * nobody else would: write it now.
+     */
+    if (dev->rx_notify_pending && dev->task_scheduled)
+        dev->stats.rx_kicks_deferred++;
+    else
+#endif
+        vnet_rx_notify_locked(dev);
 #ifdef VIRTIO_NET_RX_IN_ISR
     /* Old design: this ISR's frames are the batch. Without it the stack's transmits
      * (posted with SEND_MORE until the batch ends) were never kicked and nothing was
@@ -811,6 +835,31 @@ static void vnet_handle_link(struct virtio_net_dev *dev)
 }
 
 /*
+ * Write a refill notification the ISR left (or this task's service pass produced), with
+ * interrupts on: it may wait for the emulator. Halt changes the state under tx_lock and
+ * then resets the device, so checking the state under the same lock keeps this write off
+ * a device being reset (as for TX kicks). Task context.
+ */
+static void vnet_rx_task_notify(struct virtio_net_dev *dev)
+{
+    if (!VNET_READ_ONCE(dev->rx_notify_pending))
+        return; /* a flag set after this read is seen before parking (step 1) */
+    osal_crit_t c = osal_crit_enter();
+    bool notify = dev->rx_notify_pending;
+    dev->rx_notify_pending = false;
+    if (notify)
+        dev->stats.rx_kicks++;
+    osal_crit_exit(c);
+    if (!notify)
+        return;
+    VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_NOTIFY);
+    osal_lock_acquire(&dev->tx_lock);
+    if (VNET_READ_ONCE(dev->state) == VIRTIO_NET_ST_RUNNING)
+        virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
+    osal_lock_release(&dev->tx_lock);
+}
+
+/*
  * Process until the backlog is gone and interrupts are safely re-armed. Entered with
  * task_active set; returns with task_active cleared (parked), ready to block.
  */
@@ -820,6 +869,26 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
     unsigned woke_frames = 0; /* delivered since the wake-up or the last deferral */
     for (;;) {
         vnet_handle_link(dev);
+
+        /* Leftover used entries first: RX interrupts are off, so nobody else will move
+         * them, and servicing them before the stack runs hands the device its buffers
+         * back at once instead of after a whole batch (a device out of buffers stops
+         * receiving). Inside the critical section so it never interleaves with an ISR
+         * that the device may still raise (disabling is only advisory, spec 2.7.7). */
+        osal_crit_t c = osal_crit_enter();
+        if (dev->state != VIRTIO_NET_ST_RUNNING) {
+            /* Halt under way: we own the token we woke with, so clear the flag. */
+            dev->task_scheduled = false;
+            dev->task_active = false;
+            osal_crit_exit(c);
+            return;
+        }
+        int s = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
+        if (s > 0)
+            dev->stats.task_serviced += (uint64_t)s;
+        osal_crit_exit(c);
+        /* A device waiting for a notification waits no longer than this. */
+        vnet_rx_task_notify(dev);
 
         uint64_t t_fn = osal_cycles();
         unsigned delivered = vnet_rx_drain(dev, budget);
@@ -832,24 +901,12 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
         /* Includes a batch_fn sleep (the router's fairness yield): an upper bound. */
         t_fn = osal_cycles() - t_fn;
 
-        /* Leftover used entries: RX interrupts are off, so nobody else will move them.
-         * Serviced inside the critical section so it never interleaves with an ISR that
-         * the device may still raise (disabling is only advisory, spec 2.7.7). */
-        osal_crit_t c = osal_crit_enter();
-        if (dev->state != VIRTIO_NET_ST_RUNNING) {
-            /* Halt under way: we own the token we woke with, so clear the flag. */
-            dev->task_scheduled = false;
-            dev->task_active = false;
-            osal_crit_exit(c);
-            return;
-        }
+        c = osal_crit_enter();
         if (delivered != 0)
             dev->stats.rx_task_batches++;
         dev->stats.rx_fn_cycles += t_fn;
-        int s = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
-        if (s > 0)
-            dev->stats.task_serviced += (uint64_t)s;
-        bool backlog = s > 0 || delivered != 0 || dev->sw_head != dev->sw_tail || dev->link_event;
+        bool backlog = s > 0 || delivered != 0 || dev->sw_head != dev->sw_tail || dev->link_event ||
+                       dev->rx_notify_pending;
         osal_crit_exit(c);
         if (backlog)
             continue;
@@ -876,8 +933,9 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
             osal_crit_exit(c);
             return;
         }
-        if (dev->sw_head != dev->sw_tail || dev->link_event) {
-            /* An ISR staged work since the check above (interrupts are advisory-off). */
+        if (dev->sw_head != dev->sw_tail || dev->link_event || dev->rx_notify_pending) {
+            /* An ISR staged work, or left a notification, since the check above
+             * (interrupts are advisory-off). */
             osal_crit_exit(c);
             continue;
         }

@@ -92,10 +92,9 @@ enum virtio_net_hook_point {
     VIRTIO_NET_HOOK_AFTER_DECIDE,      /* decided under the critical section: go round/block */
     VIRTIO_NET_HOOK_BEFORE_BLOCK,      /* about to wait on the semaphore */
     VIRTIO_NET_HOOK_AFTER_DRAIN,       /* a batch was delivered, before batch_fn */
-    VIRTIO_NET_HOOK_ISR_REARM,
-    VIRTIO_NET_HOOK_BEFORE_DEFER,
-    /* under load: about to sleep rx_defer_ms, irqs off */ /* ISR staged nothing: about to re-arm
-                                                              (in the ISR) */
+    VIRTIO_NET_HOOK_ISR_REARM,         /* ISR staged nothing: about to re-arm (in the ISR) */
+    VIRTIO_NET_HOOK_BEFORE_DEFER,      /* under load: about to sleep rx_defer_ms, irqs off */
+    VIRTIO_NET_HOOK_BEFORE_NOTIFY,     /* task: about to write a refill notification */
     VIRTIO_NET_HOOK_COUNT
 };
 /* Called (when non-NULL) at each point, from the RX task, outside critical sections. */
@@ -112,6 +111,9 @@ struct virtio_net_dev {
     bool task_active;    /* task is between a wake-up and parking (touches queues) */
     bool task_stop;      /* detach: the task returns */
     bool link_event;     /* config change seen by the ISR, handled by the task */
+    /* RX buffers were published and the device asked for a notification that has not been
+     * written yet: the ISR leaves it to the scheduled task (docs/rx-handshake.md). */
+    bool rx_notify_pending;
 
     /* Software ring: single producer (ISR / task while callbacks are off, under crit),
      * single consumer (task). Free-running 32-bit counters, mask to index. */
