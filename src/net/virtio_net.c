@@ -542,14 +542,22 @@ static int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, u
 
 static void vnet_rx_handoff_locked(struct virtio_net_dev *dev);
 
-/* Write a pending RX refill notification. Caller holds the critical section. */
-static void vnet_rx_notify_locked(struct virtio_net_dev *dev)
+/* Take (clear and count) a pending RX refill notification; true if there was one, which
+ * the caller must then write. Caller holds the critical section. */
+static bool vnet_rx_take_notify_locked(struct virtio_net_dev *dev)
 {
     if (!dev->rx_notify_pending)
-        return;
+        return false;
     dev->rx_notify_pending = false;
-    virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
     dev->stats.rx_kicks++;
+    return true;
+}
+
+/* Write a pending RX refill notification now. Caller holds the critical section. */
+static void vnet_rx_notify_locked(struct virtio_net_dev *dev)
+{
+    if (vnet_rx_take_notify_locked(dev))
+        virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
 }
 
 int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
@@ -651,9 +659,9 @@ static bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
     /*
      * A refill notification is an emulated register write; under QEMU TCG it waits for
      * the emulator's global mutex, which the I/O thread may hold for a whole batch. When
-     * the task is scheduled it runs right after this ISR and writes it first thing (it
-     * cannot park while one is pending); the device already sees the buffers. Otherwise
-     * nobody else would: write it now.
+     * the task is scheduled it runs right after this ISR and writes it after its first
+     * service pass (it cannot park while one is pending); the device already sees the
+     * buffers. Otherwise nobody else would: write it now.
      */
     if (dev->rx_notify_pending && dev->task_scheduled)
         dev->stats.rx_kicks_deferred++;
@@ -835,23 +843,13 @@ static void vnet_handle_link(struct virtio_net_dev *dev)
 }
 
 /*
- * Write a refill notification the ISR left (or this task's service pass produced), with
- * interrupts on: it may wait for the emulator. Halt changes the state under tx_lock and
- * then resets the device, so checking the state under the same lock keeps this write off
- * a device being reset (as for TX kicks). Task context.
+ * Write a refill notification taken under the critical section (the ISR's or this task's
+ * service pass's), with interrupts on: it may wait for the emulator. Halt changes the
+ * state under tx_lock and then resets the device, so checking the state under the same
+ * lock keeps this write off a device being reset (as for TX kicks). Task context.
  */
 static void vnet_rx_task_notify(struct virtio_net_dev *dev)
 {
-    if (!VNET_READ_ONCE(dev->rx_notify_pending))
-        return; /* a flag set after this read is seen before parking (step 1) */
-    osal_crit_t c = osal_crit_enter();
-    bool notify = dev->rx_notify_pending;
-    dev->rx_notify_pending = false;
-    if (notify)
-        dev->stats.rx_kicks++;
-    osal_crit_exit(c);
-    if (!notify)
-        return;
     VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_NOTIFY);
     osal_lock_acquire(&dev->tx_lock);
     if (VNET_READ_ONCE(dev->state) == VIRTIO_NET_ST_RUNNING)
@@ -886,9 +884,12 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
         int s = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
         if (s > 0)
             dev->stats.task_serviced += (uint64_t)s;
+        /* This pass's notification or one an ISR left: a device waiting for one waits no
+         * longer than this. One set later is seen before parking (step 1). */
+        bool notify = vnet_rx_take_notify_locked(dev);
         osal_crit_exit(c);
-        /* A device waiting for a notification waits no longer than this. */
-        vnet_rx_task_notify(dev);
+        if (notify)
+            vnet_rx_task_notify(dev);
 
         uint64_t t_fn = osal_cycles();
         unsigned delivered = vnet_rx_drain(dev, budget);
