@@ -36,15 +36,30 @@ static bool hk_stray_irq;
 static uint32_t hk_seq;
 static int hk_inject_result;
 
+/* Inject the next frame of the test's sequence (128 bytes, sequence number hk_seq). */
+static int inject_next(struct nh *h)
+{
+    uint8_t buf[128];
+    simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
+    return simdev_rx_inject(h->sim, buf, sizeof(buf));
+}
+
+/* Detach the hooks from the test's device and close it. */
+static void hk_close(struct nh *h)
+{
+    virtio_net_test_hook = NULL;
+    virtq_test_enable_hook = NULL;
+    hk_h = NULL;
+    TN_CHECK(nh_close(h));
+}
+
 static void inject_at(int p)
 {
     if (hk_h == NULL || hk_fired || p != hk_point)
         return;
     hk_fired = 1;
     for (int i = 0; i < hk_inject_count; i++) {
-        uint8_t buf[128];
-        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-        int r = simdev_rx_inject(hk_h->sim, buf, sizeof(buf));
+        int r = inject_next(hk_h);
         if (r != SIMDEV_OK)
             hk_inject_result = r;
     }
@@ -83,9 +98,7 @@ static void run_point(struct nh *h, int point, int count, bool stray, uint64_t *
 {
     hk_arm(point, count, stray);
     /* A trigger frame wakes the task; the hook then injects during its handshake. */
-    uint8_t buf[128];
-    simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-    TN_EQ(simdev_rx_inject(h->sim, buf, sizeof(buf)), SIMDEV_OK);
+    TN_EQ(inject_next(h), SIMDEV_OK);
     uint64_t want = *delivered + 1u + (uint64_t)count;
     bool ok = nh_wait_frames(h, want, 3000);
     if (!ok || !hk_fired)
@@ -135,10 +148,7 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     TN_EQ(r.gaps, 0);
     TN_EQ(r.corrupt, 0);
     TN_EQ(nh_sem_count(&h), 0);
-    virtio_net_test_hook = NULL;
-    virtq_test_enable_hook = NULL;
-    hk_h = NULL;
-    TN_CHECK(nh_close(&h));
+    hk_close(&h);
 }
 
 /* Before the re-arm the device is told not to interrupt, so a frame injected at
@@ -161,9 +171,7 @@ static void test_recheck_without_interrupts(void)
         /* Found by the task (re-check or leftover service), not by a new interrupt. */
         TN_EQ(b.rx_task_wakeups - a.rx_task_wakeups, 1);
     }
-    virtio_net_test_hook = NULL;
-    hk_h = NULL;
-    TN_CHECK(nh_close(&h));
+    hk_close(&h);
 }
 
 /*
@@ -208,9 +216,7 @@ static void test_isr_rearm(uint64_t features, const char *name)
         TN_CHECK(b.interrupts > a.interrupts);
         TN_CHECK(nh_sem_count(&h) <= 1);
         /* Callbacks are on again: an ordinary frame interrupts and is delivered. */
-        uint8_t buf[128];
-        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_EQ(inject_next(&h), SIMDEV_OK);
         TN_CHECK(nh_wait_frames(&h, delivered + 1u, 3000));
         delivered++;
     }
@@ -218,10 +224,7 @@ static void test_isr_rearm(uint64_t features, const char *name)
     nh_rx_snapshot(&h, &r);
     TN_EQ(r.out_of_order, 0);
     TN_EQ(r.gaps, 0);
-    virtio_net_test_hook = NULL;
-    virtq_test_enable_hook = NULL;
-    hk_h = NULL;
-    TN_CHECK(nh_close(&h));
+    hk_close(&h);
 }
 
 /*
@@ -252,9 +255,7 @@ static void test_defer(uint64_t features, const char *name)
         struct virtio_net_stats a, b;
         virtio_net_get_stats(h.dev, &a);
         hk_arm(VIRTIO_NET_HOOK_BEFORE_DEFER, counts[round], false);
-        uint8_t buf[128];
-        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_EQ(inject_next(&h), SIMDEV_OK);
         delivered += 1u + (uint64_t)counts[round];
         bool ok = nh_wait_frames(&h, delivered, 3000);
         if (!ok || !hk_fired)
@@ -271,8 +272,7 @@ static void test_defer(uint64_t features, const char *name)
         TN_CHECK(nh_sem_count(&h) <= 1);
         /* Re-armed: a lone frame interrupts and is delivered. */
         virtio_net_get_stats(h.dev, &a);
-        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_EQ(inject_next(&h), SIMDEV_OK);
         TN_CHECK(nh_wait_frames(&h, ++delivered, 3000));
         TN_CHECK(nh_wait_idle(&h, 3000));
         virtio_net_get_stats(h.dev, &b);
@@ -283,9 +283,7 @@ static void test_defer(uint64_t features, const char *name)
     TN_EQ(r.frames, delivered);
     TN_EQ(r.out_of_order, 0);
     TN_EQ(r.gaps, 0);
-    virtio_net_test_hook = NULL;
-    hk_h = NULL;
-    TN_CHECK(nh_close(&h));
+    hk_close(&h);
 }
 
 /* Sets the ISR's "notification left to the task" flag once, at BACKLOG_EMPTY. */
@@ -360,9 +358,7 @@ static void test_refill_notify(uint64_t features, const char *name)
         hk_arm(VIRTIO_NET_HOOK_BEFORE_NOTIFY, 1, true);
         osal_posix_irq_mask(h.irq_rx);
         for (int i = 0; i < 4; i++) {
-            uint8_t buf[128];
-            simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-            TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+            TN_EQ(inject_next(&h), SIMDEV_OK);
         }
         osal_posix_irq_unmask(h.irq_rx);
         delivered += 4u + 1u; /* and the hook's frame */
@@ -385,9 +381,7 @@ static void test_refill_notify(uint64_t features, const char *name)
         simdev_get_stats(h.sim, &s0);
         pend_fired = 0;
         pend_dev = h.dev;
-        uint8_t buf[128];
-        simdev_frame_build(buf, sizeof(buf), hk_seq++, dst);
-        TN_EQ(simdev_rx_inject(h.sim, buf, sizeof(buf)), SIMDEV_OK);
+        TN_EQ(inject_next(&h), SIMDEV_OK);
         delivered++;
         TN_CHECK(nh_wait_frames(&h, delivered, 3000));
         TN_CHECK(nh_wait_idle(&h, 3000));
@@ -400,9 +394,7 @@ static void test_refill_notify(uint64_t features, const char *name)
     TN_EQ(r.frames, delivered);
     TN_EQ(r.out_of_order + r.gaps + r.corrupt, 0);
     TN_CHECK(nh_sem_count(&h) <= 1);
-    virtio_net_test_hook = NULL;
-    hk_h = NULL;
-    TN_CHECK(nh_close(&h));
+    hk_close(&h);
 }
 
 int main(void)

@@ -1560,6 +1560,12 @@ static void sd_gen_finish(struct simdev *dev)
     pthread_cond_broadcast(&dev->cond);
 }
 
+/* wait_for_buffers: no frame delivered for stall_ms (the generator then gives up). */
+static bool sd_gen_stalled(const struct simdev *dev, uint64_t now)
+{
+    return now - dev->gen_progress_ns > (uint64_t)dev->gen.stall_ms * 1000000u;
+}
+
 /*
  * Deliver up to one batch of generator frames (lock held). Returns the time in ns the
  * thread may sleep before the next step (0: call again at once).
@@ -1577,7 +1583,7 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
         return 1000000;
     }
     if (g->wait_for_buffers && g->kick_only && dev->gen_wait_kick) {
-        if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
+        if (sd_gen_stalled(dev, now))
             sd_gen_finish(dev);
         return 1000000;
     }
@@ -1592,7 +1598,7 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
     if (!sd_queue_live(dev, SD_RXQ) || !sd_ring_map(dev, SD_RXQ, &r)) {
         if (g->wait_for_buffers) {
             dev->gen_wait_kick = g->kick_only;
-            if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
+            if (sd_gen_stalled(dev, now))
                 sd_gen_finish(dev);
             return 1000000;
         }
@@ -1625,7 +1631,7 @@ static uint64_t sd_gen_step(struct simdev *dev, uint8_t *frame, struct sd_irqs *
                 dev->st.rx_no_buffer--;
                 dev->gen_wait_kick = g->kick_only;
             }
-            if (now - dev->gen_progress_ns > (uint64_t)g->stall_ms * 1000000u)
+            if (sd_gen_stalled(dev, now))
                 sd_gen_finish(dev);
             if (!dev->halted)
                 sd_maybe_irq(dev, SD_RXQ, &r, old, irqs);
