@@ -12,8 +12,10 @@ function(vnet_freestanding_check test)
   string(REPLACE "." "_" base ${test})
   add_library(${base}_fs OBJECT ${F_SOURCES})
   # Replaces (not appends to) the directory options, so the sanitizers are dropped.
+  # -fno-pic as in the firmware (cmake/firmware.cmake): a host compiler's default PIE
+  # code would take a function's address through the GOT and need _GLOBAL_OFFSET_TABLE_.
   set_property(TARGET ${base}_fs PROPERTY COMPILE_OPTIONS
-    ${VNET_WARN_FLAGS} -O2 -ffreestanding -fno-builtin -fno-stack-protector)
+    ${VNET_WARN_FLAGS} -O2 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic)
   if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
     target_compile_options(${base}_fs PRIVATE -fno-tree-loop-distribute-patterns)
   endif()

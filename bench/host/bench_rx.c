@@ -123,7 +123,7 @@ int main(int argc, char **argv)
         int n = virtio_net_service_rx_ring(dev, batch);
         uint64_t t1 = rdtsc();
         /* What the ISR epilogue does: callbacks off, wake the task once. */
-        virtq_disable_cb(dev->rxq);
+        virtq_disable_cb(dev->rx.vq);
         if (!dev->task_scheduled) {
             dev->task_scheduled = true;
             (void)osal_sem_post(&dev->sem);

@@ -99,7 +99,64 @@ enum virtio_net_hook_point {
 };
 /* Called (when non-NULL) at each point, from the RX task, outside critical sections. */
 extern void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_hook_point p);
+#define VNET_HOOK(dev, p)                                                                          \
+    do {                                                                                           \
+        if (virtio_net_test_hook != NULL)                                                          \
+            virtio_net_test_hook((dev), (p));                                                      \
+    } while (0)
+#else
+#define VNET_HOOK(dev, p)                                                                          \
+    do {                                                                                           \
+    } while (0)
 #endif
+
+/*
+ * RX queue (virtqueue 0) and the buffers posted on it. Touched only by the ISR, or by the
+ * task inside a critical section (producer side of the software ring).
+ */
+struct virtio_net_rxq {
+    struct virtq *vq;
+    uint16_t count;              /* buffers posted (each 1 or 2 descriptors) */
+    struct virtio_net_buf *bufs; /* private shadows, `count` of them */
+    uint8_t *dma;                /* one block, `count` * buf_stride bytes */
+    size_t dma_bytes;
+    uint32_t buf_len;    /* writable bytes posted per buffer (header included) */
+    uint32_t buf_stride; /* bytes per buffer in `dma` */
+    uint32_t frame_max;  /* largest frame (all buffers of it) accepted */
+    bool mrg;            /* MRG_RXBUF: a frame spans hdr.num_buffers used entries */
+    /* Buffers were published and the device asked for a notification that has not been
+     * written yet: the ISR leaves it to the scheduled task (docs/rx-handshake.md). */
+    bool notify_pending;
+};
+
+/*
+ * Software RX ring: single producer (ISR / task while callbacks are off, under crit),
+ * single consumer (task, lock-free: see vnet_rx_drain). Free-running 32-bit counters,
+ * masked to an index.
+ */
+struct virtio_net_sw_ring {
+    struct virtio_net_rx_sw_packet *slot; /* mask + 1 entries */
+    uint8_t *data;                        /* frame storage behind slot[i].data */
+    uint32_t mask;
+    uint32_t stride; /* bytes per frame slot in `data` */
+    uint32_t head;   /* next slot the producer fills (written under crit) */
+    uint32_t tail;   /* next slot the consumer delivers (written by the task only) */
+};
+
+/* TX queue (virtqueue 1) and its buffers: touched only under `lock`. */
+struct virtio_net_txq {
+    osal_lock_t lock; /* also orders halt against senders and the task's RX notify */
+    struct virtq *vq;
+    uint16_t count;              /* TX slots (each 1 or 2 descriptors) */
+    struct virtio_net_buf *bufs; /* private shadows, `count` of them */
+    uint16_t *free;              /* stack of free slot indices */
+    uint16_t free_top;
+    uint16_t unkicked; /* posted with SEND_MORE, not yet kicked */
+    uint8_t *dma;      /* one block, `count` * stride bytes */
+    size_t dma_bytes;
+    uint32_t stride;    /* bytes per TX DMA buffer */
+    uint32_t frame_max; /* largest frame accepted by send (GSO with HOST_TSO*) */
+};
 
 struct virtio_net_dev {
     struct virtio_net_config cfg; /* copy, defaults applied */
@@ -111,52 +168,19 @@ struct virtio_net_dev {
     bool task_active;    /* task is between a wake-up and parking (touches queues) */
     bool task_stop;      /* detach: the task returns */
     bool link_event;     /* config change seen by the ISR, handled by the task */
-    /* RX buffers were published and the device asked for a notification that has not been
-     * written yet: the ISR leaves it to the scheduled task (docs/rx-handshake.md). */
-    bool rx_notify_pending;
-
-    /* Software ring: single producer (ISR / task while callbacks are off, under crit),
-     * single consumer (task). Free-running 32-bit counters, mask to index. */
-    struct virtio_net_rx_sw_packet *sw;
-    uint8_t *sw_data;
-    uint32_t sw_mask;
-    uint32_t sw_stride;
-    uint32_t sw_head; /* next slot the producer fills */
-    uint32_t sw_tail; /* next slot the consumer delivers */
 
     /* Negotiated configuration (valid while RUNNING). */
     uint64_t features;
     uint16_t mtu;
-    uint16_t hdr_len;      /* 10 or 12 */
-    bool hdr_separate;     /* legacy without ANY_LAYOUT: header in its own descriptor */
-    uint32_t frame_max;    /* largest non-GSO Ethernet frame accepted on RX and TX */
-    uint32_t buf_stride;   /* bytes per RX DMA buffer */
-    uint32_t rx_buf_len;   /* writable bytes posted per RX buffer (header included) */
-    uint32_t rx_frame_max; /* largest frame (all buffers of it) accepted on RX */
-    uint32_t tx_stride;    /* bytes per TX DMA buffer */
-    uint32_t tx_frame_max; /* largest frame accepted by send (GSO with HOST_TSO*) */
-    bool rx_mrg;           /* MRG_RXBUF: a frame spans hdr.num_buffers used entries */
+    uint16_t hdr_len;   /* 10 or 12 */
+    bool hdr_separate;  /* legacy without ANY_LAYOUT: header in its own descriptor */
+    uint32_t frame_max; /* largest non-GSO Ethernet frame accepted on RX and TX */
     uint8_t mac[6];
-    bool mac_valid;
     bool link_up;
 
-    /* RX queue: touched only by the ISR, or by the task inside a critical section. */
-    struct virtq *rxq;
-    uint16_t rx_count;
-    struct virtio_net_buf *rx_bufs;
-    uint8_t *rx_dma;
-    size_t rx_dma_bytes;
-
-    /* TX queue: touched only under tx_lock. */
-    osal_lock_t tx_lock;
-    struct virtq *txq;
-    uint16_t tx_count;
-    struct virtio_net_buf *tx_bufs;
-    uint16_t *tx_free; /* stack of free slot indices */
-    uint16_t tx_free_top;
-    uint16_t tx_unkicked; /* posted with SEND_MORE, not yet kicked */
-    uint8_t *tx_dma;
-    size_t tx_dma_bytes;
+    struct virtio_net_rxq rx;
+    struct virtio_net_sw_ring sw;
+    struct virtio_net_txq tx;
 
     osal_sem_t sem;
     osal_task_t task;
@@ -195,5 +219,107 @@ vnet_err_t virtio_net_check_mtu(uint16_t mtu);
 void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6]);
 /* Name/offset table behind virtio_net_stats_foreach (exposed for the doc/test cross-check). */
 unsigned virtio_net_stat_count(void);
+
+/* ---------------------------------------------------------------------------------- */
+/* Internal interface between the driver's files                                       */
+/*                                                                                      */
+/* Contract line of each function: [context] who may call it; "crit" = caller holds    */
+/* osal_crit (excludes the device ISRs), "tx lock" = caller holds dev->tx.lock.        */
+/* ---------------------------------------------------------------------------------- */
+
+/* dev->stats.broken bits: a queue stopped by the driver (bad used entry seen here, or
+ * DEVICE_NEEDS_RESET), silent until virtio_net_halt() + virtio_net_initialize(). */
+#define VNET_BROKEN_RX 0x1u
+#define VNET_BROKEN_TX 0x2u
+
+/* --- virtio_net_rx.c: RX queue servicing, the software ring's producer side --- */
+
+/*
+ * [ISR, or task with crit] Take up to `budget` used RX entries (or `byte_budget` bytes;
+ * a merged frame is always finished), stage each frame into the software ring (or count
+ * its drop), re-post the buffers and set rx.notify_pending if the device wants a
+ * notification (written by the caller). *budget_hit (may be NULL): a budget ran out.
+ * Returns entries consumed, 0 when not RUNNING, VNET_E_BROKEN when the queue is broken.
+ */
+int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
+                           bool *budget_hit);
+/*
+ * [ISR, or task outside the RX task, crit] Staged frames go to the RX task: RX callbacks
+ * off, task scheduled once. Called after every service pass that is not the task's own.
+ */
+void vnet_rx_handoff_locked(struct virtio_net_dev *dev);
+
+/* --- virtio_net_stats.c --- */
+
+/* [task, crit] Clear every counter but the lifetime reset count. */
+void vnet_stats_clear_locked(struct virtio_net_dev *dev);
+
+/* --- small helpers used by several files (inline: some run per frame or per ISR) --- */
+
+static inline uint32_t vnet_align_up(uint32_t v, uint32_t a)
+{
+    return (v + a - 1u) & ~(a - 1u);
+}
+
+static inline bool vnet_is_pow2(uint32_t v)
+{
+    return v != 0 && (v & (v - 1u)) == 0;
+}
+
+/* [any] The descriptor segments that post RX buffer `b` (1, or 2 for a separate legacy
+ * header). */
+static inline void vnet_rx_segs(const struct virtio_net_dev *dev, const struct virtio_net_buf *b,
+                                struct virtq_seg *segs, uint16_t *n)
+{
+    if (dev->hdr_separate) {
+        /* Legacy device without ANY_LAYOUT: the header must be alone in the first
+         * descriptor (spec 5.1.6.6 legacy note). */
+        segs[0] = (struct virtq_seg){b->dma, dev->hdr_len, true};
+        segs[1] = (struct virtq_seg){b->dma + dev->hdr_len, dev->rx.buf_len - dev->hdr_len, true};
+        *n = 2;
+    } else {
+        segs[0] = (struct virtq_seg){b->dma, dev->rx.buf_len, true};
+        *n = 1;
+    }
+}
+
+/* Take (clear and count) a pending RX refill notification; true if there was one, which
+ * the caller must then write. Caller holds the critical section. */
+static inline bool vnet_rx_take_notify_locked(struct virtio_net_dev *dev)
+{
+    if (!dev->rx.notify_pending)
+        return false;
+    dev->rx.notify_pending = false;
+    dev->stats.rx_kicks++;
+    return true;
+}
+
+/* Write a pending RX refill notification now. Caller holds the critical section. */
+static inline void vnet_rx_notify_locked(struct virtio_net_dev *dev)
+{
+    if (vnet_rx_take_notify_locked(dev))
+        virtio_tr_notify(dev->tr, VIRTIO_NET_RXQ);
+}
+
+/*
+ * Schedule the RX task unless it already is. Caller holds the critical section. The flag
+ * makes the post happen once per false->true transition, so the semaphore count is at
+ * most 1 (docs/rx-handshake.md, "semaphore bound").
+ */
+static inline void vnet_schedule_task_locked(struct virtio_net_dev *dev)
+{
+    if (dev->task_scheduled)
+        return;
+    dev->task_scheduled = true;
+    dev->stats.rx_task_wakeups++;
+    (void)osal_sem_post(&dev->sem);
+}
+
+/* The RX queue may be serviced and re-armed: running, and not broken by either path. */
+static inline bool vnet_rx_queue_ok_locked(const struct virtio_net_dev *dev)
+{
+    return dev->state == VIRTIO_NET_ST_RUNNING && dev->rx.vq != NULL &&
+           !virtq_is_broken(dev->rx.vq) && !(dev->stats.broken & VNET_BROKEN_RX);
+}
 
 #endif /* VNET_SRC_VIRTIO_NET_PRIV_H */

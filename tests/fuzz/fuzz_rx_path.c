@@ -61,7 +61,7 @@ static void fz_rx(void *arg, uint8_t *frame, size_t len)
 static void fz_rx_hdr(void *arg, const struct virtio_net_hdr *h, uint8_t *frame, size_t len)
 {
     struct virtio_net_dev *dev = arg;
-    if (len < VIRTIO_NET_ETH_HLEN || len > dev->rx_frame_max)
+    if (len < VIRTIO_NET_ETH_HLEN || len > dev->rx.frame_max)
         abort();
     if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
         abort();
@@ -154,11 +154,11 @@ static uint32_t fz_u32(struct fz_in *in)
 /* Write one used entry the way a (hostile) device would: entry, then the index. */
 static void fz_raw_used(uint32_t id, uint32_t len, unsigned step)
 {
-    if (fz_dev->rxq == NULL)
+    if (fz_dev->rx.vq == NULL)
         return;
     uint64_t d, a, u;
-    virtq_ring_addrs(fz_dev->rxq, &d, &a, &u);
-    uint16_t qsz = virtq_size(fz_dev->rxq);
+    virtq_ring_addrs(fz_dev->rx.vq, &d, &a, &u);
+    uint16_t qsz = virtq_size(fz_dev->rx.vq);
     uint8_t *used = osal_posix_dma_ptr(u, 4u + 8u * qsz);
     if (used == NULL)
         abort(); /* the driver programmed an address that is not its live ring */

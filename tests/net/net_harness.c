@@ -135,7 +135,7 @@ bool nh_wait_idle(struct nh *h, uint32_t timeout_ms)
     for (;;) {
         osal_crit_t c = osal_crit_enter();
         bool idle =
-            !h->dev->task_scheduled && !h->dev->task_active && h->dev->sw_head == h->dev->sw_tail;
+            !h->dev->task_scheduled && !h->dev->task_active && h->dev->sw.head == h->dev->sw.tail;
         osal_crit_exit(c);
         if (idle)
             return true;

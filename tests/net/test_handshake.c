@@ -296,7 +296,7 @@ static void pending_hook(struct virtio_net_dev *dev, enum virtio_net_hook_point 
         return;
     pend_fired = 1;
     osal_crit_t c = osal_crit_enter();
-    dev->rx_notify_pending = true;
+    dev->rx.notify_pending = true;
     osal_crit_exit(c);
 }
 
@@ -388,7 +388,7 @@ static void test_refill_notify(uint64_t features, const char *name)
         TN_EQ(pend_fired, 1);
         simdev_get_stats(h.sim, &s1);
         TN_CHECK(s1.kicks[0] > s0.kicks[0]);
-        TN_CHECK(!h.dev->rx_notify_pending);
+        TN_CHECK(!h.dev->rx.notify_pending);
     }
     nh_rx_snapshot(&h, &r);
     TN_EQ(r.frames, delivered);

@@ -220,7 +220,7 @@ static void test_gso_60k(uint16_t rx_posted)
     TN_EQ(r.last_hdr.csum_offset, g.csum_offset);
     struct simdev_stats ss;
     simdev_get_stats(h.sim, &ss);
-    uint32_t per = h.dev->rx_buf_len;
+    uint32_t per = h.dev->rx.buf_len;
     TN_EQ(r.last_hdr.num_buffers, (len + 12 + per - 1) / per);
     if (!rx_posted)
         TN_CHECK(r.last_hdr.num_buffers >= 29 && r.last_hdr.num_buffers <= 32);

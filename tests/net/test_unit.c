@@ -330,7 +330,7 @@ static void test_fixed_queue_size(void)
     TN_EQ(f.qsize[0], 1024);
     TN_CHECK(dev->hdr_separate);
     TN_EQ(dev->hdr_len, 10);
-    TN_EQ(dev->rx_count, 256);
+    TN_EQ(dev->rx.count, 256);
     TN_EQ(virtio_net_halt(dev), VNET_OK);
     f.qmax = 100; /* not a power of two: refused */
     TN_EQ(virtio_net_initialize(dev), VNET_E_RANGE);
