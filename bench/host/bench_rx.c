@@ -6,8 +6,9 @@
  *     copy into the software ring, re-post, one kick decision), and
  *   - the task path: delivery from the software ring into the receive callback
  *     (timestamps in the callback across a batch).
- * Built with -DVIRTIO_NET_RX_IN_ISR the same binary measures the old design, where the
- * ISR path includes the callback and there is no task path.
+ * Linked with bench/in-isr/ instead of src/net/virtio_net_rx_irq.c (bench/host/run.sh) the
+ * same program measures the old design, where the ISR path includes the callback and
+ * there is no task path (vnet_rx_design says which one is linked).
  * Usage: bench_rx [rounds] [batch] [frame_len] [cb_bytes]
  *   cb_bytes: how many frame bytes the callback reads (34 = Ethernet + IPv4 header, the
  *   default; the frame length = a stack that checksums the whole frame).
@@ -135,10 +136,10 @@ int main(int argc, char **argv)
             return 1;
         }
         isr_pf[r] = (t1 - t0) / batch;
-#ifndef VIRTIO_NET_RX_IN_ISR
-        wait_frames(batch);
-        task_pf[r] = cb_frames > 1 ? (cb_last - cb_first) / (cb_frames - 1) : 0;
-#endif
+        if (!vnet_rx_design.delivers_in_isr) {
+            wait_frames(batch);
+            task_pf[r] = cb_frames > 1 ? (cb_last - cb_first) / (cb_frames - 1) : 0;
+        }
         total += batch;
         /* Let the task finish its handshake before the next round. */
         struct timespec ts = {0, 50000};
@@ -153,21 +154,15 @@ int main(int argc, char **argv)
     }
     qsort(isr_pf, rounds, sizeof(uint64_t), cmp_u64);
     qsort(task_pf, rounds, sizeof(uint64_t), cmp_u64);
-#ifdef VIRTIO_NET_RX_IN_ISR
-    const char *design = "rx-in-isr (old design, benchmark only)";
-#else
-    const char *design = "napi (software ring + RX task)";
-#endif
-    printf("design=%s frames=%llu batch=%u frame_len=%u cb_bytes=%zu\n", design,
+    printf("design=%s frames=%llu batch=%u frame_len=%u cb_bytes=%zu\n", vnet_rx_design.name,
            (unsigned long long)total, batch, flen, cb_bytes);
     printf("isr_path_cycles_per_frame median=%llu p10=%llu p90=%llu\n",
            (unsigned long long)isr_pf[rounds / 2], (unsigned long long)isr_pf[rounds / 10],
            (unsigned long long)isr_pf[rounds * 9 / 10]);
-#ifndef VIRTIO_NET_RX_IN_ISR
-    printf("task_path_cycles_per_frame median=%llu p10=%llu p90=%llu\n",
-           (unsigned long long)task_pf[rounds / 2], (unsigned long long)task_pf[rounds / 10],
-           (unsigned long long)task_pf[rounds * 9 / 10]);
-#endif
+    if (!vnet_rx_design.delivers_in_isr)
+        printf("task_path_cycles_per_frame median=%llu p10=%llu p90=%llu\n",
+               (unsigned long long)task_pf[rounds / 2], (unsigned long long)task_pf[rounds / 10],
+               (unsigned long long)task_pf[rounds * 9 / 10]);
     free(isr_pf);
     free(task_pf);
     osal_posix_irq_detach(irq);

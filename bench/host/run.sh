@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Host micro-benchmark of the RX path (not a test). Builds the driver, POSIX port and
 # simulated device with -O2 and no sanitizers, for both designs (the NAPI-style default and
-# the benchmark-only VIRTIO_NET_RX_IN_ISR), prints rdtsc cycles per frame for the ISR path
+# the benchmark-only old design of bench/in-isr/, linked in place of
+# src/net/virtio_net_rx_irq.c), prints rdtsc cycles per frame for the ISR path
 # and the task path, and, when valgrind is installed, instructions per frame from callgrind.
 #   bench/host/run.sh [rounds] [batch] [frame_len] [cb_bytes]
 set -euo pipefail
@@ -10,12 +11,18 @@ out=${VNET_BENCH_OUT:-$top/build/bench-host}
 mkdir -p "$out"
 rounds=${1:-2000}; batch=${2:-32}; flen=${3:-64}; cbb=${4:-34}
 cc=${CC:-cc}
-srcs=("$top"/src/common/*.c "$top"/src/virtio/*.c "$top"/src/net/*.c "$top"/os/posix/osal_posix.c
-      "$top"/tests/sim/simdev.c "$top"/bench/host/bench_rx.c)
+common=("$top"/src/common/*.c "$top"/src/virtio/*.c "$top"/os/posix/osal_posix.c
+        "$top"/tests/sim/simdev.c "$top"/bench/host/bench_rx.c)
+net=()
+for f in "$top"/src/net/*.c; do
+  [ "$(basename "$f")" = virtio_net_rx_irq.c ] || net+=("$f")
+done
 flags=(-std=c11 -O2 -g -pthread -D_POSIX_C_SOURCE=200809L -I"$top/include" -I"$top/os"
        -I"$top/os/posix" -I"$top/src" -I"$top/tests/sim")
-"$cc" "${flags[@]}" "${srcs[@]}" -o "$out/bench_rx_napi"
-"$cc" "${flags[@]}" -DVIRTIO_NET_RX_IN_ISR "${srcs[@]}" -o "$out/bench_rx_in_isr"
+"$cc" "${flags[@]}" "${common[@]}" "${net[@]}" "$top/src/net/virtio_net_rx_irq.c" \
+  -o "$out/bench_rx_napi"
+"$cc" "${flags[@]}" "${common[@]}" "${net[@]}" "$top/bench/in-isr/virtio_net_rx_irq_in_isr.c" \
+  -o "$out/bench_rx_in_isr"
 
 echo "== rdtsc (host CPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 "$out/bench_rx_napi" "$rounds" "$batch" "$flen" "$cbb"

@@ -180,12 +180,10 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     /* Step 4: the subset we handle, with dependencies. */
     uint64_t f;
     unsigned offloads = 0;
-#ifndef VIRTIO_NET_RX_IN_ISR
-    /* (The benchmark-only ISR delivery hands the DMA buffer itself to rx_fn: one buffer
-     * per frame, no header kept, so no receive offload there.) */
-    if (dev->cfg.rx_hdr_fn != NULL)
+    /* (A design that hands the DMA buffer itself to rx_fn, one buffer per frame, keeps no
+     * header: no receive offload there. Only the benchmark-only old design does.) */
+    if (dev->cfg.rx_hdr_fn != NULL && vnet_rx_design.keeps_hdr)
         offloads |= VIRTIO_NET_OFFLOAD_RX;
-#endif
     if (dev->cfg.tx_offloads)
         offloads |= VIRTIO_NET_OFFLOAD_TX;
     err = virtio_net_negotiate_offloads(virtio_tr_get_features(tr), dev->cfg.feature_allow, legacy,

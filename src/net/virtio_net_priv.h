@@ -243,11 +243,21 @@ unsigned virtio_net_stat_count(void);
  */
 int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
                            bool *budget_hit);
+/* --- virtio_net_rx_irq.c: the RX work of an interrupt (the one unit a receive design
+ *     replaces: bench/in-isr/ links the benchmark-only old design in its place) --- */
+
+/* [any] What the linked receive design is. */
+struct vnet_rx_design {
+    const char *name;     /* for benchmark reports */
+    bool keeps_hdr;       /* frames reach rx_hdr_fn with their header: RX offloads possible */
+    bool delivers_in_isr; /* rx_fn runs inside the ISR (no software ring, no task path) */
+};
+extern const struct vnet_rx_design vnet_rx_design;
 /*
- * [ISR, or task outside the RX task, crit] Staged frames go to the RX task: RX callbacks
- * off, task scheduled once. Called after every service pass that is not the task's own.
+ * [ISR, crit] The RX part of an interrupt: service the queue and deliver or hand off
+ * what it found. Returns true when there was work (false counts as spurious).
  */
-void vnet_rx_handoff_locked(struct virtio_net_dev *dev);
+bool vnet_rx_irq_locked(struct virtio_net_dev *dev);
 
 /* --- virtio_net_stats.c --- */
 
@@ -320,6 +330,14 @@ static inline bool vnet_rx_queue_ok_locked(const struct virtio_net_dev *dev)
 {
     return dev->state == VIRTIO_NET_ST_RUNNING && dev->rx.vq != NULL &&
            !virtq_is_broken(dev->rx.vq) && !(dev->stats.broken & VNET_BROKEN_RX);
+}
+
+/* [ISR, or task with crit] The device wrote a used entry that breaks the protocol. */
+static inline void vnet_rx_mark_broken_locked(struct virtio_net_dev *dev)
+{
+    dev->stats.bad_used++;
+    dev->stats.broken |= VNET_BROKEN_RX;
+    osal_log("virtio-net: RX queue broken by the device (bad used entry)");
 }
 
 #endif /* VNET_SRC_VIRTIO_NET_PRIV_H */

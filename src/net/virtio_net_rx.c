@@ -13,13 +13,6 @@
 #include "net/virtio_net_priv.h"
 #include "virtio/virtio_barrier.h"
 
-static void vnet_rx_mark_broken_locked(struct virtio_net_dev *dev)
-{
-    dev->stats.bad_used++;
-    dev->stats.broken |= VNET_BROKEN_RX;
-    osal_log("virtio-net: RX queue broken by the device (bad used entry)");
-}
-
 /* Next free software ring slot, or NULL when the ring is full. Producer side. */
 static struct virtio_net_rx_sw_packet *vnet_rx_slot_locked(struct virtio_net_dev *dev)
 {
@@ -96,12 +89,6 @@ static bool vnet_rx_hdr_ok_locked(struct virtio_net_dev *dev, const struct virti
  */
 static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *buf, uint32_t len)
 {
-#ifdef VIRTIO_NET_RX_IN_ISR
-    /* Benchmark-only OLD design: the stack runs inside the ISR on the DMA buffer. */
-    dev->stats.rx_packets++;
-    dev->stats.rx_bytes += len;
-    dev->cfg.rx_fn(dev->cfg.rx_arg, buf + dev->hdr_len, len);
-#else
     struct virtio_net_hdr h;
     if (dev->cfg.rx_hdr_fn != NULL) {
         vnet_rx_read_hdr(dev, buf, &h);
@@ -119,7 +106,6 @@ static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *buf, uint3
     if (dev->cfg.rx_hdr_fn != NULL)
         e->hdr = h;
     vnet_rx_publish_locked(dev, e, len);
-#endif
 }
 
 /*
@@ -273,40 +259,4 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
     if (budget_hit != NULL)
         *budget_hit = consumed >= budget || bytes >= byte_budget;
     return broke ? VNET_E_BROKEN : (int)consumed;
-}
-
-/*
- * Hand staged frames to the RX task: callbacks off, task scheduled (once). Called after
- * every service pass outside the task, including one that stopped because the queue
- * broke: frames already copied must still be delivered. Caller holds the critical section.
- */
-void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
-{
-#ifndef VIRTIO_NET_RX_IN_ISR
-    if (dev->state != VIRTIO_NET_ST_RUNNING || dev->sw.head == dev->sw.tail)
-        return;
-    /* Interrupts stay off until the task has drained the backlog; the task re-enables
-     * them with the handshake. */
-    virtq_disable_cb(dev->rx.vq);
-    vnet_schedule_task_locked(dev);
-#else
-    (void)dev;
-#endif
-}
-
-int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
-{
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (budget == 0)
-        budget = dev->cfg.isr_budget;
-    osal_crit_t c = osal_crit_enter();
-    int n = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
-    /* Frames this call staged must reach the task even though no interrupt will follow
-     * (the ISR that may be pending finds the used ring empty): hand them off exactly as
-     * the ISR does. Regression: review finding "service_rx_ring from a task". */
-    vnet_rx_handoff_locked(dev);
-    vnet_rx_notify_locked(dev);
-    osal_crit_exit(c);
-    return n;
 }
