@@ -23,12 +23,11 @@ typedef int vnet_err_t;
 #define VNET_E_STATE    (-9)  /* call not valid in the current state (e.g. halted) */
 #define VNET_E_RANGE    (-10) /* value from the device out of the accepted range */
 #define VNET_E_NOSPC    (-11) /* no free descriptors in a virtqueue */
-#define VNET_E_LINKDOWN (-12) /* link reported down by VIRTIO_NET_S_LINK_UP */
 #define VNET_E_TOOBIG   (-13) /* frame larger than the negotiated maximum */
 #define VNET_E_ISR      (-14) /* call not allowed from interrupt context */
-#define VNET_E_EMPTY    (-15) /* nothing to return (queue or list empty) */
 #define VNET_E_UNSUPP   (-16) /* valid request this build or device does not support */
 #define VNET_E_OS       (-17) /* the OS port refused (object creation, task creation) */
+/* -12 and -15 named errors nobody returned; retired, never to be reused for another meaning. */
 
 /* Short, constant name of an error ("VNET_E_BUSY"); never NULL, "VNET_E_?" if unknown. */
 const char *vnet_strerror(vnet_err_t err);

@@ -28,14 +28,10 @@ const char *vnet_strerror(vnet_err_t err)
         return "VNET_E_RANGE";
     case VNET_E_NOSPC:
         return "VNET_E_NOSPC";
-    case VNET_E_LINKDOWN:
-        return "VNET_E_LINKDOWN";
     case VNET_E_TOOBIG:
         return "VNET_E_TOOBIG";
     case VNET_E_ISR:
         return "VNET_E_ISR";
-    case VNET_E_EMPTY:
-        return "VNET_E_EMPTY";
     case VNET_E_UNSUPP:
         return "VNET_E_UNSUPP";
     case VNET_E_OS:

@@ -170,17 +170,6 @@ static vnet_err_t vm_queue_setup(struct virtio_transport *t, uint16_t idx, uint1
     return VNET_OK;
 }
 
-static void vm_queue_release(struct virtio_transport *t, uint16_t idx)
-{
-    struct virtio_mmio *vm = to_vm(t);
-
-    vm_wr(vm, VIRTIO_MMIO_QUEUE_SEL, idx);
-    if (vm->vm_version < 2)
-        vm_wr(vm, VIRTIO_MMIO_QUEUE_PFN, 0);
-    else
-        vm_wr(vm, VIRTIO_MMIO_QUEUE_READY, 0);
-}
-
 static void vm_notify(struct virtio_transport *t, uint16_t idx)
 {
     vm_wr(to_vm(t), VIRTIO_MMIO_QUEUE_NOTIFY, idx);
@@ -224,7 +213,6 @@ static const struct virtio_transport_ops virtio_mmio_ops = {
     .queue_max = vm_queue_max,
     .queue_size_settable = vm_queue_size_settable,
     .queue_setup = vm_queue_setup,
-    .queue_release = vm_queue_release,
     .notify = vm_notify,
     .isr_status = vm_isr_status,
     .set_config_vector = vm_set_config_vector,

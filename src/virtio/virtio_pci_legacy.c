@@ -115,16 +115,6 @@ static vnet_err_t vpl_queue_setup(struct virtio_transport *t, uint16_t idx, uint
     return VNET_OK;
 }
 
-static void vpl_queue_release(struct virtio_transport *t, uint16_t idx)
-{
-    struct virtio_pci *vp = to_vp(t);
-
-    vpl_wr(vp, VIRTIO_PCI_LEG_QUEUE_SEL, 2, idx);
-    if (virtio_pci_msix_enabled(vp))
-        vpl_wr(vp, VIRTIO_PCI_LEG_QUEUE_VECTOR, 2, VIRTIO_PCI_NO_VECTOR);
-    vpl_wr(vp, VIRTIO_PCI_LEG_QUEUE_PFN, 4, 0);
-}
-
 static void vpl_notify(struct virtio_transport *t, uint16_t idx)
 {
     vpl_wr(to_vp(t), VIRTIO_PCI_LEG_QUEUE_NOTIFY, 2, idx);
@@ -174,7 +164,6 @@ static const struct virtio_transport_ops virtio_pci_legacy_ops = {
     .queue_max = vpl_queue_max,
     .queue_size_settable = vpl_queue_size_settable,
     .queue_setup = vpl_queue_setup,
-    .queue_release = vpl_queue_release,
     .notify = vpl_notify,
     .isr_status = vpl_isr_status,
     .set_config_vector = vpl_set_config_vector,

@@ -160,18 +160,6 @@ static vnet_err_t vpm_queue_setup(struct virtio_transport *t, uint16_t idx, uint
     return VNET_OK;
 }
 
-static void vpm_queue_release(struct virtio_transport *t, uint16_t idx)
-{
-    struct virtio_pci *vp = to_vp(t);
-
-    /* After reset the queue is already disabled; 4.1.4.3.2 forbids writing 0 to
-     * queue_enable. Only drop the vector so a stale one is never used. */
-    if (idx >= vp->vp_num_queues)
-        return;
-    COMMON_WR16(vp, VIRTIO_PCI_COMMON_Q_SELECT, idx);
-    COMMON_WR16(vp, VIRTIO_PCI_COMMON_Q_MSIX, VIRTIO_PCI_NO_VECTOR);
-}
-
 static void vpm_notify(struct virtio_transport *t, uint16_t idx)
 {
     struct virtio_pci *vp = to_vp(t);
@@ -236,7 +224,6 @@ static const struct virtio_transport_ops virtio_pci_modern_ops = {
     .queue_max = vpm_queue_max,
     .queue_size_settable = vpm_queue_size_settable,
     .queue_setup = vpm_queue_setup,
-    .queue_release = vpm_queue_release,
     .notify = vpm_notify,
     .isr_status = vpm_isr_status,
     .set_config_vector = vpm_set_config_vector,

@@ -62,8 +62,6 @@ struct virtio_transport_ops {
      * VNET_OK, VNET_E_IO (device refused the vector or address), VNET_E_RANGE. */
     vnet_err_t (*queue_setup)(struct virtio_transport *t, uint16_t idx, uint16_t size,
                               uint64_t desc, uint64_t avail, uint64_t used, uint16_t vector);
-    /* Detach queue `idx` (after reset); must not fail. */
-    void (*queue_release)(struct virtio_transport *t, uint16_t idx);
     /* Notify the device that queue `idx` has new available buffers. ISR-safe. */
     void (*notify)(struct virtio_transport *t, uint16_t idx);
     /* Read and thereby acknowledge the ISR status (VIRTIO_ISR_*). ISR-safe. MMIO acks by
@@ -140,10 +138,6 @@ static inline vnet_err_t virtio_tr_queue_setup(struct virtio_transport *t, uint1
                                                uint64_t used, uint16_t vector)
 {
     return t->ops->queue_setup(t, idx, size, desc, avail, used, vector);
-}
-static inline void virtio_tr_queue_release(struct virtio_transport *t, uint16_t idx)
-{
-    t->ops->queue_release(t, idx);
 }
 static inline void virtio_tr_notify(struct virtio_transport *t, uint16_t idx)
 {

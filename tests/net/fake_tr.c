@@ -81,12 +81,6 @@ static vnet_err_t f_queue_setup(struct virtio_transport *t, uint16_t idx, uint16
     return VNET_OK;
 }
 
-static void f_queue_release(struct virtio_transport *t, uint16_t idx)
-{
-    (void)idx;
-    ft(t)->queues_released++;
-}
-
 static void f_notify(struct virtio_transport *t, uint16_t idx)
 {
     (void)idx;
@@ -129,7 +123,6 @@ static const struct virtio_transport_ops fake_ops = {
     .queue_max = f_queue_max,
     .queue_size_settable = f_settable,
     .queue_setup = f_queue_setup,
-    .queue_release = f_queue_release,
     .notify = f_notify,
     .isr_status = f_isr_status,
     .set_config_vector = f_set_config_vector,

@@ -27,7 +27,7 @@ struct fake_tr {
     uint8_t cfg[16]; /* virtio_net_config_layout bytes */
     uint16_t qmax;
     bool size_settable;
-    int queues_setup, queues_released, notifies, resets;
+    int queues_setup, notifies, resets;
     uint16_t qsize[2];
 };
 

@@ -284,8 +284,6 @@ static void run_variant(const struct variant *v)
     while (virtq_detach_unused(b.txq) != NULL)
         reclaimed++;
     TU_CHECK_EQ(reclaimed, 1);
-    virtio_tr_queue_release(b.tr, 0);
-    virtio_tr_queue_release(b.tr, 1);
     for (unsigned i = 0; i < b.nirq; i++)
         osal_posix_irq_detach(b.irqs[i]);
     virtq_destroy(b.rxq);

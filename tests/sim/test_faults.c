@@ -68,7 +68,6 @@ static int rig_down(struct rig *r)
     TU_CHECK_EQ(virtio_tr_reset(r->tr), VNET_OK);
     while (virtq_detach_unused(r->rxq) != NULL)
         n++;
-    virtio_tr_queue_release(r->tr, 0);
     virtq_destroy(r->rxq);
     for (int i = 0; i < NB; i++)
         osal_dma_free(r->buf[i], 2048);
@@ -183,7 +182,6 @@ static void test_transport_faults(void)
     TU_CHECK_EQ(simdev_queue_vector(dev, 0), 1);
     TU_CHECK_EQ(simdev_violations(dev), 0);
     TU_CHECK_EQ(virtio_tr_reset(tr), VNET_OK);
-    virtio_tr_queue_release(tr, 0);
     virtq_destroy(vq);
     virtio_transport_destroy(tr);
     simdev_destroy(dev);
