@@ -105,16 +105,20 @@ static int nic_up(unsigned idx, unsigned prio)
         return 0;
     }
     n->msix = n->f->msix_cap != 0u && n->f->msix_table_size > MSIX_ENTRY_RX;
+    if (n->msix) {
+        static const uint16_t qv[] = {MSIX_ENTRY_RX}; /* virtqueue 0 = RX */
+        err = virtio_transport_use_msix(n->tr, MSIX_ENTRY_CFG, qv, 1u);
+        if (err != VNET_OK) {
+            bsp_printf("NTEST nic%u msix: %s\n", idx, vnet_strerror(err));
+            return 0;
+        }
+    }
     memset(&cfg, 0, sizeof cfg);
     cfg.transport = n->tr;
     cfg.name = idx == 0u ? "rx0" : "rx1";
     cfg.rx_task_prio = prio;
     cfg.rx_fn = loop_rx;
     cfg.rx_arg = n;
-    cfg.irq_mode = n->msix ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
-    cfg.msix_config_vector = MSIX_ENTRY_CFG;
-    cfg.msix_rx_vector = MSIX_ENTRY_RX;
-    cfg.msix_tx_vector = VIRTIO_PCI_NO_VECTOR;
     err = virtio_net_attach(&n->dev, &cfg);
     if (err != VNET_OK) {
         bsp_printf("NTEST nic%u attach: %s\n", idx, vnet_strerror(err));

@@ -417,6 +417,12 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         return err;
     }
     n->msix = f->msix_cap != 0 && f->msix_table_size > ROUTER_MSIX_ENTRY_RX;
+    if (n->msix) {
+        static const uint16_t qv[] = {ROUTER_MSIX_ENTRY_RX}; /* virtqueue 0 = RX */
+        err = virtio_transport_use_msix(n->tr, ROUTER_MSIX_ENTRY_CONFIG, qv, 1);
+        if (err != VNET_OK)
+            return err;
+    }
 
     struct virtio_net_config cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -441,10 +447,6 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.batch_arg = n;
     cfg.link_fn = router_link;
     cfg.link_arg = n;
-    cfg.irq_mode = n->msix ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
-    cfg.msix_config_vector = ROUTER_MSIX_ENTRY_CONFIG;
-    cfg.msix_rx_vector = ROUTER_MSIX_ENTRY_RX;
-    cfg.msix_tx_vector = VIRTIO_PCI_NO_VECTOR;
     err = virtio_net_attach(&n->dev, &cfg);
     if (err != VNET_OK) {
         bsp_printf("router: %s: attach: %s\r\n", n->name, vnet_strerror(err));

@@ -70,16 +70,6 @@ typedef void (*virtio_net_batch_fn)(void *arg);
 /* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
 typedef void (*virtio_net_link_fn)(void *arg, bool up);
 
-/* How the device's interrupts reach the driver. */
-enum virtio_net_irq_mode {
-    /* One shared line (INTx, MMIO): the board calls virtio_net_isr(), which reads and
-     * thereby acknowledges the ISR status register. */
-    VIRTIO_NET_IRQ_SHARED = 0,
-    /* MSI-X: the board calls virtio_net_rx_isr() / virtio_net_config_isr() for the
-     * table entries given below; no ISR status read is needed. */
-    VIRTIO_NET_IRQ_MSIX = 1,
-};
-
 struct virtio_net_config {
     struct virtio_transport *transport; /* required; owned by the caller */
     const char *name;                   /* for logs and the RX task name; may be NULL */
@@ -146,11 +136,8 @@ struct virtio_net_config {
     /* MAC to use when the device offers none (no VIRTIO_NET_F_MAC). All-zero -> a random
      * locally administered unicast address. */
     uint8_t fallback_mac[6];
-
-    enum virtio_net_irq_mode irq_mode;
-    uint16_t msix_config_vector; /* MSI-X table entry for config changes */
-    uint16_t msix_rx_vector;     /* MSI-X table entry for RX used-buffer notifications */
-    uint16_t msix_tx_vector;     /* VIRTIO_PCI_NO_VECTOR: TX completions need no IRQ */
+    /* Interrupts: wired by the board on the transport (virtio_transport_use_msix, or
+     * the shared line by default); see the interrupt entry points below. */
 };
 
 /* Buckets of virtio_net_stats.isr_hist: 2^32 cycles (~1 s at 4 GHz) tops any ISR. */
@@ -220,6 +207,7 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
  * Bring the device up: reset (bounded wait), ACKNOWLEDGE, DRIVER, negotiate features,
  * FEATURES_OK check, queues, post RX buffers, DRIVER_OK. Clears the software ring and
  * stats. Any failure writes FAILED to the device status and returns a distinct error:
+ * VNET_E_INVAL (interrupt wiring inconsistent, before the device is touched),
  * VNET_E_TIMEOUT (reset never completed), VNET_E_FEATURES, VNET_E_NOMEM, VNET_E_IO
  * (queue setup refused, e.g. MSI-X vector not accepted), VNET_E_RANGE (bad MTU/queue
  * size), VNET_E_STATE (already running). Task context.
@@ -264,7 +252,10 @@ vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
 /*
  * Interrupt entry points, called by the board between OSIntEnter()/OSIntExit(). ISR.
  * virtio_net_isr: shared line (reads/acks ISR status, then RX and config work).
- * virtio_net_rx_isr / virtio_net_config_isr: MSI-X vectors.
+ * virtio_net_rx_isr / virtio_net_config_isr: MSI-X, for the table entries the board gave
+ * virtqueue 0 (RX) and configuration changes with virtio_transport_use_msix(); the TX
+ * queue (1) never interrupts. initialize refuses (VNET_E_INVAL) a transport left on its
+ * shared line whose function has MSI-X enabled.
  */
 void virtio_net_isr(struct virtio_net_dev *dev);
 void virtio_net_rx_isr(struct virtio_net_dev *dev);

@@ -47,6 +47,28 @@ vnet_err_t virtio_pci_transport_create(struct virtio_transport **out,
 vnet_err_t virtio_mmio_transport_create(struct virtio_transport **out,
                                         const struct virtio_mmio_bus *bus);
 
+/* Most virtqueues virtio_transport_use_msix() assigns table entries to. */
+#define VIRTIO_TRANSPORT_MSIX_QUEUES 4u
+
+/*
+ * Interrupt wiring, board side. By default a device signals on its one shared line (PCI
+ * INTx, MMIO) and the board calls the device driver's shared-line entry point
+ * (virtio_net_isr). With MSI-X the board programs the function's table entries for its
+ * interrupt controller, enables MSI-X on the function, says here which table entry each
+ * event uses, and calls the driver's per-event entry points (virtio_net_config_isr,
+ * virtio_net_rx_isr):
+ *   config_vector     table entry for configuration changes;
+ *   queue_vectors[i]  table entry for virtqueue i, i < n; VIRTIO_PCI_NO_VECTOR (or i >= n):
+ *                     that queue never interrupts.
+ * The device driver decides which of its queues interrupt at all (virtio-net: RX only, TX
+ * completions are reclaimed on the send path); the entries are written to the device at
+ * the driver's initialize (VNET_E_IO there if the device refuses one).
+ * Task context, while the device driver is halted. VNET_OK, or VNET_E_INVAL (NULL with
+ * n != 0, n > VIRTIO_TRANSPORT_MSIX_QUEUES, or not a PCI transport).
+ */
+vnet_err_t virtio_transport_use_msix(struct virtio_transport *t, uint16_t config_vector,
+                                     const uint16_t *queue_vectors, unsigned n);
+
 /* Free a transport. The device must already be reset (driver halted). NULL is ignored. */
 void virtio_transport_destroy(struct virtio_transport *t);
 

@@ -109,7 +109,7 @@ static vnet_err_t vnet_alloc_bufs(uint32_t stride, uint16_t count, uint8_t **dma
 }
 
 static vnet_err_t vnet_setup_queue(struct virtio_net_dev *dev, uint16_t idx, uint16_t size,
-                                   struct virtq **vq, uint16_t vector)
+                                   struct virtq **vq, bool irq)
 {
     unsigned flags = 0;
     if (dev->features & VIRTIO_RING_F_EVENT_IDX)
@@ -121,7 +121,7 @@ static vnet_err_t vnet_setup_queue(struct virtio_net_dev *dev, uint16_t idx, uin
         return err == VNET_E_INVAL ? VNET_E_RANGE : err;
     uint64_t d, a, u;
     virtq_ring_addrs(*vq, &d, &a, &u);
-    err = virtio_tr_queue_setup(dev->tr, idx, size, d, a, u, vector);
+    err = virtio_tr_queue_enable(dev->tr, idx, size, d, a, u, irq);
     return err == VNET_OK ? VNET_OK : (err == VNET_E_RANGE ? VNET_E_RANGE : VNET_E_IO);
 }
 
@@ -162,10 +162,11 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     bool programmed = false;
     vnet_err_t err;
 
-    /* With MSI-X enabled on the function the shared line never fires: a configuration
-     * error of the board/application, refused before the device is touched. */
-    if (dev->cfg.irq_mode == VIRTIO_NET_IRQ_SHARED && virtio_tr_msix_enabled(tr))
-        return VNET_E_INVAL;
+    /* A shared line that never fires (MSI-X enabled on the function) is a wiring error of
+     * the board/application, refused before the device is touched. */
+    err = virtio_tr_check_irq_wiring(tr);
+    if (err != VNET_OK)
+        return err;
 
     /* Spec 3.1.1 step 1: reset, bounded (the transport polls with a limit). */
     err = virtio_tr_reset(tr);
@@ -275,21 +276,19 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     dev->rx.count = (uint16_t)(rxsize / nseg < rx_want ? rxsize / nseg : rx_want);
     dev->tx.count = (uint16_t)(txsize / nseg < tx_want ? txsize / nseg : tx_want);
 
-    bool msix = dev->cfg.irq_mode == VIRTIO_NET_IRQ_MSIX;
+    /* Interrupts as the board wired them on the transport (MSI-X table entries or the
+     * shared line): config changes and RX interrupt. */
     programmed = true;
-    if (msix) {
-        err = virtio_tr_set_config_vector(tr, dev->cfg.msix_config_vector);
-        if (err != VNET_OK) {
-            err = VNET_E_IO;
-            goto fail;
-        }
+    err = virtio_tr_config_irq_setup(tr);
+    if (err != VNET_OK) {
+        err = VNET_E_IO;
+        goto fail;
     }
-    err = vnet_setup_queue(dev, VIRTIO_NET_RXQ, rxsize, &dev->rx.vq,
-                           msix ? dev->cfg.msix_rx_vector : VIRTIO_PCI_NO_VECTOR);
+    err = vnet_setup_queue(dev, VIRTIO_NET_RXQ, rxsize, &dev->rx.vq, true);
     if (err != VNET_OK)
         goto fail;
-    /* TX completions are reclaimed on the send path: no vector, callbacks off. */
-    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq, VIRTIO_PCI_NO_VECTOR);
+    /* TX completions are reclaimed on the send path: no interrupt, callbacks off. */
+    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq, false);
     if (err != VNET_OK)
         goto fail;
     virtq_disable_cb(dev->tx.vq);
@@ -434,8 +433,6 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     uint32_t entries =
         cfg->rx_sw_ring_entries ? cfg->rx_sw_ring_entries : VIRTIO_NET_SW_RING_DEFAULT;
     if (!vnet_is_pow2(entries) || entries > 32768u)
-        return VNET_E_INVAL;
-    if (cfg->irq_mode != VIRTIO_NET_IRQ_SHARED && cfg->irq_mode != VIRTIO_NET_IRQ_MSIX)
         return VNET_E_INVAL;
     if (cfg->rx_mrg_buf_bytes != 0 && (cfg->rx_mrg_buf_bytes < VIRTIO_NET_RX_MRG_BUF_MIN ||
                                        cfg->rx_mrg_buf_bytes > VIRTIO_NET_RX_MRG_BUF_MAX))

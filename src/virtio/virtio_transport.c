@@ -21,6 +21,20 @@ void virtio_cfg_read_field(virtio_cfg_rd_fn rd, void *ctx, uint32_t off, uint8_t
     }
 }
 
+vnet_err_t virtio_transport_use_msix(struct virtio_transport *t, uint16_t config_vector,
+                                     const uint16_t *queue_vectors, unsigned n)
+{
+    if (t == NULL || (queue_vectors == NULL && n != 0) || n > VIRTIO_TRANSPORT_MSIX_QUEUES)
+        return VNET_E_INVAL;
+    if (t->kind != VIRTIO_TRANSPORT_PCI_MODERN && t->kind != VIRTIO_TRANSPORT_PCI_LEGACY)
+        return VNET_E_INVAL; /* MMIO has one interrupt line and no vectors */
+    t->msix = true;
+    t->msix_config = config_vector;
+    for (unsigned i = 0; i < VIRTIO_TRANSPORT_MSIX_QUEUES; i++)
+        t->msix_queue[i] = i < n ? queue_vectors[i] : VIRTIO_PCI_NO_VECTOR;
+    return VNET_OK;
+}
+
 void virtio_transport_destroy(struct virtio_transport *t)
 {
     if (t != NULL)

@@ -79,11 +79,15 @@ struct virtio_transport_ops {
     void (*destroy)(struct virtio_transport *t);
 };
 
-/* Common head of every transport object; each transport embeds it first. */
+/* Common head of every transport object; each transport embeds it first (zeroed). */
 struct virtio_transport {
     const struct virtio_transport_ops *ops;
     enum virtio_transport_kind kind;
     uint32_t device_id;
+    /* Interrupt wiring the board chose (virtio_transport_use_msix); false: shared line. */
+    bool msix;
+    uint16_t msix_config;                              /* table entry, config changes */
+    uint16_t msix_queue[VIRTIO_TRANSPORT_MSIX_QUEUES]; /* per queue, or NO_VECTOR */
 };
 
 /*
@@ -158,6 +162,34 @@ static inline bool virtio_tr_is_legacy(struct virtio_transport *t)
 static inline bool virtio_tr_msix_enabled(struct virtio_transport *t)
 {
     return t->ops->msix_enabled != NULL && t->ops->msix_enabled(t);
+}
+
+/*
+ * For device drivers, which never see interrupt vectors: the board's wiring
+ * (virtio_transport_use_msix) decides them.
+ */
+
+/* VNET_E_INVAL when the board left the device on its shared line but enabled MSI-X on
+ * the function: the line then never fires (spec 4.1.4.5). Check before touching it. */
+static inline vnet_err_t virtio_tr_check_irq_wiring(struct virtio_transport *t)
+{
+    return !t->msix && virtio_tr_msix_enabled(t) ? VNET_E_INVAL : VNET_OK;
+}
+/* Route configuration-change interrupts as wired (nothing to write on a shared line).
+ * VNET_OK, VNET_E_IO (the device refused the table entry). */
+static inline vnet_err_t virtio_tr_config_irq_setup(struct virtio_transport *t)
+{
+    return t->msix ? virtio_tr_set_config_vector(t, t->msix_config) : VNET_OK;
+}
+/* virtio_tr_queue_setup() with the queue's interrupt as wired when `irq`, none otherwise. */
+static inline vnet_err_t virtio_tr_queue_enable(struct virtio_transport *t, uint16_t idx,
+                                                uint16_t size, uint64_t desc, uint64_t avail,
+                                                uint64_t used, bool irq)
+{
+    uint16_t v = VIRTIO_PCI_NO_VECTOR;
+    if (irq && t->msix && idx < VIRTIO_TRANSPORT_MSIX_QUEUES)
+        v = t->msix_queue[idx];
+    return virtio_tr_queue_setup(t, idx, size, desc, avail, used, v);
 }
 
 #endif /* VNET_SRC_VIRTIO_TRANSPORT_H */

@@ -75,8 +75,10 @@ static vnet_err_t f_queue_setup(struct virtio_transport *t, uint16_t idx, uint16
     (void)used;
     if (f->refuse_vector && vector != VIRTIO_PCI_NO_VECTOR)
         return VNET_E_IO;
-    if (idx < 2)
+    if (idx < 2) {
         f->qsize[idx] = size;
+        f->qvector[idx] = vector;
+    }
     f->queues_setup++;
     return VNET_OK;
 }
@@ -95,7 +97,10 @@ static uint8_t f_isr_status(struct virtio_transport *t)
 
 static vnet_err_t f_set_config_vector(struct virtio_transport *t, uint16_t v)
 {
-    return (ft(t)->refuse_vector && v != VIRTIO_PCI_NO_VECTOR) ? VNET_E_IO : VNET_OK;
+    if (ft(t)->refuse_vector && v != VIRTIO_PCI_NO_VECTOR)
+        return VNET_E_IO;
+    ft(t)->config_vector = v;
+    return VNET_OK;
 }
 
 static bool f_is_legacy(struct virtio_transport *t)
@@ -137,6 +142,7 @@ void fake_tr_init(struct fake_tr *f, bool legacy, uint64_t device_features)
     f->base.ops = &fake_ops;
     f->base.kind = legacy ? VIRTIO_TRANSPORT_PCI_LEGACY : VIRTIO_TRANSPORT_PCI_MODERN;
     f->base.device_id = 1;
+    f->config_vector = VIRTIO_PCI_NO_VECTOR;
     f->legacy = legacy;
     f->device_features = device_features;
     f->qmax = 256;

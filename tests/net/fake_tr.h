@@ -29,6 +29,8 @@ struct fake_tr {
     bool size_settable;
     int queues_setup, notifies, resets;
     uint16_t qsize[2];
+    uint16_t qvector[2];    /* vector of the last queue_setup per queue */
+    uint16_t config_vector; /* last set_config_vector, VIRTIO_PCI_NO_VECTOR if never */
 };
 
 void fake_tr_init(struct fake_tr *f, bool legacy, uint64_t device_features);

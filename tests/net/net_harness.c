@@ -183,6 +183,15 @@ int nh_open(struct nh *h, const struct nh_opts *o)
         printf("transport create: %s\n", vnet_strerror(err));
         return err;
     }
+    if (o->irq_mode == SIMDEV_IRQ_MSIX) {
+        /* The simulator's table entry 0 for config changes, 1 for the RX queue. */
+        static const uint16_t qv[] = {1, VIRTIO_PCI_NO_VECTOR};
+        err = virtio_transport_use_msix(h->tr, 0, qv, 2);
+        if (err != VNET_OK) {
+            printf("use_msix: %s\n", vnet_strerror(err));
+            return err;
+        }
+    }
     struct virtio_net_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.transport = h->tr;
@@ -207,10 +216,6 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.link_fn = nh_link_fn;
     cfg.link_arg = h;
     cfg.feature_allow = o->feature_allow;
-    cfg.irq_mode = o->irq_mode == SIMDEV_IRQ_MSIX ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
-    cfg.msix_config_vector = 0;
-    cfg.msix_rx_vector = 1;
-    cfg.msix_tx_vector = 0xffff;
     err = virtio_net_attach(&h->dev, &cfg);
     if (err != VNET_OK) {
         printf("attach: %s\n", vnet_strerror(err));

@@ -221,9 +221,8 @@ static void test_msix_refused(void)
     cfg.transport = &f.base;
     cfg.rx_fn = rx_discard;
     cfg.rx_task_prio = 10;
-    cfg.irq_mode = VIRTIO_NET_IRQ_MSIX;
-    cfg.msix_config_vector = 0;
-    cfg.msix_rx_vector = 1;
+    static const uint16_t qv[] = {1};
+    TN_EQ(virtio_transport_use_msix(&f.base, 0, qv, 1), VNET_OK);
     struct virtio_net_dev *dev = NULL;
     TN_EQ(virtio_net_attach(&dev, &cfg), VNET_OK);
     TN_EQ(virtio_net_initialize(dev), VNET_E_IO);
@@ -267,7 +266,7 @@ static void test_mtu_from_device(void)
  * no interrupt at all; it is refused before the device is touched. */
 static void test_shared_irq_with_msix_enabled(void)
 {
-    tn_case("IRQ_SHARED while MSI-X is enabled -> VNET_E_INVAL, device untouched");
+    tn_case("shared line wired while MSI-X is enabled -> VNET_E_INVAL, device untouched");
     struct fake_tr f;
     fake_tr_init(&f, false, ~0ull);
     f.msix_on = true;
@@ -278,6 +277,38 @@ static void test_shared_irq_with_msix_enabled(void)
     f.msix_on = false;
     TN_EQ(virtio_net_initialize(dev), VNET_OK);
     detach_and_check_leaks(dev);
+}
+
+/* The board's wiring on the transport decides the vectors; the driver only says which
+ * queues interrupt (RX yes, TX never). */
+static void test_irq_wiring(void)
+{
+    tn_case("MSI-X table entries come from the transport's wiring; TX never gets one");
+    struct fake_tr f;
+    fake_tr_init(&f, false, ~0ull);
+    struct virtio_net_dev *dev = attach(&f, NULL);
+    TN_EQ(virtio_net_initialize(dev), VNET_OK); /* shared line: no vector anywhere */
+    TN_EQ(f.qvector[0], VIRTIO_PCI_NO_VECTOR);
+    TN_EQ(f.qvector[1], VIRTIO_PCI_NO_VECTOR);
+    TN_EQ(f.config_vector, VIRTIO_PCI_NO_VECTOR);
+    TN_EQ(virtio_net_halt(dev), VNET_OK);
+    static const uint16_t qv[] = {3, 4}; /* TX offered one: the driver declines it */
+    TN_EQ(virtio_transport_use_msix(&f.base, 2, qv, 2), VNET_OK);
+    f.msix_on = true;
+    TN_EQ(virtio_net_initialize(dev), VNET_OK);
+    TN_EQ(f.config_vector, 2);
+    TN_EQ(f.qvector[0], 3);
+    TN_EQ(f.qvector[1], VIRTIO_PCI_NO_VECTOR);
+    detach_and_check_leaks(dev);
+    /* Argument checks: too many queues, NULL table, a transport without MSI-X. */
+    uint16_t many[VIRTIO_TRANSPORT_MSIX_QUEUES + 1] = {0};
+    TN_EQ(virtio_transport_use_msix(&f.base, 0, many, VIRTIO_TRANSPORT_MSIX_QUEUES + 1),
+          VNET_E_INVAL);
+    TN_EQ(virtio_transport_use_msix(&f.base, 0, NULL, 1), VNET_E_INVAL);
+    TN_EQ(virtio_transport_use_msix(NULL, 0, NULL, 0), VNET_E_INVAL);
+    fake_tr_init(&f, false, ~0ull);
+    f.base.kind = VIRTIO_TRANSPORT_MMIO_V2;
+    TN_EQ(virtio_transport_use_msix(&f.base, 0, NULL, 0), VNET_E_INVAL);
 }
 
 static void test_no_mac_feature(void)
@@ -441,6 +472,7 @@ int main(void)
     test_msix_refused();
     test_mtu_from_device();
     test_shared_irq_with_msix_enabled();
+    test_irq_wiring();
     test_no_mac_feature();
     test_needs_reset_at_driver_ok();
     test_fixed_queue_size();
