@@ -29,6 +29,7 @@
  *   osal_sem_t    a counting semaphore object (storage owned by the caller)
  *   osal_lock_t   a task-level mutual-exclusion object
  *   osal_task_t   a task handle
+ *   osal_device_mb()  a function, static inline function or macro, see below
  */
 #include "osal_port.h"
 
@@ -109,15 +110,16 @@ void osal_dma_free(void *ptr, size_t size);
 uint64_t osal_cycles(void);
 
 /*
- * [ISR] Platform part of the driver's device full barrier (vnet_mb() in
- * src/virtio/virtio_barrier.h), called right after the CPU's own full barrier. Must make
- * every store issued before it visible to the device before any load issued after it.
- * Empty where the CPU barrier reaches the device (hardware, KVM, the POSIX host tests).
- * Not empty under an emulator that drops guest barriers: QEMU's TCG before 8.1 with one
- * vCPU translates `mfence` and locked instructions into plain host operations, while its
- * I/O thread walks the rings concurrently (docs/virtqueue.md, "Barriers under TCG").
+ * [ISR] osal_device_mb(), provided by osal_port.h (so that a platform without one pays
+ * nothing: an empty static inline): the platform part of the driver's device full barrier
+ * (vnet_mb() in src/virtio/virtio_barrier.h), run right after the CPU's own full barrier.
+ * Must make every store issued before it visible to the device before any load issued
+ * after it. Empty where the CPU barrier reaches the device (hardware, KVM, the POSIX host
+ * tests). Not empty under an emulator that drops guest barriers: QEMU's TCG before 8.1
+ * with one vCPU translates `mfence` and locked instructions into plain host operations,
+ * while its I/O thread walks the rings concurrently (docs/virtqueue.md, "Barriers under
+ * TCG"). The uC/OS-II port leaves the choice to the board's build (osal_ucos2_board.h).
  */
-void osal_device_mb(void);
 /* [ISR] 32 random bits, good enough for a locally administered MAC (not crypto). */
 uint32_t osal_random32(void);
 

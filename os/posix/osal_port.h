@@ -28,6 +28,12 @@ typedef struct {
     pthread_mutex_t mtx; /* error-checking: a recursive acquire aborts instead of hanging */
 } osal_lock_t;
 
+/* Host tests run on real CPUs: the CPU's full barrier already orders against the
+ * simulated device's thread (os/osal.h, osal_device_mb). */
+static inline void osal_device_mb(void)
+{
+}
+
 struct osal_posix_task;
 typedef struct {
     struct osal_posix_task *impl; /* NULL when not created or already joined */

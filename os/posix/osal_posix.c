@@ -258,12 +258,6 @@ void osal_delay_us(uint32_t us)
     }
 }
 
-/* Host tests run on real CPUs: the CPU's full barrier already orders against the
- * simulated device's thread. */
-void osal_device_mb(void)
-{
-}
-
 uint64_t osal_cycles(void)
 {
 #if defined(__x86_64__)

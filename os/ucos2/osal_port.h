@@ -7,8 +7,8 @@
  * Board contract (identity-mapped boards only: a DMA address is the CPU address):
  *   - call osal_ucos2_heap_init() once, before any driver call, with a region the device
  *     may access; it serves osal_dma_alloc() and osal_mem_alloc();
- *   - provide bsp_cycles() (free-running counter, e.g. the TSC) and bsp_cycles_per_us()
- *     (its rate, for osal_delay_us());
+ *   - implement the hooks of osal_ucos2_board.h (cycle counter and its rate; the device
+ *     barrier, when the board's build selects one);
  *   - optionally set osal_ucos2_log to a console writer.
  */
 #ifndef VNET_OSAL_PORT_UCOS2_H
@@ -41,11 +41,8 @@ typedef struct {
     bool created;
 } osal_task_t;
 
-/* Board hooks (bsp/<board>/). */
-uint64_t bsp_cycles(void);
-uint64_t bsp_cycles_per_us(void);
-/* Board part of osal_device_mb() (see os/osal.h); an empty function on hardware. */
-void bsp_device_mb(void);
+/* The board's side of the port (hooks, osal_device_mb). */
+#include "osal_ucos2_board.h"
 
 /* Log sink for osal_log(); NULL discards. Must be callable from an ISR. */
 extern void (*osal_ucos2_log)(const char *msg);

@@ -81,20 +81,15 @@ void osal_sleep_ms(uint32_t ms)
 
 void osal_delay_us(uint32_t us)
 {
-    uint64_t start = bsp_cycles();
-    uint64_t span = (uint64_t)us * bsp_cycles_per_us();
-    while (bsp_cycles() - start < span)
+    uint64_t start = osal_board_cycles();
+    uint64_t span = (uint64_t)us * osal_board_cycles_per_us();
+    while (osal_board_cycles() - start < span)
         ;
-}
-
-void osal_device_mb(void)
-{
-    bsp_device_mb();
 }
 
 uint64_t osal_cycles(void)
 {
-    return bsp_cycles();
+    return osal_board_cycles();
 }
 
 uint32_t osal_random32(void)
@@ -104,7 +99,7 @@ uint32_t osal_random32(void)
     static uint32_t state;
     OS_CPU_SR cpu_sr;
     OS_ENTER_CRITICAL();
-    uint64_t c = bsp_cycles();
+    uint64_t c = osal_board_cycles();
     uint32_t x = state ^ (uint32_t)c ^ (uint32_t)(c >> 32);
     if (x == 0)
         x = 0x9e3779b9u;

@@ -18,17 +18,20 @@ static int checks, failures;
         }                                                                                          \
     } while (0)
 
-/* Board hooks: virtual clock of the hosted port, plus a counter so reads differ. */
+/* Board hooks (osal_ucos2_board.h): virtual clock of the hosted port, plus a counter so
+ * reads differ; the device barrier is selected (CMakeLists.txt) and counts its calls. */
 static uint64_t fake_cycles;
-void bsp_device_mb(void)
+static unsigned device_mb_calls;
+void osal_board_device_mb(void)
 {
+    device_mb_calls++;
 }
 
-uint64_t bsp_cycles(void)
+uint64_t osal_board_cycles(void)
 {
     return (uint64_t)OSHostClock() * 1000u + ++fake_cycles;
 }
-uint64_t bsp_cycles_per_us(void)
+uint64_t osal_board_cycles_per_us(void)
 {
     return 1;
 }
@@ -219,6 +222,11 @@ static void test_lock_and_sleep(void)
 
     uint32_t r1 = osal_random32(), r2 = osal_random32();
     CHECK(r1 != r2);
+
+    /* This build selects the board's device barrier: osal_device_mb() is the hook. */
+    unsigned mb0 = device_mb_calls;
+    osal_device_mb();
+    CHECK(device_mb_calls == mb0 + 1);
 }
 
 static void test_stack_from_heap(void)

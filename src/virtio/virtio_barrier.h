@@ -12,7 +12,9 @@
  *     later load (used->flags / avail_event, or used->idx for the re-check)
  *       -> vnet_mb(), the only barrier here that orders store->load against the device:
  *          the CPU's full barrier plus the platform's osal_device_mb() (os/osal.h), for
- *          emulators that do not turn the CPU barrier into a host barrier.
+ *          emulators that do not turn the CPU barrier into a host barrier. That part is
+ *          the board's choice, made by its build (the OS port provides it inline, empty
+ *          unless the board selects one): no board-specific code here.
  * These are "weak" (SMP) barriers: the device is cache-coherent, as every virtio device
  * without VIRTIO_F_ORDER_PLATFORM is. Device register (MMIO/PIO) accesses are ordered
  * by the board's accessors.

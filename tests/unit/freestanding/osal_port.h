@@ -16,5 +16,7 @@ typedef struct {
 typedef struct {
     void *impl;
 } osal_task_t;
+/* A function here, so that the driver's uses of it show up as undefined symbols too. */
+void osal_device_mb(void);
 
 #endif
