@@ -1,12 +1,14 @@
 /*
  * vnet-rtos virtio-net driver: public API.
  *
- * Receive path (the NAPI-style design of the user's system):
+ * Receive path (the NAPI-style design of the user's system; the names in it are the
+ * driver's internals, src/net/virtio_net_priv.h):
  *   - The interrupt handler only acknowledges, calls virtio_net_service_rx_ring() which
  *     copies each received frame into the device's software ring (virtio_net_rx_sw_packet
  *     entries) and recycles the descriptor to the device at once, then disables RX
  *     interrupts and posts the RX task's semaphore if the task is not already scheduled.
- *   - virtio_net_rx_task drains the software ring into the configured receive callback
+ *   - virtio_net_rx_task (created by virtio_net_attach) drains the software ring into the
+ *     configured receive callback
  *     (the router wires it to net_process_received_packet()), services leftover used
  *     descriptors itself while interrupts are off, and re-enables RX interrupts only when
  *     the backlog is gone, with a full barrier and a re-check (docs/rx-handshake.md).
@@ -260,18 +262,6 @@ vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
 void virtio_net_isr(struct virtio_net_dev *dev);
 void virtio_net_rx_isr(struct virtio_net_dev *dev);
 void virtio_net_config_isr(struct virtio_net_dev *dev);
-
-/*
- * Move used RX descriptors into the software ring and recycle them to the device (one
- * kick per batch), at most `budget` entries (0 = the configured isr_budget). Called by
- * the ISR, and by the RX task while RX interrupts are disabled. Returns the number of
- * used entries consumed (frames copied + frames dropped), or VNET_E_BROKEN. ISR or task.
- */
-int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget);
-
-/* The RX task body (created by virtio_net_attach; exposed for documentation, tracing and
- * ports that create tasks themselves). `arg` is the struct virtio_net_dev *. */
-void virtio_net_rx_task(void *arg);
 
 /* Snapshot of the counters (consistent per field, not across fields). Task or ISR. */
 vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_net_stats *out);

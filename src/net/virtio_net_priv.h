@@ -220,6 +220,19 @@ void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6]);
 /* Name/offset table behind virtio_net_stats_foreach (exposed for the doc/test cross-check). */
 unsigned virtio_net_stat_count(void);
 
+/*
+ * [ISR, or task] Move used RX descriptors into the software ring and recycle them to the
+ * device (one kick per batch), at most `budget` entries (0 = the configured isr_budget),
+ * and hand what it staged to the RX task as the ISR does. Returns the number of used
+ * entries consumed (frames copied + frames dropped), or VNET_E_BROKEN. The interrupt path
+ * and tests call it; an application never needs to (the seed's name, kept).
+ */
+int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget);
+
+/* [task] The RX task body, created by virtio_net_attach(); `arg` is the device. Never
+ * called by an application (the seed's name, kept for tracing and profiles). */
+void virtio_net_rx_task(void *arg);
+
 /* ---------------------------------------------------------------------------------- */
 /* Internal interface between the driver's files                                       */
 /*                                                                                      */
