@@ -69,7 +69,7 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
             if (r == 0)
                 break;
             if (r < 0) {
-                vnet_rx_mark_broken_locked(dev);
+                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
                 broke = true;
                 break;
             }
@@ -83,7 +83,7 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
             uint16_t nseg;
             vnet_rx_segs(dev, done[i], segs, &nseg);
             if (virtq_add(dev->rx.vq, segs, nseg, done[i]) != VNET_OK) {
-                vnet_rx_mark_broken_locked(dev);
+                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
                 broke = true;
                 break;
             }

@@ -27,19 +27,25 @@ static uint16_t vnet_pow2_floor(uint32_t v)
  * 4.2.2.1), so nothing is written to the device here; writing queue registers of a reset
  * device is what the spec's init order forbids (queues are set up after FEATURES_OK).
  */
+static void vnet_free_queue(struct virtq **vq, uint8_t **dma, size_t dma_bytes,
+                            struct virtio_net_buf **bufs)
+{
+    if (*vq != NULL) {
+        while (virtq_detach_unused(*vq) != NULL)
+            ;
+        virtq_destroy(*vq);
+        *vq = NULL;
+    }
+    if (*dma != NULL)
+        osal_dma_free(*dma, dma_bytes);
+    *dma = NULL;
+    osal_mem_free(*bufs);
+    *bufs = NULL;
+}
+
 static void vnet_free_rx(struct virtio_net_dev *dev)
 {
-    if (dev->rx.vq != NULL) {
-        while (virtq_detach_unused(dev->rx.vq) != NULL)
-            ;
-        virtq_destroy(dev->rx.vq);
-        dev->rx.vq = NULL;
-    }
-    if (dev->rx.dma != NULL)
-        osal_dma_free(dev->rx.dma, dev->rx.dma_bytes);
-    dev->rx.dma = NULL;
-    osal_mem_free(dev->rx.bufs);
-    dev->rx.bufs = NULL;
+    vnet_free_queue(&dev->rx.vq, &dev->rx.dma, dev->rx.dma_bytes, &dev->rx.bufs);
     osal_mem_free(dev->sw.slot);
     dev->sw.slot = NULL;
     osal_mem_free(dev->sw.data);
@@ -52,17 +58,7 @@ static void vnet_free_rx(struct virtio_net_dev *dev)
 
 static void vnet_free_tx(struct virtio_net_dev *dev)
 {
-    if (dev->tx.vq != NULL) {
-        while (virtq_detach_unused(dev->tx.vq) != NULL)
-            ;
-        virtq_destroy(dev->tx.vq);
-        dev->tx.vq = NULL;
-    }
-    if (dev->tx.dma != NULL)
-        osal_dma_free(dev->tx.dma, dev->tx.dma_bytes);
-    dev->tx.dma = NULL;
-    osal_mem_free(dev->tx.bufs);
-    dev->tx.bufs = NULL;
+    vnet_free_queue(&dev->tx.vq, &dev->tx.dma, dev->tx.dma_bytes, &dev->tx.bufs);
     osal_mem_free(dev->tx.free);
     dev->tx.free = NULL;
     dev->tx.count = 0;

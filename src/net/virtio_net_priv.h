@@ -345,12 +345,15 @@ static inline bool vnet_rx_queue_ok_locked(const struct virtio_net_dev *dev)
            !virtq_is_broken(dev->rx.vq) && !(dev->stats.broken & VNET_BROKEN_RX);
 }
 
-/* [ISR, or task with crit] The device wrote a used entry that breaks the protocol. */
-static inline void vnet_rx_mark_broken_locked(struct virtio_net_dev *dev)
+/* [ISR or task, crit] The device wrote a used entry that breaks the protocol: the queue
+ * (VNET_BROKEN_RX or _TX) is silent from now until halt + initialize. */
+static inline void vnet_mark_broken_locked(struct virtio_net_dev *dev, uint32_t queue_bit)
 {
     dev->stats.bad_used++;
-    dev->stats.broken |= VNET_BROKEN_RX;
-    osal_log("virtio-net: RX queue broken by the device (bad used entry)");
+    dev->stats.broken |= queue_bit;
+    osal_log(queue_bit == VNET_BROKEN_RX
+                 ? "virtio-net: RX queue broken by the device (bad used entry)"
+                 : "virtio-net: TX queue broken by the device (bad used entry)");
 }
 
 #endif /* VNET_SRC_VIRTIO_NET_PRIV_H */

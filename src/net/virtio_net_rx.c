@@ -211,7 +211,7 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
             if (r == 0)
                 break;
             if (r < 0) {
-                vnet_rx_mark_broken_locked(dev);
+                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
                 broke = true;
                 break;
             }
@@ -238,7 +238,7 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
             vnet_rx_segs(dev, done[i], segs, &nseg);
             if (virtq_add(dev->rx.vq, segs, nseg, done[i]) != VNET_OK) {
                 /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
-                vnet_rx_mark_broken_locked(dev);
+                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
                 broke = true;
                 break;
             }

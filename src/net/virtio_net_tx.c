@@ -23,10 +23,8 @@ static void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
             return;
         if (r < 0) {
             osal_crit_t c = osal_crit_enter();
-            dev->stats.bad_used++;
-            dev->stats.broken |= VNET_BROKEN_TX;
+            vnet_mark_broken_locked(dev, VNET_BROKEN_TX);
             osal_crit_exit(c);
-            osal_log("virtio-net: TX queue broken by the device (bad used entry)");
             return;
         }
         const struct virtio_net_buf *b = cookie;

@@ -12,7 +12,6 @@
 /* Same bounds as the PCI transports (see virtio_pci_priv.h). */
 #define VIRTIO_MMIO_RESET_POLLS   1000u
 #define VIRTIO_MMIO_RESET_POLL_MS 1u
-#define VIRTIO_MMIO_CFG_GEN_TRIES 16u
 /* Device config window: from 0x100 to the end of the (at least 0x200-byte) window. */
 #define VIRTIO_MMIO_CONFIG_MAX (VIRTIO_MMIO_WINDOW_SIZE - VIRTIO_MMIO_CONFIG)
 
@@ -93,26 +92,20 @@ static uint32_t vm_cfg_rd(void *ctx, uint32_t off, uint8_t width)
     return vm->vm_bus.read(vm->vm_bus.ctx, VIRTIO_MMIO_CONFIG + off, width);
 }
 
+static uint32_t vm_cfg_gen(void *ctx)
+{
+    return vm_rd(ctx, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
 static vnet_err_t vm_read_config(struct virtio_transport *t, uint32_t off, void *buf, uint32_t len)
 {
     struct virtio_mmio *vm = to_vm(t);
 
     if (len == 0 || off > VIRTIO_MMIO_CONFIG_MAX || len > VIRTIO_MMIO_CONFIG_MAX - off)
         return VNET_E_RANGE;
-    if (vm->vm_version < 2) {
-        virtio_cfg_read_field(vm_cfg_rd, vm, off, buf,
-                              len); /* no generation counter in version 1 */
-        return VNET_OK;
-    }
-    /* 4.2.2.2 / 2.4.1: retry until ConfigGeneration is stable across the read. */
-    for (unsigned tries = 0; tries < VIRTIO_MMIO_CFG_GEN_TRIES; tries++) {
-        uint32_t g0 = vm_rd(vm, VIRTIO_MMIO_CONFIG_GENERATION);
-
-        virtio_cfg_read_field(vm_cfg_rd, vm, off, buf, len);
-        if (vm_rd(vm, VIRTIO_MMIO_CONFIG_GENERATION) == g0)
-            return VNET_OK;
-    }
-    return VNET_E_TIMEOUT;
+    /* 4.2.2.2: ConfigGeneration exists from version 2 on. */
+    return virtio_cfg_read_stable(vm_cfg_rd, vm->vm_version < 2 ? NULL : vm_cfg_gen, vm, off, buf,
+                                  len);
 }
 
 static uint16_t vm_queue_max(struct virtio_transport *t, uint16_t idx)

@@ -92,6 +92,14 @@ static uint32_t vpm_cfg_rd(void *ctx, uint32_t off, uint8_t width)
     return vpm_rd(vp, &vp->vp_device, off, width);
 }
 
+/* 4.1.4.3.1: config_generation, for virtio_cfg_read_stable(). */
+static uint32_t vpm_cfg_gen(void *ctx)
+{
+    struct virtio_pci *vp = ctx;
+
+    return COMMON_RD8(vp, VIRTIO_PCI_COMMON_CFGGEN);
+}
+
 static vnet_err_t vpm_read_config(struct virtio_transport *t, uint32_t off, void *buf, uint32_t len)
 {
     struct virtio_pci *vp = to_vp(t);
@@ -99,16 +107,7 @@ static vnet_err_t vpm_read_config(struct virtio_transport *t, uint32_t off, void
     if (!vp->vp_device.present || len == 0 || off > vp->vp_device.len ||
         len > vp->vp_device.len - off)
         return VNET_E_RANGE;
-    /* 4.1.4.3.1 / 2.4.1: re-read until config_generation is the same before and after,
-     * so a multi-field read is never torn by a concurrent config change. */
-    for (unsigned tries = 0; tries < VIRTIO_CFG_GEN_TRIES; tries++) {
-        uint8_t g0 = COMMON_RD8(vp, VIRTIO_PCI_COMMON_CFGGEN);
-
-        virtio_cfg_read_field(vpm_cfg_rd, vp, off, buf, len);
-        if (COMMON_RD8(vp, VIRTIO_PCI_COMMON_CFGGEN) == g0)
-            return VNET_OK;
-    }
-    return VNET_E_TIMEOUT;
+    return virtio_cfg_read_stable(vpm_cfg_rd, vpm_cfg_gen, vp, off, buf, len);
 }
 
 static uint16_t vpm_queue_max(struct virtio_transport *t, uint16_t idx)

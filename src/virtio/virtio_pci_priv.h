@@ -36,8 +36,6 @@ struct virtio_pci {
  * within milliseconds. 1000 polls x 1 ms ~ 1 s. */
 #define VIRTIO_RESET_POLLS   1000u
 #define VIRTIO_RESET_POLL_MS 1u
-/* Config generation retries before giving up on a device that keeps changing (2.4.1). */
-#define VIRTIO_CFG_GEN_TRIES 16u
 
 /* Walk the capability list from `start` (0: from the header's pointer) for capability
  * `id`. Returns its offset or 0. Bounded (at most 48 entries, offsets >= 0x40). */

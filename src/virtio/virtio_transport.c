@@ -35,6 +35,23 @@ vnet_err_t virtio_transport_use_msix(struct virtio_transport *t, uint16_t config
     return VNET_OK;
 }
 
+vnet_err_t virtio_cfg_read_stable(virtio_cfg_rd_fn rd, virtio_cfg_gen_fn gen, void *ctx,
+                                  uint32_t off, uint8_t *buf, uint32_t len)
+{
+    if (gen == NULL) {
+        virtio_cfg_read_field(rd, ctx, off, buf, len);
+        return VNET_OK;
+    }
+    for (unsigned tries = 0; tries < VIRTIO_CFG_GEN_TRIES; tries++) {
+        uint32_t g0 = gen(ctx);
+
+        virtio_cfg_read_field(rd, ctx, off, buf, len);
+        if (gen(ctx) == g0)
+            return VNET_OK;
+    }
+    return VNET_E_TIMEOUT;
+}
+
 void virtio_transport_destroy(struct virtio_transport *t)
 {
     if (t != NULL)

@@ -102,6 +102,19 @@ typedef uint32_t (*virtio_cfg_rd_fn)(void *ctx, uint32_t off, uint8_t width);
 void virtio_cfg_read_field(virtio_cfg_rd_fn rd, void *ctx, uint32_t off, uint8_t *buf,
                            uint32_t len);
 
+/* Config generation retries before giving up on a device that keeps changing (2.4.1). */
+#define VIRTIO_CFG_GEN_TRIES 16u
+/*
+ * For transports with a config generation counter (PCI modern 4.1.4.3.1, MMIO v2
+ * 4.2.2.2): virtio_cfg_read_field() repeated until the generation `gen` reads is the
+ * same before and after (spec 2.4.1), so a read is never torn by a concurrent config
+ * change. gen NULL: the transport has no counter (legacy), one read. VNET_OK, or
+ * VNET_E_TIMEOUT after VIRTIO_CFG_GEN_TRIES changing reads.
+ */
+typedef uint32_t (*virtio_cfg_gen_fn)(void *ctx);
+vnet_err_t virtio_cfg_read_stable(virtio_cfg_rd_fn rd, virtio_cfg_gen_fn gen, void *ctx,
+                                  uint32_t off, uint8_t *buf, uint32_t len);
+
 /* Thin wrappers so device drivers never touch the ops table directly. */
 static inline vnet_err_t virtio_tr_reset(struct virtio_transport *t)
 {
