@@ -74,6 +74,7 @@ done
 # 2. Formatting and static analysis of our C sources.
 mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus')
 stage "clang-format" clang-format --dry-run -Werror "${csrc[@]}"
+stage "layers" "$top/scripts/check-layers.sh"  # docs/architecture.md's map and include arrows
 # cppcheck reads each build's compile_commands.json so every file is analysed with its
 # real include paths and configuration headers (host build here, firmware build below).
 cppcheck_build() { # cppcheck_build BUILD_DIR
