@@ -18,7 +18,8 @@
  * The RX task still exists for link changes; frames it finds on such a wake-up take the
  * production path (software ring), which no benchmark measures.
  *
- * Context: the ISR, or a task (virtio_net_service_rx_ring); all under osal_crit.
+ * Context: the ISR, or a task (vnet_rx_poll_locked, from virtio_net_service_rx_ring); all
+ * under osal_crit.
  */
 #include "net/virtio_net_priv.h"
 
@@ -63,32 +64,18 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
     while (consumed < budget && bytes < byte_budget && !broke) {
         unsigned k = 0;
         for (; k < INISR_CHUNK && consumed < budget && bytes < byte_budget; k++) {
-            void *cookie;
             uint32_t len;
-            int r = virtq_get(dev->rx.vq, &cookie, &len);
-            if (r == 0)
-                break;
-            if (r < 0) {
-                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
-                broke = true;
+            int r = vnet_rx_take_locked(dev, &done[k], &len);
+            if (r <= 0) {
+                broke = r < 0;
                 break;
             }
             consumed++;
             bytes += len;
-            done[k] = cookie;
             inisr_deliver_locked(dev, done[k], len);
         }
-        for (unsigned i = 0; i < k && !broke; i++) {
-            struct virtq_seg segs[2];
-            uint16_t nseg;
-            vnet_rx_segs(dev, done[i], segs, &nseg);
-            if (virtq_add(dev->rx.vq, segs, nseg, done[i]) != VNET_OK) {
-                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
-                broke = true;
-                break;
-            }
-            reposted++;
-        }
+        if (!broke && !vnet_rx_repost_locked(dev, done, k, &reposted))
+            broke = true;
         if (k < INISR_CHUNK)
             break;
     }
@@ -99,17 +86,9 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
     return broke ? VNET_E_BROKEN : (int)consumed;
 }
 
-int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
+int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (budget == 0)
-        budget = dev->cfg.isr_budget;
-    osal_crit_t c = osal_crit_enter();
-    int n = inisr_service_locked(dev, budget, UINT32_MAX, NULL);
-    vnet_rx_notify_locked(dev);
-    osal_crit_exit(c);
-    return n;
+    return inisr_service_locked(dev, budget, UINT32_MAX, NULL);
 }
 
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev)

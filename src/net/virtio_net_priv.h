@@ -256,6 +256,12 @@ void virtio_net_rx_task(void *arg);
  */
 int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
                            bool *budget_hit);
+/*
+ * [ISR, or task with crit] Re-post `n` used RX buffers (a chunk already read). False when
+ * the queue broke doing so (counted, marked); *reposted counts the buffers posted.
+ */
+bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs,
+                           unsigned n, unsigned *reposted);
 /* --- virtio_net_rx_irq.c: the RX work of an interrupt (the one unit a receive design
  *     replaces: bench/in-isr/ links the benchmark-only old design in its place) --- */
 
@@ -271,6 +277,13 @@ extern const struct vnet_rx_design vnet_rx_design;
  * what it found. Returns true when there was work (false counts as spurious).
  */
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev);
+/*
+ * [task or ISR, crit] The design's service pass outside an interrupt (what
+ * virtio_net_service_rx_ring runs, which then writes a pending notification): up to
+ * `budget` used entries, frames delivered or handed on as the design does it. Returns
+ * entries consumed or VNET_E_BROKEN.
+ */
+int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget);
 
 /* --- virtio_net_stats.c --- */
 
@@ -354,6 +367,22 @@ static inline void vnet_mark_broken_locked(struct virtio_net_dev *dev, uint32_t 
     osal_log(queue_bit == VNET_BROKEN_RX
                  ? "virtio-net: RX queue broken by the device (bad used entry)"
                  : "virtio-net: TX queue broken by the device (bad used entry)");
+}
+
+/* [ISR, or task with crit] Take the next used RX entry: 1 (*b and *len set), 0 when none
+ * is pending, VNET_E_BROKEN when the queue broke (counted and marked here). */
+static inline int vnet_rx_take_locked(struct virtio_net_dev *dev, struct virtio_net_buf **b,
+                                      uint32_t *len)
+{
+    void *cookie;
+    int r = virtq_get(dev->rx.vq, &cookie, len);
+    if (r < 0) {
+        vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
+        return VNET_E_BROKEN;
+    }
+    if (r > 0)
+        *b = cookie;
+    return r > 0 ? 1 : 0;
 }
 
 #endif /* VNET_SRC_VIRTIO_NET_PRIV_H */

@@ -172,6 +172,23 @@ static void vnet_rx_mrg_buf_locked(struct virtio_net_dev *dev, struct vnet_rx_fr
     vnet_rx_publish_locked(dev, fr->slot, fr->len);
 }
 
+bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs,
+                           unsigned n, unsigned *reposted)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct virtq_seg segs[2];
+        uint16_t nseg;
+        vnet_rx_segs(dev, bufs[i], segs, &nseg);
+        if (virtq_add(dev->rx.vq, segs, nseg, bufs[i]) != VNET_OK) {
+            /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
+            vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
+            return false;
+        }
+        (*reposted)++;
+    }
+    return true;
+}
+
 /*
  * Body of virtio_net_service_rx_ring(); caller holds the critical section.
  *
@@ -205,19 +222,15 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
     while (((consumed < budget && bytes < byte_budget) || fr.left != 0) && !broke) {
         unsigned k = 0;
         while (k < VNET_RX_CHUNK && ((consumed < budget && bytes < byte_budget) || fr.left != 0)) {
-            void *cookie;
+            struct virtio_net_buf *b;
             uint32_t len;
-            int r = virtq_get(dev->rx.vq, &cookie, &len);
-            if (r == 0)
-                break;
-            if (r < 0) {
-                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
-                broke = true;
+            int r = vnet_rx_take_locked(dev, &b, &len);
+            if (r <= 0) {
+                broke = r < 0;
                 break;
             }
             consumed++;
             bytes += len;
-            struct virtio_net_buf *b = cookie;
             /* virtq_get bounded len by what was posted (else the queue breaks); here the
              * frame must at least hold the header and an Ethernet header. */
             if (dev->rx.mrg)
@@ -232,18 +245,8 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
         /* Recycle at once (per chunk): the device never runs dry because the task is
          * slow; the software ring absorbs (or drops) instead. A broken queue gets nothing
          * back: it is silent until halt, which reclaims every buffer anyway. */
-        for (unsigned i = 0; i < k && !broke; i++) {
-            struct virtq_seg segs[2];
-            uint16_t nseg;
-            vnet_rx_segs(dev, done[i], segs, &nseg);
-            if (virtq_add(dev->rx.vq, segs, nseg, done[i]) != VNET_OK) {
-                /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
-                vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
-                broke = true;
-                break;
-            }
-            reposted++;
-        }
+        if (!broke && !vnet_rx_repost_locked(dev, done, k, &reposted))
+            broke = true;
         if (k < VNET_RX_CHUNK)
             break;
     }
@@ -259,4 +262,17 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
     if (budget_hit != NULL)
         *budget_hit = consumed >= budget || bytes >= byte_budget;
     return broke ? VNET_E_BROKEN : (int)consumed;
+}
+
+int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (budget == 0)
+        budget = dev->cfg.isr_budget;
+    osal_crit_t c = osal_crit_enter();
+    int n = vnet_rx_poll_locked(dev, budget);
+    vnet_rx_notify_locked(dev);
+    osal_crit_exit(c);
+    return n;
 }

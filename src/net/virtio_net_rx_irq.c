@@ -2,8 +2,8 @@
  * virtio-net: what an RX interrupt does in the driver's receive design (the seed's
  * NAPI-style one): RX callbacks off, service the queue into the software ring
  * (virtio_net_rx.c), hand the frames to the RX task, or re-arm with a re-check when there
- * were none; the refill notification is left to a scheduled task. virtio_net_service_rx_ring
- * does the same work from a task.
+ * were none; the refill notification is left to a scheduled task. vnet_rx_poll_locked is
+ * the same pass from a task (virtio_net_service_rx_ring).
  *
  * This is the one unit a receive design replaces: the benchmark-only old design
  * (bench/in-isr/) links its own file in place of this one, against the same internal
@@ -32,20 +32,13 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
     vnet_schedule_task_locked(dev);
 }
 
-int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
+int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (budget == 0)
-        budget = dev->cfg.isr_budget;
-    osal_crit_t c = osal_crit_enter();
     int n = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
     /* Frames this call staged must reach the task even though no interrupt will follow
      * (the ISR that may be pending finds the used ring empty): hand them off exactly as
      * the ISR does. Regression: review finding "service_rx_ring from a task". */
     vnet_rx_handoff_locked(dev);
-    vnet_rx_notify_locked(dev);
-    osal_crit_exit(c);
     return n;
 }
 
