@@ -1,9 +1,13 @@
 /*
- * virtio-net driver internals: the device structure, the software RX ring, and the pure
- * helpers (feature negotiation, MTU check, MAC fallback) that white-box tests call.
- * Nothing here is public API; applications use include/vnet/virtio_net.h.
+ * virtio-net driver internals: the device structure with its per-queue parts (dev->rx,
+ * dev->sw, dev->tx), the pure helpers (feature negotiation, MTU check, MAC fallback) that
+ * white-box tests call, and the interface between the driver's files (the .c files of src/net), one
+ * contract line per function: context, lock held. Nothing here is public API;
+ * applications use include/vnet/virtio_net.h.
  *
- * Prefixes: virtio_net_ (driver), vnet_rxsw_ (software ring), vnet_tx_ (TX slots).
+ * Prefixes: virtio_net_ (driver entry points, the seed's names), vnet_rx_ / vnet_tx_ /
+ * vnet_ (internal, by queue); a _locked suffix means "caller holds what the contract
+ * line says" (osal_crit for RX and device state, dev->tx.lock for TX).
  */
 #ifndef VNET_SRC_VIRTIO_NET_PRIV_H
 #define VNET_SRC_VIRTIO_NET_PRIV_H
@@ -262,6 +266,7 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
  */
 bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs,
                            unsigned n, unsigned *reposted);
+
 /* --- virtio_net_rx_irq.c: the RX work of an interrupt (the one unit a receive design
  *     replaces: bench/in-isr/ links the benchmark-only old design in its place) --- */
 
