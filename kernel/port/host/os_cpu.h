@@ -41,6 +41,12 @@ typedef INT32U OS_CPU_SR; /* saved "interrupt enable" state */
 OS_CPU_SR OS_CPU_SR_Save(void);
 void OS_CPU_SR_Restore(OS_CPU_SR cpu_sr);
 
+/* Context switch entry points. Declared here as well as in kernel/ucos_ii.h because Micrium's
+ * uC/OS-II expects the port's os_cpu.h to declare them. */
+void OSCtxSw(void);
+void OSIntCtxSw(void);
+void OSStartHighRdy(void);
+
 /* ---- Host-only test helpers (not part of the uC/OS-II port interface) ---- */
 
 /* Simulate one interrupt: refuses (aborts) if "interrupts" are disabled, as the hardware would
