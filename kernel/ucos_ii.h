@@ -308,7 +308,7 @@ typedef struct os_tcb {
     OS_STK *OSTCBStkPtr; /* saved stack pointer (port-defined contents) */
 
     void *OSTCBExtPtr;      /* OSTaskCreateExt() user extension */
-    OS_STK *OSTCBStkBottom; /* lowest address of the stack (growth down), Ext tasks only */
+    OS_STK *OSTCBStkBottom; /* far end (pbos): lowest entry if growing down, else highest */
     INT32U OSTCBStkSize;    /* stack size in OS_STK entries, Ext tasks only */
     INT16U OSTCBOpt;        /* OS_TASK_OPT_* */
     INT16U OSTCBId;

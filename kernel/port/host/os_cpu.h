@@ -25,7 +25,11 @@ typedef INT64U OS_STK;    /* one stack entry: the target's native word */
 typedef INT32U OS_CPU_SR; /* saved "interrupt enable" state */
 
 #define OS_CRITICAL_METHOD 3u
-#define OS_STK_GROWTH      1u
+/* Stacks grow down, as on most CPUs. A build may pass -DOS_STK_GROWTH=0u to run the kernel
+ * and its users with upward-growing stacks (os/ucos2's port test does). */
+#ifndef OS_STK_GROWTH
+#define OS_STK_GROWTH 1u
+#endif
 
 #define OS_ENTER_CRITICAL()                                                                        \
     {                                                                                              \
