@@ -341,7 +341,7 @@ INT8U OS_NameLen(const INT8U *pname)
 {
     INT8U len = 0u;
 
-    while (pname[len] != OS_ASCII_NUL && len < 255u) {
+    while (len < 255u && pname[len] != OS_ASCII_NUL) {
         len++;
     }
     return len;
