@@ -12,7 +12,7 @@
  * Priorities: lower number = more urgent; each task needs its own; 0..OS_LOWEST_PRIO - 2 are
  * free for applications (OS_LOWEST_PRIO is the idle task, OS_LOWEST_PRIO - 1 the statistics
  * task, OS_LOWEST_PRIO - 2 the timer task when OS_TMR_EN is on). The driver's port refuses a
- * priority outside 0..OS_LOWEST_PRIO - 1 with VNET_E_INVAL.
+ * priority above OSAL_UCOS2_PRIO_MAX (os/ucos2/osal_port.h) with VNET_E_INVAL.
  */
 #ifndef APP_CFG_H
 #define APP_CFG_H
