@@ -107,6 +107,26 @@ void OS_TCBPrioSet(OS_TCB *ptcb, INT8U prio)
     ptcb->OSTCBBitX = (INT8U)(1u << ptcb->OSTCBX);
 }
 
+/* The decision shared by OS_Sched() and OSIntExit(): at task level with the scheduler
+ * unlocked, pick the highest ready task into OSTCBHighRdy and return OS_TRUE (counting the
+ * switch) if it is not the running one; with the scheduler locked, note the deferred switch.
+ * Critical section held. */
+static inline BOOLEAN OS_SchedPick(void)
+{
+    if (OSIntNesting == 0u && OSLockNesting == 0u) {
+        OS_SchedNew();
+        OSTCBHighRdy = OSTCBPrioTbl[OSPrioHighRdy];
+        if (OSPrioHighRdy != OSPrioCur) {
+            OSTCBHighRdy->OSTCBCtxSwCtr++;
+            OSCtxSwCtr++;
+            return OS_TRUE;
+        }
+    } else if (OSIntNesting == 0u) {
+        OS_SCHED_DEFER();
+    }
+    return OS_FALSE;
+}
+
 /* Task-level reschedule: run the highest ready task unless called from an ISR (OSIntExit()
  * does that) or with the scheduler locked. */
 void OS_Sched(void)
@@ -114,16 +134,8 @@ void OS_Sched(void)
     OS_CPU_SR cpu_sr = 0u;
 
     OS_ENTER_CRITICAL();
-    if (OSIntNesting == 0u && OSLockNesting == 0u) {
-        OS_SchedNew();
-        OSTCBHighRdy = OSTCBPrioTbl[OSPrioHighRdy];
-        if (OSPrioHighRdy != OSPrioCur) {
-            OSTCBHighRdy->OSTCBCtxSwCtr++;
-            OSCtxSwCtr++;
-            OS_TASK_SW();
-        }
-    } else if (OSIntNesting == 0u) {
-        OS_SCHED_DEFER();
+    if (OS_SchedPick() == OS_TRUE) {
+        OS_TASK_SW();
     }
     OS_EXIT_CRITICAL();
 }
@@ -173,6 +185,38 @@ void OS_EventFree(OS_EVENT *pevent)
     pevent->OSEventName = (INT8U *)"?";
     pevent->OSEventPtr = OSEventFreeList;
     OSEventFreeList = pevent;
+}
+
+OS_EVENT *OS_EventDel(OS_EVENT *pevent, INT8U type, INT8U stat, INT8U opt, INT8U *perr,
+                      BOOLEAN (*release)(OS_EVENT *pevent))
+{
+    OS_CPU_SR cpu_sr = 0u;
+    BOOLEAN resched;
+    INT8U err;
+
+    err = OS_DelCheck(pevent, type, opt);
+    if (err != OS_ERR_NONE) {
+        *perr = err;
+        return pevent;
+    }
+    OS_ENTER_CRITICAL();
+    resched = (BOOLEAN)(pevent->OSEventGrp != 0u);
+    if (resched == OS_TRUE && opt == OS_DEL_NO_PEND) {
+        OS_EXIT_CRITICAL();
+        *perr = OS_ERR_TASK_WAITING;
+        return pevent;
+    }
+    if (release != OS_NULL && release(pevent) == OS_TRUE) {
+        resched = OS_TRUE;
+    }
+    OS_EventAbortAll(pevent, stat);
+    OS_EventFree(pevent);
+    OS_EXIT_CRITICAL();
+    if (resched == OS_TRUE) {
+        OS_Sched();
+    }
+    *perr = OS_ERR_NONE;
+    return OS_NULL;
 }
 
 /* Make the current task wait on pevent: move it from the ready list to the wait list. The
@@ -276,26 +320,63 @@ INT8U OS_PendResult(OS_EVENT *pevent)
     return err;
 }
 
+INT8U OS_PendWait(OS_EVENT *pevent, INT8U stat, INT32U timeout, OS_CPU_SR *psr)
+{
+    OS_CPU_SR cpu_sr = *psr;
+    INT8U err;
+
+    OSTCBCur->OSTCBStat |= stat;
+    OSTCBCur->OSTCBStatPend = OS_STAT_PEND_OK;
+    OSTCBCur->OSTCBDly = timeout;
+    OS_EventTaskWait(pevent);
+    OS_EXIT_CRITICAL();
+    OS_Sched();
+    OS_ENTER_CRITICAL();
+    err = OS_PendResult(pevent);
+    *psr = cpu_sr;
+    return err;
+}
+
+INT8U OS_NameLen(const INT8U *pname)
+{
+    INT8U len = 0u;
+
+    while (len < 255u && pname[len] != OS_ASCII_NUL) {
+        len++;
+    }
+    return len;
+}
+
+/* Prologue of OSEventNameSet/Get: pointers (with OS_ARG_CHK_EN), task level (isr_err), and an
+ * event in use. */
+static INT8U OS_EventNameCheck(const OS_EVENT *pevent, const void *pname, INT8U isr_err)
+{
+#if OS_ARG_CHK_EN > 0
+    if (pevent == OS_NULL) {
+        return OS_ERR_PEVENT_NULL;
+    }
+    if (pname == OS_NULL) {
+        return OS_ERR_PNAME_NULL;
+    }
+#else
+    (void)pname;
+#endif
+    if (OSIntNesting > 0u) {
+        return isr_err;
+    }
+    if (pevent->OSEventType == OS_EVENT_TYPE_UNUSED) {
+        return OS_ERR_EVENT_TYPE;
+    }
+    return OS_ERR_NONE;
+}
+
 void OSEventNameSet(OS_EVENT *pevent, INT8U *pname, INT8U *perr)
 {
     OS_CPU_SR cpu_sr = 0u;
+    INT8U err = OS_EventNameCheck(pevent, pname, OS_ERR_NAME_SET_ISR);
 
-#if OS_ARG_CHK_EN > 0
-    if (pevent == OS_NULL) {
-        *perr = OS_ERR_PEVENT_NULL;
-        return;
-    }
-    if (pname == OS_NULL) {
-        *perr = OS_ERR_PNAME_NULL;
-        return;
-    }
-#endif
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_NAME_SET_ISR;
-        return;
-    }
-    if (pevent->OSEventType == OS_EVENT_TYPE_UNUSED) {
-        *perr = OS_ERR_EVENT_TYPE;
+    if (err != OS_ERR_NONE) {
+        *perr = err;
         return;
     }
     OS_ENTER_CRITICAL();
@@ -307,35 +388,17 @@ void OSEventNameSet(OS_EVENT *pevent, INT8U *pname, INT8U *perr)
 INT8U OSEventNameGet(OS_EVENT *pevent, INT8U **pname, INT8U *perr)
 {
     OS_CPU_SR cpu_sr = 0u;
-    INT8U len = 0u;
-    INT8U *p;
+    INT8U err = OS_EventNameCheck(pevent, pname, OS_ERR_NAME_GET_ISR);
 
-#if OS_ARG_CHK_EN > 0
-    if (pevent == OS_NULL) {
-        *perr = OS_ERR_PEVENT_NULL;
-        return 0u;
-    }
-    if (pname == OS_NULL) {
-        *perr = OS_ERR_PNAME_NULL;
-        return 0u;
-    }
-#endif
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_NAME_GET_ISR;
-        return 0u;
-    }
-    if (pevent->OSEventType == OS_EVENT_TYPE_UNUSED) {
-        *perr = OS_ERR_EVENT_TYPE;
+    if (err != OS_ERR_NONE) {
+        *perr = err;
         return 0u;
     }
     OS_ENTER_CRITICAL();
     *pname = pevent->OSEventName;
     OS_EXIT_CRITICAL();
-    for (p = *pname; *p != OS_ASCII_NUL && len < 255u; p++) {
-        len++;
-    }
     *perr = OS_ERR_NONE;
-    return len;
+    return OS_NameLen(*pname);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -376,30 +439,20 @@ static void OS_InitEventList(void)
 
 static void OS_InitTaskIdle(void)
 {
-#if OS_STK_GROWTH == 1
-    OS_STK *ptos = &OSTaskIdleStk[OS_TASK_IDLE_STK_SIZE - 1u];
-#else
-    OS_STK *ptos = &OSTaskIdleStk[0];
-#endif
-
-    (void)OSTaskCreateExt(OS_TaskIdle, OS_NULL, ptos, OS_TASK_IDLE_PRIO, OS_TASK_IDLE_ID,
-                          &OSTaskIdleStk[0], OS_TASK_IDLE_STK_SIZE, OS_NULL,
-                          OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
+    (void)OSTaskCreateExt(OS_TaskIdle, OS_NULL, OS_StkTop(OSTaskIdleStk, OS_TASK_IDLE_STK_SIZE),
+                          OS_TASK_IDLE_PRIO, OS_TASK_IDLE_ID,
+                          OS_StkBottom(OSTaskIdleStk, OS_TASK_IDLE_STK_SIZE), OS_TASK_IDLE_STK_SIZE,
+                          OS_NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     OSTCBPrioTbl[OS_TASK_IDLE_PRIO]->OSTCBTaskName = (INT8U *)"uC/OS-II Idle";
 }
 
 #if OS_TASK_STAT_EN > 0
 static void OS_InitTaskStat(void)
 {
-#if OS_STK_GROWTH == 1
-    OS_STK *ptos = &OSTaskStatStk[OS_TASK_STAT_STK_SIZE - 1u];
-#else
-    OS_STK *ptos = &OSTaskStatStk[0];
-#endif
-
-    (void)OSTaskCreateExt(OS_TaskStat, OS_NULL, ptos, OS_TASK_STAT_PRIO, OS_TASK_STAT_ID,
-                          &OSTaskStatStk[0], OS_TASK_STAT_STK_SIZE, OS_NULL,
-                          OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
+    (void)OSTaskCreateExt(OS_TaskStat, OS_NULL, OS_StkTop(OSTaskStatStk, OS_TASK_STAT_STK_SIZE),
+                          OS_TASK_STAT_PRIO, OS_TASK_STAT_ID,
+                          OS_StkBottom(OSTaskStatStk, OS_TASK_STAT_STK_SIZE), OS_TASK_STAT_STK_SIZE,
+                          OS_NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     OSTCBPrioTbl[OS_TASK_STAT_PRIO]->OSTCBTaskName = (INT8U *)"uC/OS-II Stat";
 }
 #endif
@@ -487,16 +540,8 @@ void OSIntExit(void)
         if (OSIntNesting > 0u) {
             OSIntNesting--;
         }
-        if (OSIntNesting == 0u && OSLockNesting == 0u) {
-            OS_SchedNew();
-            OSTCBHighRdy = OSTCBPrioTbl[OSPrioHighRdy];
-            if (OSPrioHighRdy != OSPrioCur) {
-                OSTCBHighRdy->OSTCBCtxSwCtr++;
-                OSCtxSwCtr++;
-                OSIntCtxSw();
-            }
-        } else if (OSIntNesting == 0u) {
-            OS_SCHED_DEFER();
+        if (OS_SchedPick() == OS_TRUE) {
+            OSIntCtxSw();
         }
         OS_EXIT_CRITICAL();
     }

@@ -103,17 +103,9 @@ void OSMutexPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
     INT8U mprio;
     INT8U err;
 
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_MUTEX);
+    err = OS_PendCheck(pevent, OS_EVENT_TYPE_MUTEX);
     if (err != OS_ERR_NONE) {
         *perr = err;
-        return;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_PEND_ISR;
-        return;
-    }
-    if (OSLockNesting > 0u) {
-        *perr = OS_ERR_PEND_LOCKED;
         return;
     }
     OS_ENTER_CRITICAL();
@@ -131,14 +123,7 @@ void OSMutexPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
             OS_MutexTaskPrioChange(owner, pip);
         }
     }
-    OSTCBCur->OSTCBStat |= OS_STAT_MUTEX;
-    OSTCBCur->OSTCBStatPend = OS_STAT_PEND_OK;
-    OSTCBCur->OSTCBDly = timeout;
-    OS_EventTaskWait(pevent);
-    OS_EXIT_CRITICAL();
-    OS_Sched();
-    OS_ENTER_CRITICAL();
-    *perr = OS_PendResult(pevent);
+    *perr = OS_PendWait(pevent, OS_STAT_MUTEX, timeout, &cpu_sr);
     OS_EXIT_CRITICAL();
 }
 
@@ -219,6 +204,23 @@ BOOLEAN OSMutexAccept(OS_EVENT *pevent, INT8U *perr)
     return OS_FALSE;
 }
 
+/* OSMutexDel(): a raised owner drops back to its own priority and the ceiling priority is
+ * free again (critical section held). OS_TRUE when there was an owner: reschedule. */
+static BOOLEAN OS_MutexRelease(OS_EVENT *pevent)
+{
+    INT8U pip = (INT8U)(pevent->OSEventCnt >> 8);
+    INT8U prio = (INT8U)(pevent->OSEventCnt & OS_MUTEX_KEEP_LOWER_8);
+    OS_TCB *owner = (OS_TCB *)pevent->OSEventPtr;
+
+    if (pip != OS_PRIO_MUTEX_CEIL_DIS) {
+        if (owner != OS_NULL && owner->OSTCBPrio == pip) {
+            OS_MutexTaskPrioChange(owner, prio);
+        }
+        OSTCBPrioTbl[pip] = OS_NULL;
+    }
+    return (BOOLEAN)(owner != OS_NULL);
+}
+
 /*
  * Delete. OS_DEL_NO_PEND refuses while tasks wait. OS_DEL_ALWAYS drops a raised owner back to
  * its own priority and readies every waiter with OS_ERR_PEND_ABORT. Either way the ceiling
@@ -226,52 +228,7 @@ BOOLEAN OSMutexAccept(OS_EVENT *pevent, INT8U *perr)
  */
 OS_EVENT *OSMutexDel(OS_EVENT *pevent, INT8U opt, INT8U *perr)
 {
-    OS_CPU_SR cpu_sr = 0u;
-    OS_TCB *owner;
-    BOOLEAN waiting;
-    INT8U pip;
-    INT8U prio;
-    INT8U err;
-
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_MUTEX);
-    if (err != OS_ERR_NONE) {
-        *perr = err;
-        return pevent;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_DEL_ISR;
-        return pevent;
-    }
-    if (opt != OS_DEL_NO_PEND && opt != OS_DEL_ALWAYS) {
-        *perr = OS_ERR_INVALID_OPT;
-        return pevent;
-    }
-    OS_ENTER_CRITICAL();
-    waiting = (BOOLEAN)(pevent->OSEventGrp != 0u);
-    if (waiting == OS_TRUE && opt == OS_DEL_NO_PEND) {
-        OS_EXIT_CRITICAL();
-        *perr = OS_ERR_TASK_WAITING;
-        return pevent;
-    }
-    pip = (INT8U)(pevent->OSEventCnt >> 8);
-    prio = (INT8U)(pevent->OSEventCnt & OS_MUTEX_KEEP_LOWER_8);
-    owner = (OS_TCB *)pevent->OSEventPtr;
-    if (pip != OS_PRIO_MUTEX_CEIL_DIS) {
-        if (owner != OS_NULL && owner->OSTCBPrio == pip) {
-            OS_MutexTaskPrioChange(owner, prio);
-        }
-        OSTCBPrioTbl[pip] = OS_NULL;
-    }
-    while (pevent->OSEventGrp != 0u) {
-        (void)OS_EventTaskRdy(pevent, OS_NULL, OS_STAT_MUTEX, OS_STAT_PEND_ABORT);
-    }
-    OS_EventFree(pevent);
-    OS_EXIT_CRITICAL();
-    if (waiting == OS_TRUE || owner != OS_NULL) {
-        OS_Sched();
-    }
-    *perr = OS_ERR_NONE;
-    return OS_NULL;
+    return OS_EventDel(pevent, OS_EVENT_TYPE_MUTEX, OS_STAT_MUTEX, opt, perr, OS_MutexRelease);
 }
 
 INT8U OSMutexQuery(OS_EVENT *pevent, OS_MUTEX_DATA *p_mutex_data)

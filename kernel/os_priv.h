@@ -20,6 +20,40 @@ INT8U OS_TCBInit(INT8U prio, OS_STK *ptos, OS_STK *pbos, INT16U id, INT32U stk_s
                  INT16U opt);
 void OS_TCBPrioSet(OS_TCB *ptcb, INT8U prio);
 
+/* Ends of a stack array of `size` entries as OSTaskCreateExt() takes them, for either
+ * OS_STK_GROWTH: the top (ptos) is the first entry used, the bottom (pbos) the last one that
+ * can be, i.e. the far end that OSTaskStkChk() scans from. */
+static inline OS_STK *OS_StkTop(OS_STK *stk, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    return &stk[size - 1u];
+#else
+    (void)size;
+    return &stk[0];
+#endif
+}
+
+static inline OS_STK *OS_StkBottom(OS_STK *stk, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    (void)size;
+    return &stk[0];
+#else
+    return &stk[size - 1u];
+#endif
+}
+
+/* Lowest address of the stack whose bottom (pbos) is given. */
+static inline OS_STK *OS_StkLowest(OS_STK *pbos, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    (void)size;
+    return pbos;
+#else
+    return pbos - (size - 1u);
+#endif
+}
+
 /* Wait lists and ready list. All of these must be called inside a critical section. */
 void OS_EventWaitListInit(OS_EVENT *pevent);
 void OS_EventTaskWait(OS_EVENT *pevent);
@@ -29,6 +63,14 @@ INT8U OS_EventTaskRdy(OS_EVENT *pevent, void *pmsg, INT8U msk, INT8U pend_stat);
 INT8U OS_EventPendAbort(OS_EVENT *pevent, INT8U type, INT8U stat, INT8U opt, INT8U *perr);
 void OS_EventTaskRemove(OS_TCB *ptcb, OS_EVENT *pevent);
 void OS_EventFree(OS_EVENT *pevent);
+/* Body of every *Del(): OS_DelCheck(), then OS_DEL_NO_PEND refuses while tasks wait
+ * (OS_ERR_TASK_WAITING); otherwise `release` (may be NULL) undoes what the event holds (its
+ * OS_Q, a mutex's ceiling), every waiter is readied with OS_ERR_PEND_ABORT (`stat`: their pend
+ * status bit) and the event is freed, all in one critical section; then a reschedule if a task
+ * was readied or `release` returned OS_TRUE (it changed a priority). NULL on success, pevent
+ * on failure. */
+OS_EVENT *OS_EventDel(OS_EVENT *pevent, INT8U type, INT8U stat, INT8U opt, INT8U *perr,
+                      BOOLEAN (*release)(OS_EVENT *pevent));
 OS_EVENT *OS_EventAlloc(INT8U type);
 INT8U OS_PendResult(OS_EVENT *pevent);
 void OS_QInit(void);
@@ -72,5 +114,61 @@ static inline INT8U OS_EventCheck(const OS_EVENT *pevent, INT8U type)
     }
     return OS_ERR_NONE;
 }
+
+/* Prologue of every *Pend(): a valid event of `type`, not in an ISR (OS_ERR_PEND_ISR), not with
+ * the scheduler locked (OS_ERR_PEND_LOCKED) -- either would block the wrong context. */
+static inline INT8U OS_PendCheck(const OS_EVENT *pevent, INT8U type)
+{
+    INT8U err = OS_EventCheck(pevent, type);
+
+    if (err != OS_ERR_NONE) {
+        return err;
+    }
+    if (OSIntNesting > 0u) {
+        return OS_ERR_PEND_ISR;
+    }
+    if (OSLockNesting > 0u) {
+        return OS_ERR_PEND_LOCKED;
+    }
+    return OS_ERR_NONE;
+}
+
+/* Prologue of every *Del(): a valid event of `type`, not in an ISR (OS_ERR_DEL_ISR), and one
+ * of the two options (OS_ERR_INVALID_OPT). */
+static inline INT8U OS_DelCheck(const OS_EVENT *pevent, INT8U type, INT8U opt)
+{
+    INT8U err = OS_EventCheck(pevent, type);
+
+    if (err != OS_ERR_NONE) {
+        return err;
+    }
+    if (OSIntNesting > 0u) {
+        return OS_ERR_DEL_ISR;
+    }
+    if (opt != OS_DEL_NO_PEND && opt != OS_DEL_ALWAYS) {
+        return OS_ERR_INVALID_OPT;
+    }
+    return OS_ERR_NONE;
+}
+
+/* Body of OS_DEL_ALWAYS: ready every waiter of pevent with OS_STAT_PEND_ABORT (`stat` is the
+ * pend status bit to clear). Critical section held. */
+static inline void OS_EventAbortAll(OS_EVENT *pevent, INT8U stat)
+{
+    while (pevent->OSEventGrp != 0u) {
+        (void)OS_EventTaskRdy(pevent, OS_NULL, stat, OS_STAT_PEND_ABORT);
+    }
+}
+
+/*
+ * Blocking half of every *Pend(): make the calling task wait on pevent for `stat` (OS_STAT_*)
+ * with `timeout` ticks (0 = forever), switch away, and once it runs again return how the pend
+ * ended (OS_PendResult()). Called inside the caller's critical section, whose saved state is
+ * *psr; returns inside a new one, its saved state written back to *psr.
+ */
+INT8U OS_PendWait(OS_EVENT *pevent, INT8U stat, INT32U timeout, OS_CPU_SR *psr);
+
+/* Length of a NUL-terminated name, at most 255 (what *NameGet() returns). */
+INT8U OS_NameLen(const INT8U *pname);
 
 #endif /* OS_PRIV_H */

@@ -21,10 +21,14 @@ void OS_QInit(void)
     OSQFreeList = &OSQTbl[0];
 }
 
-static void OS_QFree(OS_Q *pq)
+/* OSQDel(): the queue's OS_Q goes back to its pool with the event (critical section held). */
+static BOOLEAN OS_QRelease(OS_EVENT *pevent)
 {
+    OS_Q *pq = (OS_Q *)pevent->OSEventPtr;
+
     pq->OSQPtr = OSQFreeList;
     OSQFreeList = pq;
+    return OS_FALSE;
 }
 
 /* 'start' is an array of 'size' message slots owned by the caller for the queue's lifetime.
@@ -103,17 +107,9 @@ void *OSQPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
     void *pmsg;
     INT8U err;
 
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_Q);
+    err = OS_PendCheck(pevent, OS_EVENT_TYPE_Q);
     if (err != OS_ERR_NONE) {
         *perr = err;
-        return OS_NULL;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_PEND_ISR;
-        return OS_NULL;
-    }
-    if (OSLockNesting > 0u) {
-        *perr = OS_ERR_PEND_LOCKED;
         return OS_NULL;
     }
     OS_ENTER_CRITICAL();
@@ -124,15 +120,8 @@ void *OSQPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
         *perr = OS_ERR_NONE;
         return pmsg;
     }
-    OSTCBCur->OSTCBStat |= OS_STAT_Q;
-    OSTCBCur->OSTCBStatPend = OS_STAT_PEND_OK;
-    OSTCBCur->OSTCBDly = timeout;
     OSTCBCur->OSTCBMsg = OS_NULL;
-    OS_EventTaskWait(pevent);
-    OS_EXIT_CRITICAL();
-    OS_Sched();
-    OS_ENTER_CRITICAL();
-    err = OS_PendResult(pevent);
+    err = OS_PendWait(pevent, OS_STAT_Q, timeout, &cpu_sr);
     pmsg = (err == OS_ERR_NONE) ? OSTCBCur->OSTCBMsg : OS_NULL;
     OSTCBCur->OSTCBMsg = OS_NULL;
     OS_EXIT_CRITICAL();
@@ -233,41 +222,7 @@ INT8U OSQFlush(OS_EVENT *pevent)
 /* Same contract as OSSemDel(); waiters readied by OS_DEL_ALWAYS get OS_ERR_PEND_ABORT. */
 OS_EVENT *OSQDel(OS_EVENT *pevent, INT8U opt, INT8U *perr)
 {
-    OS_CPU_SR cpu_sr = 0u;
-    BOOLEAN waiting;
-    INT8U err;
-
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_Q);
-    if (err != OS_ERR_NONE) {
-        *perr = err;
-        return pevent;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_DEL_ISR;
-        return pevent;
-    }
-    if (opt != OS_DEL_NO_PEND && opt != OS_DEL_ALWAYS) {
-        *perr = OS_ERR_INVALID_OPT;
-        return pevent;
-    }
-    OS_ENTER_CRITICAL();
-    waiting = (BOOLEAN)(pevent->OSEventGrp != 0u);
-    if (waiting == OS_TRUE && opt == OS_DEL_NO_PEND) {
-        OS_EXIT_CRITICAL();
-        *perr = OS_ERR_TASK_WAITING;
-        return pevent;
-    }
-    while (pevent->OSEventGrp != 0u) {
-        (void)OS_EventTaskRdy(pevent, OS_NULL, OS_STAT_Q, OS_STAT_PEND_ABORT);
-    }
-    OS_QFree((OS_Q *)pevent->OSEventPtr);
-    OS_EventFree(pevent);
-    OS_EXIT_CRITICAL();
-    if (waiting == OS_TRUE) {
-        OS_Sched();
-    }
-    *perr = OS_ERR_NONE;
-    return OS_NULL;
+    return OS_EventDel(pevent, OS_EVENT_TYPE_Q, OS_STAT_Q, opt, perr, OS_QRelease);
 }
 
 INT8U OSQQuery(OS_EVENT *pevent, OS_Q_DATA *p_q_data)

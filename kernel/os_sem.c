@@ -30,17 +30,9 @@ void OSSemPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
     OS_CPU_SR cpu_sr = 0u;
     INT8U err;
 
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_SEM);
+    err = OS_PendCheck(pevent, OS_EVENT_TYPE_SEM);
     if (err != OS_ERR_NONE) {
         *perr = err;
-        return;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_PEND_ISR;
-        return;
-    }
-    if (OSLockNesting > 0u) {
-        *perr = OS_ERR_PEND_LOCKED;
         return;
     }
     OS_ENTER_CRITICAL();
@@ -50,14 +42,7 @@ void OSSemPend(OS_EVENT *pevent, INT32U timeout, INT8U *perr)
         *perr = OS_ERR_NONE;
         return;
     }
-    OSTCBCur->OSTCBStat |= OS_STAT_SEM;
-    OSTCBCur->OSTCBStatPend = OS_STAT_PEND_OK;
-    OSTCBCur->OSTCBDly = timeout;
-    OS_EventTaskWait(pevent);
-    OS_EXIT_CRITICAL();
-    OS_Sched();
-    OS_ENTER_CRITICAL();
-    *perr = OS_PendResult(pevent);
+    *perr = OS_PendWait(pevent, OS_STAT_SEM, timeout, &cpu_sr);
     OS_EXIT_CRITICAL();
 }
 
@@ -134,48 +119,7 @@ void OSSemSet(OS_EVENT *pevent, INT16U cnt, INT8U *perr)
  */
 OS_EVENT *OSSemDel(OS_EVENT *pevent, INT8U opt, INT8U *perr)
 {
-    OS_CPU_SR cpu_sr = 0u;
-    BOOLEAN waiting;
-    INT8U err;
-
-    err = OS_EventCheck(pevent, OS_EVENT_TYPE_SEM);
-    if (err != OS_ERR_NONE) {
-        *perr = err;
-        return pevent;
-    }
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_DEL_ISR;
-        return pevent;
-    }
-    OS_ENTER_CRITICAL();
-    waiting = (BOOLEAN)(pevent->OSEventGrp != 0u);
-    switch (opt) {
-    case OS_DEL_NO_PEND:
-        if (waiting == OS_TRUE) {
-            OS_EXIT_CRITICAL();
-            *perr = OS_ERR_TASK_WAITING;
-            return pevent;
-        }
-        OS_EventFree(pevent);
-        OS_EXIT_CRITICAL();
-        *perr = OS_ERR_NONE;
-        return OS_NULL;
-    case OS_DEL_ALWAYS:
-        while (pevent->OSEventGrp != 0u) {
-            (void)OS_EventTaskRdy(pevent, OS_NULL, OS_STAT_SEM, OS_STAT_PEND_ABORT);
-        }
-        OS_EventFree(pevent);
-        OS_EXIT_CRITICAL();
-        if (waiting == OS_TRUE) {
-            OS_Sched();
-        }
-        *perr = OS_ERR_NONE;
-        return OS_NULL;
-    default:
-        OS_EXIT_CRITICAL();
-        *perr = OS_ERR_INVALID_OPT;
-        return pevent;
-    }
+    return OS_EventDel(pevent, OS_EVENT_TYPE_SEM, OS_STAT_SEM, opt, perr, OS_NULL);
 }
 
 INT8U OSSemQuery(OS_EVENT *pevent, OS_SEM_DATA *p_sem_data)

@@ -6,10 +6,10 @@
 /*
  * Resolve a priority argument to a TCB. OS_PRIO_SELF means the caller. Returns OS_ERR_NONE
  * with *pptcb set, or the error for "no such task": not_exist_err for an empty slot, and
- * OS_ERR_TASK_NOT_EXIST for a slot that only reserves a mutex ceiling priority.
+ * reserved_err for a slot that only reserves a mutex ceiling priority.
  * Critical section held by the caller.
  */
-static INT8U OS_TaskLookup(INT8U prio, INT8U not_exist_err, OS_TCB **pptcb)
+static INT8U OS_TaskLookupErr(INT8U prio, INT8U not_exist_err, INT8U reserved_err, OS_TCB **pptcb)
 {
     OS_TCB *ptcb;
 
@@ -22,10 +22,29 @@ static INT8U OS_TaskLookup(INT8U prio, INT8U not_exist_err, OS_TCB **pptcb)
         return not_exist_err;
     }
     if (ptcb == OS_TCB_RESERVED) {
-        return OS_ERR_TASK_NOT_EXIST;
+        return reserved_err;
     }
     *pptcb = ptcb;
     return OS_ERR_NONE;
+}
+
+/* The common case: a reserved slot is "no such task". */
+static INT8U OS_TaskLookup(INT8U prio, INT8U not_exist_err, OS_TCB **pptcb)
+{
+    return OS_TaskLookupErr(prio, not_exist_err, OS_ERR_TASK_NOT_EXIST, pptcb);
+}
+
+/* Argument check of a priority (OS_ARG_CHK_EN): 0..max or OS_PRIO_SELF when self_ok. */
+static BOOLEAN OS_TaskPrioBad(INT8U prio, INT8U max, BOOLEAN self_ok)
+{
+#if OS_ARG_CHK_EN > 0
+    return (BOOLEAN)(prio > max && !(self_ok == OS_TRUE && prio == OS_PRIO_SELF));
+#else
+    (void)prio;
+    (void)max;
+    (void)self_ok;
+    return OS_FALSE;
+#endif
 }
 
 /* Common front end of OSTaskCreate() and OSTaskCreateExt(). */
@@ -36,11 +55,9 @@ static INT8U OS_TaskCreate(void (*task)(void *p_arg), void *p_arg, OS_STK *ptos,
     OS_STK *psp;
     INT8U err;
 
-#if OS_ARG_CHK_EN > 0
-    if (prio > OS_LOWEST_PRIO) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO, OS_FALSE)) {
         return OS_ERR_PRIO_INVALID;
     }
-#endif
     OS_ENTER_CRITICAL();
     if (OSIntNesting > 0u) {
         OS_EXIT_CRITICAL();
@@ -56,8 +73,9 @@ static INT8U OS_TaskCreate(void (*task)(void *p_arg), void *p_arg, OS_STK *ptos,
 
     /* OS_TASK_OPT_STK_CLR only takes effect together with OS_TASK_OPT_STK_CHK, as in
      * uC/OS-II: clearing is pointless unless someone will scan the stack. */
-    if (pbos != OS_NULL && (opt & OS_TASK_OPT_STK_CHK) != 0u && (opt & OS_TASK_OPT_STK_CLR) != 0u) {
-        OS_MemClr((INT8U *)pbos, stk_size * (INT32U)sizeof(OS_STK));
+    if (pbos != OS_NULL && stk_size > 0u && (opt & OS_TASK_OPT_STK_CHK) != 0u &&
+        (opt & OS_TASK_OPT_STK_CLR) != 0u) {
+        OS_MemClr((INT8U *)OS_StkLowest(pbos, stk_size), stk_size * (INT32U)sizeof(OS_STK));
     }
     psp = OSTaskStkInit(task, p_arg, ptos, opt);
     err = OS_TCBInit(prio, psp, pbos, id, stk_size, pext, opt);
@@ -98,10 +116,10 @@ INT8U OSTaskStkChk(INT8U prio, OS_STK_DATA *p_stk_data)
     INT32U size;
     INT8U err;
 
-#if OS_ARG_CHK_EN > 0
-    if (prio > OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO, OS_TRUE)) {
         return OS_ERR_PRIO_INVALID;
     }
+#if OS_ARG_CHK_EN > 0
     if (p_stk_data == OS_NULL) {
         return OS_ERR_PDATA_NULL;
     }
@@ -124,18 +142,15 @@ INT8U OSTaskStkChk(INT8U prio, OS_STK_DATA *p_stk_data)
 
     /* Scanned outside the critical section: the stack memory outlives a racing deletion of
      * the task, and the result is an estimate anyway. */
+    /* The far end is OSTCBStkBottom itself; the scan moves against the growth direction. */
+    while (nfree < size && *pchk == (OS_STK)0) {
 #if OS_STK_GROWTH == 1
-    while (nfree < size && *pchk == (OS_STK)0) {
         pchk++;
-        nfree++;
-    }
 #else
-    pchk += size - 1u;
-    while (nfree < size && *pchk == (OS_STK)0) {
         pchk--;
+#endif
         nfree++;
     }
-#endif
     p_stk_data->OSFree = nfree * (INT32U)sizeof(OS_STK);
     p_stk_data->OSUsed = (size - nfree) * (INT32U)sizeof(OS_STK);
     return OS_ERR_NONE;
@@ -147,10 +162,10 @@ INT8U OSTaskQuery(INT8U prio, OS_TCB *p_task_data)
     OS_TCB *ptcb;
     INT8U err;
 
-#if OS_ARG_CHK_EN > 0
-    if (prio > OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO, OS_TRUE)) {
         return OS_ERR_PRIO_INVALID;
     }
+#if OS_ARG_CHK_EN > 0
     if (p_task_data == OS_NULL) {
         return OS_ERR_PDATA_NULL;
     }
@@ -164,24 +179,34 @@ INT8U OSTaskQuery(INT8U prio, OS_TCB *p_task_data)
     return err;
 }
 
+/* Prologue of OSTaskNameSet/Get: priority and pointer (with OS_ARG_CHK_EN), task level
+ * (isr_err). */
+static INT8U OS_TaskNameCheck(INT8U prio, const void *pname, INT8U isr_err)
+{
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO, OS_TRUE)) {
+        return OS_ERR_PRIO_INVALID;
+    }
+#if OS_ARG_CHK_EN > 0
+    if (pname == OS_NULL) {
+        return OS_ERR_PNAME_NULL;
+    }
+#else
+    (void)pname;
+#endif
+    if (OSIntNesting > 0u) {
+        return isr_err;
+    }
+    return OS_ERR_NONE;
+}
+
 void OSTaskNameSet(INT8U prio, INT8U *pname, INT8U *perr)
 {
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
-    INT8U err;
+    INT8U err = OS_TaskNameCheck(prio, pname, OS_ERR_NAME_SET_ISR);
 
-#if OS_ARG_CHK_EN > 0
-    if (prio > OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
-        *perr = OS_ERR_PRIO_INVALID;
-        return;
-    }
-    if (pname == OS_NULL) {
-        *perr = OS_ERR_PNAME_NULL;
-        return;
-    }
-#endif
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_NAME_SET_ISR;
+    if (err != OS_ERR_NONE) {
+        *perr = err;
         return;
     }
     OS_ENTER_CRITICAL();
@@ -197,22 +222,10 @@ INT8U OSTaskNameGet(INT8U prio, INT8U **pname, INT8U *perr)
 {
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
-    INT8U err;
-    INT8U len = 0u;
-    INT8U *p;
+    INT8U err = OS_TaskNameCheck(prio, pname, OS_ERR_NAME_GET_ISR);
 
-#if OS_ARG_CHK_EN > 0
-    if (prio > OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
-        *perr = OS_ERR_PRIO_INVALID;
-        return 0u;
-    }
-    if (pname == OS_NULL) {
-        *perr = OS_ERR_PNAME_NULL;
-        return 0u;
-    }
-#endif
-    if (OSIntNesting > 0u) {
-        *perr = OS_ERR_NAME_GET_ISR;
+    if (err != OS_ERR_NONE) {
+        *perr = err;
         return 0u;
     }
     OS_ENTER_CRITICAL();
@@ -222,13 +235,7 @@ INT8U OSTaskNameGet(INT8U prio, INT8U **pname, INT8U *perr)
     }
     OS_EXIT_CRITICAL();
     *perr = err;
-    if (err != OS_ERR_NONE) {
-        return 0u;
-    }
-    for (p = *pname; *p != OS_ASCII_NUL && len < 255u; p++) {
-        len++;
-    }
-    return len;
+    return err == OS_ERR_NONE ? OS_NameLen(*pname) : 0u;
 }
 
 #if OS_TASK_DEL_EN > 0
@@ -241,6 +248,7 @@ INT8U OSTaskDel(INT8U prio)
 {
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
+    INT8U err;
     INT8U i;
 
     if (OSIntNesting > 0u) {
@@ -249,23 +257,18 @@ INT8U OSTaskDel(INT8U prio)
     if (prio == OS_TASK_IDLE_PRIO) {
         return OS_ERR_TASK_DEL_IDLE;
     }
-#if OS_ARG_CHK_EN > 0
-    if (prio >= OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO - 1u, OS_TRUE)) {
         return OS_ERR_PRIO_INVALID;
     }
-#endif
     OS_ENTER_CRITICAL();
     if (prio == OS_PRIO_SELF) {
         prio = OSTCBCur->OSTCBPrio;
     }
-    ptcb = OSTCBPrioTbl[prio];
-    if (ptcb == OS_NULL) {
+    /* A reserved slot is a mutex ceiling priority, not a task. */
+    err = OS_TaskLookupErr(prio, OS_ERR_TASK_NOT_EXIST, OS_ERR_TASK_DEL, &ptcb);
+    if (err != OS_ERR_NONE) {
         OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_NOT_EXIST;
-    }
-    if (ptcb == OS_TCB_RESERVED) {
-        OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_DEL; /* the priority is a mutex ceiling, not a task */
+        return err;
     }
     /* A task running at a mutex ceiling occupies two slots (its own and the PIP); deleting it
      * now would leave one of them pointing at a freed TCB. It must release the mutex first. */
@@ -321,11 +324,9 @@ INT8U OSTaskDelReq(INT8U prio)
     if (prio == OS_TASK_IDLE_PRIO) {
         return OS_ERR_TASK_DEL_IDLE;
     }
-#if OS_ARG_CHK_EN > 0
-    if (prio >= OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO - 1u, OS_TRUE)) {
         return OS_ERR_PRIO_INVALID;
     }
-#endif
     OS_ENTER_CRITICAL();
     if (prio == OS_PRIO_SELF) {
         stat = OSTCBCur->OSTCBDelReq;
@@ -349,27 +350,19 @@ INT8U OSTaskSuspend(INT8U prio)
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
     BOOLEAN self;
+    INT8U err;
 
     if (prio == OS_TASK_IDLE_PRIO) {
         return OS_ERR_TASK_SUSPEND_IDLE;
     }
-#if OS_ARG_CHK_EN > 0
-    if (prio >= OS_LOWEST_PRIO && prio != OS_PRIO_SELF) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO - 1u, OS_TRUE)) {
         return OS_ERR_PRIO_INVALID;
     }
-#endif
     OS_ENTER_CRITICAL();
-    if (prio == OS_PRIO_SELF) {
-        prio = OSTCBCur->OSTCBPrio;
-    }
-    ptcb = OSTCBPrioTbl[prio];
-    if (ptcb == OS_NULL) {
+    err = OS_TaskLookup(prio, OS_ERR_TASK_SUSPEND_PRIO, &ptcb);
+    if (err != OS_ERR_NONE) {
         OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_SUSPEND_PRIO;
-    }
-    if (ptcb == OS_TCB_RESERVED) {
-        OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_NOT_EXIST;
+        return err;
     }
     self = (BOOLEAN)(ptcb == OSTCBCur);
     OS_RdyRemove(ptcb);
@@ -385,21 +378,16 @@ INT8U OSTaskResume(INT8U prio)
 {
     OS_CPU_SR cpu_sr = 0u;
     OS_TCB *ptcb;
+    INT8U err;
 
-#if OS_ARG_CHK_EN > 0
-    if (prio >= OS_LOWEST_PRIO) {
+    if (OS_TaskPrioBad(prio, OS_LOWEST_PRIO - 1u, OS_FALSE)) {
         return OS_ERR_PRIO_INVALID;
     }
-#endif
     OS_ENTER_CRITICAL();
-    ptcb = OSTCBPrioTbl[prio];
-    if (ptcb == OS_NULL) {
+    err = OS_TaskLookup(prio, OS_ERR_TASK_RESUME_PRIO, &ptcb);
+    if (err != OS_ERR_NONE) {
         OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_RESUME_PRIO;
-    }
-    if (ptcb == OS_TCB_RESERVED) {
-        OS_EXIT_CRITICAL();
-        return OS_ERR_TASK_NOT_EXIST;
+        return err;
     }
     if ((ptcb->OSTCBStat & OS_STAT_SUSPEND) == 0u) {
         OS_EXIT_CRITICAL();

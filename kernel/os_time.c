@@ -4,6 +4,26 @@
 #include "os_priv.h"
 
 /*
+ * A task's delay or pend timeout has run out (OSTCBDly just reached 0): a pend ends as timed
+ * out (the task leaves the wait list itself, in OS_PendResult()), and the task becomes ready
+ * unless it is suspended. Returns OS_TRUE when it was made ready. Critical section held.
+ */
+static BOOLEAN OS_TimeDlyEnd(OS_TCB *ptcb)
+{
+    if ((ptcb->OSTCBStat & OS_STAT_PEND_ANY) != 0u) {
+        ptcb->OSTCBStat &= (INT8U)~OS_STAT_PEND_ANY;
+        ptcb->OSTCBStatPend = OS_STAT_PEND_TO;
+    } else {
+        ptcb->OSTCBStatPend = OS_STAT_PEND_OK;
+    }
+    if ((ptcb->OSTCBStat & OS_STAT_SUSPEND) != 0u) {
+        return OS_FALSE;
+    }
+    OS_RdyInsert(ptcb);
+    return OS_TRUE;
+}
+
+/*
  * Delay the calling task for 'ticks' clock ticks. The delay ends on the ticks-th tick
  * interrupt after the call, so the real time slept is between ticks-1 and ticks periods.
  * As in uC/OS-II, a call from an ISR or with the scheduler locked returns at once without
@@ -85,14 +105,7 @@ INT8U OSTimeDlyResume(INT8U prio)
         return OS_ERR_TIME_NOT_DLY;
     }
     ptcb->OSTCBDly = 0u;
-    if ((ptcb->OSTCBStat & OS_STAT_PEND_ANY) != 0u) {
-        ptcb->OSTCBStat &= (INT8U)~OS_STAT_PEND_ANY;
-        ptcb->OSTCBStatPend = OS_STAT_PEND_TO;
-    } else {
-        ptcb->OSTCBStatPend = OS_STAT_PEND_OK;
-    }
-    if ((ptcb->OSTCBStat & OS_STAT_SUSPEND) == 0u) {
-        OS_RdyInsert(ptcb);
+    if (OS_TimeDlyEnd(ptcb) == OS_TRUE) {
         OS_EXIT_CRITICAL();
         OS_Sched();
         return OS_ERR_NONE;
@@ -146,15 +159,7 @@ void OSTimeTick(void)
         if (ptcb->OSTCBDly != 0u) {
             ptcb->OSTCBDly--;
             if (ptcb->OSTCBDly == 0u) {
-                if ((ptcb->OSTCBStat & OS_STAT_PEND_ANY) != 0u) {
-                    ptcb->OSTCBStat &= (INT8U)~OS_STAT_PEND_ANY;
-                    ptcb->OSTCBStatPend = OS_STAT_PEND_TO;
-                } else {
-                    ptcb->OSTCBStatPend = OS_STAT_PEND_OK;
-                }
-                if ((ptcb->OSTCBStat & OS_STAT_SUSPEND) == 0u) {
-                    OS_RdyInsert(ptcb);
-                }
+                (void)OS_TimeDlyEnd(ptcb);
             }
         }
         ptcb = ptcb->OSTCBNext;

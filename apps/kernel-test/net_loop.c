@@ -13,6 +13,7 @@
 #include <string.h>
 #include "bsp.h"
 #include "bsp_pci.h"
+#include "bsp_vnet.h"
 #include "osal_port.h"
 #include "ucos_ii.h"
 #include "vnet/virtio_net.h"
@@ -45,21 +46,6 @@ struct loop_nic {
 
 static struct loop_nic nics[2];
 static OS_STK start_stk[START_STK_WORDS];
-
-static void isr_shared(void *arg)
-{
-    virtio_net_isr(arg);
-}
-
-static void isr_rx(void *arg)
-{
-    virtio_net_rx_isr(arg);
-}
-
-static void isr_config(void *arg)
-{
-    virtio_net_config_isr(arg);
-}
 
 static void loop_log(const char *msg)
 {
@@ -104,15 +90,13 @@ static int nic_up(unsigned idx, unsigned prio)
         bsp_printf("NTEST nic%u transport: %s\n", idx, vnet_strerror(err));
         return 0;
     }
-    n->msix = n->f->msix_cap != 0u && n->f->msix_table_size > MSIX_ENTRY_RX;
-    if (n->msix) {
-        static const uint16_t qv[] = {MSIX_ENTRY_RX}; /* virtqueue 0 = RX */
-        err = virtio_transport_use_msix(n->tr, MSIX_ENTRY_CFG, qv, 1u);
-        if (err != VNET_OK) {
-            bsp_printf("NTEST nic%u msix: %s\n", idx, vnet_strerror(err));
-            return 0;
-        }
+    bool msix = false;
+    err = bsp_vnet_irq_select(n->f, n->tr, MSIX_ENTRY_CFG, MSIX_ENTRY_RX, &msix);
+    if (err != VNET_OK) {
+        bsp_printf("NTEST nic%u msix: %s\n", idx, vnet_strerror(err));
+        return 0;
     }
+    n->msix = msix;
     memset(&cfg, 0, sizeof cfg);
     cfg.transport = n->tr;
     cfg.name = idx == 0u ? "rx0" : "rx1";
@@ -125,19 +109,7 @@ static int nic_up(unsigned idx, unsigned prio)
         return 0;
     }
     /* Routes first: the device may interrupt as soon as RX buffers are posted. */
-    if (n->msix) {
-        b = bsp_pci_msix_attach(n->f, MSIX_ENTRY_CFG, isr_config, n->dev);
-        if (b == BSP_OK) {
-            b = bsp_pci_msix_attach(n->f, MSIX_ENTRY_RX, isr_rx, n->dev);
-        }
-        if (b == BSP_OK) {
-            b = bsp_pci_msix_enable(n->f);
-        }
-        n->vector = n->f->msix_vector[MSIX_ENTRY_RX];
-    } else {
-        b = bsp_pci_intx_attach(n->f, isr_shared, n->dev);
-        n->vector = n->f->intx_vector;
-    }
+    b = bsp_vnet_irq_attach(n->f, n->dev, n->msix != 0, MSIX_ENTRY_CFG, MSIX_ENTRY_RX, &n->vector);
     if (b != BSP_OK) {
         bsp_printf("NTEST nic%u interrupt setup: %d\n", idx, b);
         return 0;

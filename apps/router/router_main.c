@@ -27,6 +27,7 @@
 
 #include "bsp.h"
 #include "bsp_pci.h"
+#include "bsp_vnet.h"
 #include "osal_port.h"
 #include "router.h"
 #include "ucos_ii.h"
@@ -382,24 +383,6 @@ static void router_link(void *arg, bool up)
         (void)net_if_up(n->nif);
 }
 
-/* ---- interrupts ---------------------------------------------------------------------- */
-
-/* bsp_isr_t takes void *; these adapt without casting function pointer types. */
-static void router_isr_shared(void *arg)
-{
-    virtio_net_isr(arg);
-}
-
-static void router_isr_rx(void *arg)
-{
-    virtio_net_rx_isr(arg);
-}
-
-static void router_isr_config(void *arg)
-{
-    virtio_net_config_isr(arg);
-}
-
 /* ---- bring-up ------------------------------------------------------------------------ */
 
 static int router_nic_attach(enum router_side side, unsigned pci_idx)
@@ -416,13 +399,9 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         bsp_printf("router: %s: transport: %s\r\n", n->name, vnet_strerror(err));
         return err;
     }
-    n->msix = f->msix_cap != 0 && f->msix_table_size > ROUTER_MSIX_ENTRY_RX;
-    if (n->msix) {
-        static const uint16_t qv[] = {ROUTER_MSIX_ENTRY_RX}; /* virtqueue 0 = RX */
-        err = virtio_transport_use_msix(n->tr, ROUTER_MSIX_ENTRY_CONFIG, qv, 1);
-        if (err != VNET_OK)
-            return err;
-    }
+    err = bsp_vnet_irq_select(f, n->tr, ROUTER_MSIX_ENTRY_CONFIG, ROUTER_MSIX_ENTRY_RX, &n->msix);
+    if (err != VNET_OK)
+        return err;
 
     struct virtio_net_config cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -456,20 +435,10 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
 
     /* Interrupt routes before initialize: the device may interrupt as soon as the RX
      * buffers are posted. MSI-X must be enabled before the transport programs vectors. */
-    int b;
-    if (n->msix) {
-        b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_CONFIG, router_isr_config, n->dev);
-        if (b == BSP_OK)
-            b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_RX, router_isr_rx, n->dev);
-        if (b == BSP_OK)
-            b = bsp_pci_msix_enable(f);
-        n->irq_info = f->msix_vector[ROUTER_MSIX_ENTRY_RX];
-    } else {
-        /* Machine "pc" only: the board cannot route q35's INTx (no ACPI _PRT) and says so
-         * with BSP_E_NODEV. */
-        b = bsp_pci_intx_attach(f, router_isr_shared, n->dev);
-        n->irq_info = f->irq_line;
-    }
+    uint8_t vector = 0;
+    int b = bsp_vnet_irq_attach(f, n->dev, n->msix, ROUTER_MSIX_ENTRY_CONFIG, ROUTER_MSIX_ENTRY_RX,
+                                &vector);
+    n->irq_info = n->msix ? vector : f->intx_gsi;
     if (b < 0) {
         bsp_printf("router: %s: interrupt setup failed (%d)\r\n", n->name, b);
         return VNET_E_IO;
