@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# vnet-rtos: the whole test suite, from a fresh Debian 12 machine (run as root).
+# vnet-rtos: the whole test suite, from a fresh Debian 12 machine (run as root; a
+# non-root user with sudo: sudo ./scripts/test.sh).
 #
-#   sudo ./scripts/test.sh            # everything: host tests (gcc + clang, ASan+UBSan),
+#   ./scripts/test.sh                 # everything: host tests (gcc + clang, ASan+UBSan),
 #                                     # format/static checks, a short fuzz run, firmware
 #                                     # build and the QEMU tests (TCG)
-#   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed)
+#   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed
+#                                     # once the packages are installed)
 #
 # Installs the Debian packages it needs first. Prints one closing line
 # "N passed, M failed" counting every ctest test and every check stage.
@@ -21,6 +23,10 @@ for a in "$@"; do
     *) echo "unknown option: $a" >&2; exit 2 ;;
   esac
 done
+if [ "$host_only" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: needs root for the QEMU tests (namespaces, taps) and apt-get; with sudo: sudo ./scripts/test.sh, or ./scripts/test.sh --host-only" >&2
+  exit 2
+fi
 
 pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
       python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
