@@ -96,6 +96,51 @@ if [ -x tests/fuzz/run.sh ]; then
   stage "fuzz (${fuzz_secs}s each)" tests/fuzz/run.sh "$fuzz_secs" "$top/build/fuzz"
 fi
 
+# 3b. Build integration: examples/ucos2-minimal built as a product would, through the
+# installed CMake package (find_package(vnet) after cmake --install to a temporary prefix),
+# through add_subdirectory() and through vnet.mk, against our kernel's hosted port as the
+# stand-in for Micrium's; each binary must start the kernel and reach its NIC probe.
+# (package.file_lists in the host ctest checks vnet.mk against the CMake source list.)
+example_cfg=$top/os/ucos2/cfg
+[ -f "$example_cfg/os_cfg.h" ] || example_cfg=$top/kernel/port/host/cfg # until os/ucos2/cfg exists
+example_args=(-DUCOS2_DIR="$top/kernel" -DUCOS2_PORT_DIR="$top/kernel/port/host"
+              -DUCOS2_CFG_DIR="$example_cfg" -DUCOS2_PORT_LIBS=pthread)
+example_run() { # example_run BINARY: the stand-in board finds no NIC and powers off
+  local out
+  out=$(timeout 60 "$1") || { echo "$1 failed: $out" >&2; return 1; }
+  grep -q "app: no virtio-net PCI function" <<<"$out" &&
+    grep -q "bsp: start task ended" <<<"$out" || { echo "unexpected output: $out" >&2; return 1; }
+}
+example_pkg() {
+  local d=build/example prefix=build/example/prefix
+  rm -rf "$d" && mkdir -p "$d" &&
+    cmake --install build/host-gcc --prefix "$prefix" >"$d/install.log" 2>&1 &&
+    cmake -S examples/ucos2-minimal -B "$d/pkg" -DCMAKE_PREFIX_PATH="$top/$prefix" \
+      "${example_args[@]}" >"$d/pkg.configure.log" 2>&1 &&
+    cmake --build "$d/pkg" -j "$jobs" >"$d/pkg.build.log" 2>&1 &&
+    example_run "$d/pkg/ucos2_minimal" ||
+    { tail -n 40 "$d"/*.log 2>/dev/null; return 1; }
+}
+example_subdir() {
+  local d=build/example/subdir
+  cmake -S examples/ucos2-minimal -B "$d" -DVNET_SOURCE_DIR="$top" "${example_args[@]}" \
+      >"$d.configure.log" 2>&1 &&
+    cmake --build "$d" -j "$jobs" >"$d.build.log" 2>&1 && example_run "$d/ucos2_minimal" ||
+    { tail -n 40 "$d.configure.log" "$d.build.log" 2>/dev/null; return 1; }
+}
+example_make() { # from the installed tree's vnet.mk, as a non-CMake product would
+  local d=$top/build/example/make
+  make -C examples/ucos2-minimal -j "$jobs" VNET_DIR="$top/build/example/prefix/share/vnet" \
+      UCOS2_DIR="$top/kernel" UCOS2_PORT_DIR="$top/kernel/port/host" \
+      UCOS2_CFG_DIR="$example_cfg" PORT_LDLIBS=-pthread OUT="$d" >"$d.log" 2>&1 &&
+    example_run "$d/ucos2_minimal" || { tail -n 40 "$d.log"; return 1; }
+}
+if [ -f build/host-gcc/cmake_install.cmake ]; then
+  stage "example ucos2-minimal (find_package)" example_pkg
+  stage "example ucos2-minimal (add_subdirectory)" example_subdir
+  stage "example ucos2-minimal (vnet.mk)" example_make
+fi
+
 # 4. Firmware (freestanding) and QEMU tests under TCG.
 if [ "$host_only" -eq 0 ]; then
   if [ -f cmake/toolchain-x86_64-elf.cmake ]; then
