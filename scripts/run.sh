@@ -41,7 +41,7 @@ nic_props=()
 gro=on
 keep=0
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 die() { echo "run.sh: $*" >&2; exit 2; }
 need_arg() { # need_arg OPTION "$@": the option's value must follow
   if [ $# -lt 3 ] || [ -z "$3" ]; then die "$1 needs a value (see --help)"; fi
