@@ -376,30 +376,20 @@ static void OS_InitEventList(void)
 
 static void OS_InitTaskIdle(void)
 {
-#if OS_STK_GROWTH == 1
-    OS_STK *ptos = &OSTaskIdleStk[OS_TASK_IDLE_STK_SIZE - 1u];
-#else
-    OS_STK *ptos = &OSTaskIdleStk[0];
-#endif
-
-    (void)OSTaskCreateExt(OS_TaskIdle, OS_NULL, ptos, OS_TASK_IDLE_PRIO, OS_TASK_IDLE_ID,
-                          &OSTaskIdleStk[0], OS_TASK_IDLE_STK_SIZE, OS_NULL,
-                          OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
+    (void)OSTaskCreateExt(OS_TaskIdle, OS_NULL, OS_StkTop(OSTaskIdleStk, OS_TASK_IDLE_STK_SIZE),
+                          OS_TASK_IDLE_PRIO, OS_TASK_IDLE_ID,
+                          OS_StkBottom(OSTaskIdleStk, OS_TASK_IDLE_STK_SIZE), OS_TASK_IDLE_STK_SIZE,
+                          OS_NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     OSTCBPrioTbl[OS_TASK_IDLE_PRIO]->OSTCBTaskName = (INT8U *)"uC/OS-II Idle";
 }
 
 #if OS_TASK_STAT_EN > 0
 static void OS_InitTaskStat(void)
 {
-#if OS_STK_GROWTH == 1
-    OS_STK *ptos = &OSTaskStatStk[OS_TASK_STAT_STK_SIZE - 1u];
-#else
-    OS_STK *ptos = &OSTaskStatStk[0];
-#endif
-
-    (void)OSTaskCreateExt(OS_TaskStat, OS_NULL, ptos, OS_TASK_STAT_PRIO, OS_TASK_STAT_ID,
-                          &OSTaskStatStk[0], OS_TASK_STAT_STK_SIZE, OS_NULL,
-                          OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
+    (void)OSTaskCreateExt(OS_TaskStat, OS_NULL, OS_StkTop(OSTaskStatStk, OS_TASK_STAT_STK_SIZE),
+                          OS_TASK_STAT_PRIO, OS_TASK_STAT_ID,
+                          OS_StkBottom(OSTaskStatStk, OS_TASK_STAT_STK_SIZE), OS_TASK_STAT_STK_SIZE,
+                          OS_NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     OSTCBPrioTbl[OS_TASK_STAT_PRIO]->OSTCBTaskName = (INT8U *)"uC/OS-II Stat";
 }
 #endif

@@ -20,6 +20,40 @@ INT8U OS_TCBInit(INT8U prio, OS_STK *ptos, OS_STK *pbos, INT16U id, INT32U stk_s
                  INT16U opt);
 void OS_TCBPrioSet(OS_TCB *ptcb, INT8U prio);
 
+/* Ends of a stack array of `size` entries as OSTaskCreateExt() takes them, for either
+ * OS_STK_GROWTH: the top (ptos) is the first entry used, the bottom (pbos) the last one that
+ * can be, i.e. the far end that OSTaskStkChk() scans from. */
+static inline OS_STK *OS_StkTop(OS_STK *stk, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    return &stk[size - 1u];
+#else
+    (void)size;
+    return &stk[0];
+#endif
+}
+
+static inline OS_STK *OS_StkBottom(OS_STK *stk, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    (void)size;
+    return &stk[0];
+#else
+    return &stk[size - 1u];
+#endif
+}
+
+/* Lowest address of the stack whose bottom (pbos) is given. */
+static inline OS_STK *OS_StkLowest(OS_STK *pbos, INT32U size)
+{
+#if OS_STK_GROWTH == 1
+    (void)size;
+    return pbos;
+#else
+    return pbos - (size - 1u);
+#endif
+}
+
 /* Wait lists and ready list. All of these must be called inside a critical section. */
 void OS_EventWaitListInit(OS_EVENT *pevent);
 void OS_EventTaskWait(OS_EVENT *pevent);

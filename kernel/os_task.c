@@ -56,8 +56,9 @@ static INT8U OS_TaskCreate(void (*task)(void *p_arg), void *p_arg, OS_STK *ptos,
 
     /* OS_TASK_OPT_STK_CLR only takes effect together with OS_TASK_OPT_STK_CHK, as in
      * uC/OS-II: clearing is pointless unless someone will scan the stack. */
-    if (pbos != OS_NULL && (opt & OS_TASK_OPT_STK_CHK) != 0u && (opt & OS_TASK_OPT_STK_CLR) != 0u) {
-        OS_MemClr((INT8U *)pbos, stk_size * (INT32U)sizeof(OS_STK));
+    if (pbos != OS_NULL && stk_size > 0u && (opt & OS_TASK_OPT_STK_CHK) != 0u &&
+        (opt & OS_TASK_OPT_STK_CLR) != 0u) {
+        OS_MemClr((INT8U *)OS_StkLowest(pbos, stk_size), stk_size * (INT32U)sizeof(OS_STK));
     }
     psp = OSTaskStkInit(task, p_arg, ptos, opt);
     err = OS_TCBInit(prio, psp, pbos, id, stk_size, pext, opt);
@@ -124,18 +125,15 @@ INT8U OSTaskStkChk(INT8U prio, OS_STK_DATA *p_stk_data)
 
     /* Scanned outside the critical section: the stack memory outlives a racing deletion of
      * the task, and the result is an estimate anyway. */
+    /* The far end is OSTCBStkBottom itself; the scan moves against the growth direction. */
+    while (nfree < size && *pchk == (OS_STK)0) {
 #if OS_STK_GROWTH == 1
-    while (nfree < size && *pchk == (OS_STK)0) {
         pchk++;
-        nfree++;
-    }
 #else
-    pchk += size - 1u;
-    while (nfree < size && *pchk == (OS_STK)0) {
         pchk--;
+#endif
         nfree++;
     }
-#endif
     p_stk_data->OSFree = nfree * (INT32U)sizeof(OS_STK);
     p_stk_data->OSUsed = (size - nfree) * (INT32U)sizeof(OS_STK);
     return OS_ERR_NONE;

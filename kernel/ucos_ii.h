@@ -45,6 +45,56 @@ extern "C" {
 #if !defined(OS_TASK_DEL_EN) || !defined(OS_TASK_SUSPEND_EN) || !defined(OS_TIME_DLY_HMSM_EN)
 #error "os_cfg.h must define OS_TASK_DEL_EN, OS_TASK_SUSPEND_EN and OS_TIME_DLY_HMSM_EN"
 #endif
+/* The options this kernel only accepts or refuses must be defined too, so that every os_cfg.h
+ * built here is also complete for Micrium's uC/OS-II V2.93 (os/ucos2/cfg/os_cfg.h is the base
+ * every configuration of this tree derives from). */
+#if !defined(OS_APP_HOOKS_EN) || !defined(OS_CPU_HOOKS_EN) || !defined(OS_DEBUG_EN) ||             \
+    !defined(OS_EVENT_MULTI_EN) || !defined(OS_EVENT_NAME_EN) || !defined(OS_SCHED_LOCK_EN) ||     \
+    !defined(OS_TICK_STEP_EN) || !defined(OS_TLS_TBL_SIZE)
+#error "os_cfg.h is incomplete (miscellaneous options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_TASK_CHANGE_PRIO_EN) || !defined(OS_TASK_CREATE_EN) ||                             \
+    !defined(OS_TASK_CREATE_EXT_EN) || !defined(OS_TASK_NAME_EN) ||                                \
+    !defined(OS_TASK_PROFILE_EN) || !defined(OS_TASK_QUERY_EN) ||                                  \
+    !defined(OS_TASK_REG_TBL_SIZE) || !defined(OS_TASK_SW_HOOK_EN) ||                              \
+    !defined(OS_TASK_TMR_STK_SIZE)
+#error "os_cfg.h is incomplete (task options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_MAX_FLAGS) || !defined(OS_FLAGS_NBITS) || !defined(OS_FLAG_WAIT_CLR_EN) ||         \
+    !defined(OS_FLAG_ACCEPT_EN) || !defined(OS_FLAG_DEL_EN) || !defined(OS_FLAG_NAME_EN) ||        \
+    !defined(OS_FLAG_QUERY_EN)
+#error "os_cfg.h is incomplete (event flag options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_MBOX_ACCEPT_EN) || !defined(OS_MBOX_DEL_EN) || !defined(OS_MBOX_PEND_ABORT_EN) ||  \
+    !defined(OS_MBOX_POST_EN) || !defined(OS_MBOX_POST_OPT_EN) || !defined(OS_MBOX_QUERY_EN)
+#error "os_cfg.h is incomplete (mailbox options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_MAX_MEM_PART) || !defined(OS_MEM_NAME_EN) || !defined(OS_MEM_QUERY_EN)
+#error "os_cfg.h is incomplete (memory partition options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_MUTEX_ACCEPT_EN) || !defined(OS_MUTEX_DEL_EN) || !defined(OS_MUTEX_QUERY_EN)
+#error "os_cfg.h is incomplete (mutex options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_Q_ACCEPT_EN) || !defined(OS_Q_DEL_EN) || !defined(OS_Q_FLUSH_EN) ||                \
+    !defined(OS_Q_PEND_ABORT_EN) || !defined(OS_Q_POST_EN) || !defined(OS_Q_POST_FRONT_EN) ||      \
+    !defined(OS_Q_POST_OPT_EN) || !defined(OS_Q_QUERY_EN)
+#error "os_cfg.h is incomplete (queue options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_SEM_ACCEPT_EN) || !defined(OS_SEM_DEL_EN) || !defined(OS_SEM_PEND_ABORT_EN) ||     \
+    !defined(OS_SEM_QUERY_EN) || !defined(OS_SEM_SET_EN)
+#error "os_cfg.h is incomplete (semaphore options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_TIME_DLY_RESUME_EN) || !defined(OS_TIME_GET_SET_EN) ||                             \
+    !defined(OS_TIME_TICK_HOOK_EN)
+#error "os_cfg.h is incomplete (time options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_TMR_CFG_MAX) || !defined(OS_TMR_CFG_WHEEL_SIZE) || !defined(OS_TMR_CFG_NAME_EN) || \
+    !defined(OS_TMR_CFG_TICKS_PER_SEC)
+#error "os_cfg.h is incomplete (timer options): start from os/ucos2/cfg/os_cfg.h"
+#endif
+#if !defined(OS_TRACE_EN) || !defined(OS_TRACE_API_ENTER_EN) || !defined(OS_TRACE_API_EXIT_EN)
+#error "os_cfg.h is incomplete (trace options): start from os/ucos2/cfg/os_cfg.h"
+#endif
 /* This kernel keeps the classic 8x8 ready bitmap: 64 priority levels at most. */
 #if OS_LOWEST_PRIO < 3 || OS_LOWEST_PRIO > 63
 #error "OS_LOWEST_PRIO must be in 3..63 (this kernel implements the 64-level ready list)"
@@ -66,6 +116,14 @@ extern "C" {
 #endif
 #if OS_MBOX_EN > 0 || OS_FLAG_EN > 0 || OS_MEM_EN > 0 || OS_TMR_EN > 0
 #error "mailboxes, event flags, memory partitions and timers are not implemented (set to 0)"
+#endif
+#if OS_TASK_CHANGE_PRIO_EN > 0 || OS_TASK_REG_TBL_SIZE > 0 || OS_EVENT_MULTI_EN > 0 ||             \
+    OS_TLS_TBL_SIZE > 0
+#error "OSTaskChangePrio, task registers, OSEventPendMulti and TLS are not implemented (set to 0)"
+#endif
+#if OS_TASK_PROFILE_EN > 0 || OS_TICK_STEP_EN > 0 || OS_DEBUG_EN > 0 || OS_APP_HOOKS_EN > 0 ||     \
+    OS_TRACE_EN > 0 || OS_TRACE_API_ENTER_EN > 0 || OS_TRACE_API_EXIT_EN > 0
+#error "task profiling, tick stepping, os_dbg, application hooks and tracing are not implemented"
 #endif
 #if OS_TASK_STAT_STK_CHK_EN > 0 && OS_TASK_STAT_EN == 0
 #error "OS_TASK_STAT_STK_CHK_EN needs OS_TASK_STAT_EN"
@@ -250,7 +308,7 @@ typedef struct os_tcb {
     OS_STK *OSTCBStkPtr; /* saved stack pointer (port-defined contents) */
 
     void *OSTCBExtPtr;      /* OSTaskCreateExt() user extension */
-    OS_STK *OSTCBStkBottom; /* lowest address of the stack (growth down), Ext tasks only */
+    OS_STK *OSTCBStkBottom; /* far end (pbos): lowest entry if growing down, else highest */
     INT32U OSTCBStkSize;    /* stack size in OS_STK entries, Ext tasks only */
     INT16U OSTCBOpt;        /* OS_TASK_OPT_* */
     INT16U OSTCBId;

@@ -646,7 +646,7 @@ static void test_pci(void)
                        f->irq_line, f->irq_pin, f->intx_vector, good ? "ok" : "bad");
             ok &= good;
             /* Nothing drives the line yet (no driver); keep it masked until one does. */
-            (void)bsp_ioapic_mask(bsp_isa_irq_to_gsi(f->irq_line, NULL, NULL), 1);
+            (void)bsp_ioapic_mask(f->intx_gsi, 1);
         }
     }
     bsp_printf("KTEST pci functions=%u virtio_net=%u expected=%u\n", bsp_pci_count(), nv, expect);

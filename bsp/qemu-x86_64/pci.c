@@ -35,7 +35,32 @@
 #define MSIX_ENT_MASKED 1u
 #define MSI_ADDR_BASE   0xFEE00000u /* SDM vol. 3, 10.11.1 */
 
+#define INTEL_VENDOR       0x8086u
 #define I440FX_HOST_BRIDGE 0x1237u
+
+/*
+ * ICH9 LPC bridge (00:1f.0 on QEMU's q35) and its interrupt routing (Intel ICH9 datasheet,
+ * 13.1 LPC configuration registers and 10.1 chipset configuration registers; QEMU
+ * hw/isa/lpc_ich9.c). Each device INTx pin drives one of eight PIRQ lines A..H:
+ *   - devices 25..29 and 31 on bus 0 through their DnnIR register (3 bits per pin, INTA in
+ *     bits 2:0) in the chipset configuration block at RCBA;
+ *   - device 30 (the DMI-to-PCI bridge) INTA..D -> PIRQE..H (QEMU's choice, fixed);
+ *   - any other bus-0 slot, which a real ICH9 does not route: PIRQ E + (slot + pin) % 4
+ *     (QEMU's fallback, matching its ACPI _PRT).
+ * In APIC mode PIRQ n always drives IOAPIC pin 16 + n (QEMU: level, active high). Its route
+ * control byte can in addition steer it to an ISA IRQ (bit 7 clear, IRQ in bits 3:0).
+ */
+#define ICH9_LPC_DEV           31u
+#define ICH9_LPC_DEVICE        0x2918u
+#define ICH9_PIRQA_ROUT        0x60u /* PIRQA..D route control, one byte each */
+#define ICH9_PIRQE_ROUT        0x68u /* PIRQE..H */
+#define ICH9_PIRQ_ROUT_ISA_OFF 0x80u /* set: the PIRQ drives no ISA IRQ */
+#define ICH9_RCBA              0xF0u /* root complex register block base address */
+#define ICH9_RCBA_EN           0x1u
+#define ICH9_RCBA_MASK         0xFFFFC000u
+#define ICH9_RCBA_SIZE         0x4000u
+#define ICH9_DIR_DEFAULT       0x3210u /* INTA..D -> PIRQA..D, the reset value of every DnnIR */
+#define ICH9_PIRQ_GSI_BASE     16u
 
 #define VIRTIO_VENDOR     0x1AF4u
 #define VIRTIO_NET_TRANS  0x1000u
@@ -257,9 +282,9 @@ static volatile void *vbus_bar_map(void *ctx, uint8_t bar)
 
 /* ---- enumeration ---- */
 
-static void scan_bus(uint8_t b, unsigned depth);
+static void scan_bus(uint8_t b, unsigned depth, struct bsp_pci_func *bridge);
 
-static void add_func(uint8_t b, uint8_t d, uint8_t fn)
+static void add_func(uint8_t b, uint8_t d, uint8_t fn, struct bsp_pci_func *bridge)
 {
     struct bsp_pci_func *f;
     uint32_t id = cfg_read_bdf(b, d, fn, PCI_VENDOR, 4u);
@@ -275,6 +300,7 @@ static void add_func(uint8_t b, uint8_t d, uint8_t fn)
     f->bus = b;
     f->dev = d;
     f->fn = fn;
+    f->parent = bridge;
     f->vendor = (uint16_t)id;
     f->device = (uint16_t)(id >> 16);
     cr = cfg_read_bdf(b, d, fn, PCI_CLASS_REV, 4u);
@@ -315,12 +341,12 @@ static void add_func(uint8_t b, uint8_t d, uint8_t fn)
     } else if (f->header_type == 1u) {
         uint8_t sec = (uint8_t)cfg_read_bdf(b, d, fn, PCI_SEC_BUS, 1u);
         if (sec != 0u) {
-            scan_bus(sec, 1u);
+            scan_bus(sec, 1u, f);
         }
     }
 }
 
-static void scan_bus(uint8_t b, unsigned depth)
+static void scan_bus(uint8_t b, unsigned depth, struct bsp_pci_func *bridge)
 {
     uint8_t d, fn;
 
@@ -338,7 +364,7 @@ static void scan_bus(uint8_t b, unsigned depth)
         }
         for (fn = 0u; fn < nfn; fn++) {
             if ((uint16_t)cfg_read_bdf(b, d, fn, PCI_VENDOR, 2u) != 0xFFFFu) {
-                add_func(b, d, fn);
+                add_func(b, d, fn, bridge);
             }
         }
     }
@@ -348,7 +374,7 @@ void bsp_pci_init(void)
 {
     unsigned i;
 
-    scan_bus(0u, 0u);
+    scan_bus(0u, 0u, NULL);
     for (i = 0u; i < nfuncs; i++) {
         const struct bsp_pci_func *f = &funcs[i];
         bsp_printf("pci: %02x:%02x.%u %04x:%04x class %02x.%02x irq %u pin %u msix %u\n", f->bus,
@@ -491,34 +517,116 @@ int bsp_pci_msix_disable(struct bsp_pci_func *f)
 
 /* ---- INTx ---- */
 
+/* Bus-0 slot and pin (0 = INTA) at which a function's INTx enters the root complex: every
+ * bridge on the way swizzles the pin by the device number below it (PCI-to-PCI Bridge
+ * Architecture 1.2, 9.1; QEMU's bridges and PCIe root ports do the same). */
+static int intx_root_pin(const struct bsp_pci_func *f, uint8_t *slot, uint8_t *pin)
+{
+    uint8_t p = (uint8_t)(f->irq_pin - 1u);
+    unsigned hops = 0u;
+
+    while (f->parent != NULL) {
+        p = (uint8_t)((p + f->dev) % 4u);
+        f = f->parent;
+        if (++hops > 8u) {
+            return BSP_E_NODEV; /* deeper than the enumeration goes: not our tree */
+        }
+    }
+    if (f->bus != 0u) {
+        return BSP_E_NODEV;
+    }
+    *slot = f->dev;
+    *pin = p;
+    return BSP_OK;
+}
+
+/* DnnIR of bus-0 device `slot` (25..29, 31) from the chipset configuration block, or its
+ * reset value when firmware left RCBA disabled or it cannot be mapped. */
+static uint16_t ich9_dir(const struct bsp_pci_func *lpc, uint8_t slot)
+{
+    /* D31IR 0x3140, D30IR 0x3142, D29IR 0x3144, D28IR 0x3146, D27IR 0x3148, then a gap:
+     * D26IR 0x314C, D25IR 0x3150. */
+    uint32_t off = slot >= 27u ? 0x3140u + 2u * (31u - slot) : (slot == 26u ? 0x314Cu : 0x3150u);
+    uint32_t rcba = bsp_pci_cfg_read(lpc, ICH9_RCBA, 4u);
+    uint64_t base = rcba & ICH9_RCBA_MASK;
+
+    if ((rcba & ICH9_RCBA_EN) == 0u || base == 0u || bsp_mmio_map(base, ICH9_RCBA_SIZE) != BSP_OK) {
+        return ICH9_DIR_DEFAULT;
+    }
+    return *(volatile const uint16_t *)(uintptr_t)(base + off);
+}
+
+/* q35: the IOAPIC pin (GSI) of a function's INTx through the ICH9 PIRQ routing. The PIRQ's
+ * ISA route is switched off so that the line drives only its IOAPIC pin, as in APIC mode it
+ * should: nothing on this board listens to the 8259, and an ISA IRQ shared with a PIRQ would
+ * otherwise see this device's level too. */
+static int q35_intx_gsi(const struct bsp_pci_func *f, uint32_t *gsi)
+{
+    const struct bsp_pci_func *lpc = bsp_pci_find(INTEL_VENDOR, ICH9_LPC_DEVICE, 0u);
+    uint8_t slot, pin, pirq, rout;
+    uint16_t rout_off;
+    int rc;
+
+    if (lpc == NULL || lpc->bus != 0u || lpc->dev != ICH9_LPC_DEV || lpc->fn != 0u) {
+        return BSP_E_NODEV;
+    }
+    rc = intx_root_pin(f, &slot, &pin);
+    if (rc != BSP_OK) {
+        return rc;
+    }
+    if (slot == 30u) {
+        pirq = (uint8_t)(4u + pin);
+    } else if (slot >= 25u) {
+        pirq = (uint8_t)((ich9_dir(lpc, slot) >> (4u * pin)) & 0x7u);
+    } else {
+        pirq = (uint8_t)(4u + (slot + pin) % 4u);
+    }
+    rout_off = (uint16_t)(pirq < 4u ? ICH9_PIRQA_ROUT + pirq : ICH9_PIRQE_ROUT + (pirq - 4u));
+    rout = (uint8_t)bsp_pci_cfg_read(lpc, rout_off, 1u);
+    if ((rout & ICH9_PIRQ_ROUT_ISA_OFF) == 0u) {
+        bsp_pci_cfg_write(lpc, rout_off, 1u, rout | ICH9_PIRQ_ROUT_ISA_OFF);
+    }
+    *gsi = ICH9_PIRQ_GSI_BASE + pirq;
+    bsp_printf("pci: %02x:%02x.%u INT%c -> slot %u INT%c -> PIRQ%c -> GSI %u (ISA route %s)\n",
+               f->bus, f->dev, f->fn, 'A' + f->irq_pin - 1, slot, 'A' + pin, 'A' + pirq,
+               (unsigned)*gsi, (rout & ICH9_PIRQ_ROUT_ISA_OFF) ? "was off" : "switched off");
+    return BSP_OK;
+}
+
 int bsp_pci_intx_attach(struct bsp_pci_func *f, bsp_isr_t isr, void *arg)
 {
-    int level = 1, low = 0, v;
+    int level = 1, low = 0, v, rc;
     uint32_t gsi;
     uint16_t cmd;
 
-    if (f->irq_pin == 0u || f->irq_line == 0u || f->irq_line == 0xFFu) {
+    if (f->irq_pin == 0u || f->irq_pin > 4u) {
         return BSP_E_NODEV;
     }
-    /* Only the i440FX/PIIX3 wiring (machine "pc") makes the line register an IOAPIC input.
-     * On q35 the ICH9 PIRQs drive IOAPIC pins 16-23 instead and the mapping lives in ACPI
-     * _PRT (AML), which this board does not interpret: refuse rather than route a line that
-     * never fires. */
-    if (funcs[0].vendor != 0x8086u || funcs[0].device != I440FX_HOST_BRIDGE) {
-        return BSP_E_NODEV;
-    }
-    /* On "pc" the line register SeaBIOS wrote is the PIIX3 PIRQ's ISA IRQ; the MADT's
-     * override for it says how the IOAPIC sees it (QEMU: level, active high). */
-    gsi = bsp_isa_irq_to_gsi(f->irq_line, &level, &low);
-    if (f->irq_line < 16u && bsp_acpi.isa_flags[f->irq_line] == 0u) {
-        level = 1;
-        low = 0;
+    if (funcs[0].vendor == INTEL_VENDOR && funcs[0].device == I440FX_HOST_BRIDGE) {
+        /* "pc": the line register SeaBIOS wrote is the PIIX3 PIRQ's ISA IRQ; the MADT's
+         * override for it says how the IOAPIC sees it (QEMU: level, active high). */
+        if (f->irq_line == 0u || f->irq_line == 0xFFu) {
+            return BSP_E_NODEV;
+        }
+        gsi = bsp_isa_irq_to_gsi(f->irq_line, &level, &low);
+        if (f->irq_line < 16u && bsp_acpi.isa_flags[f->irq_line] == 0u) {
+            level = 1;
+            low = 0;
+        }
+    } else {
+        /* "q35" (or refused): PIRQ lines on IOAPIC pins 16-23, level, active high as in
+         * QEMU's ACPI _PRT. The line register (SeaBIOS's 8259 routing) is not used. */
+        rc = q35_intx_gsi(f, &gsi);
+        if (rc != BSP_OK) {
+            return rc;
+        }
     }
     v = bsp_ioapic_route(gsi, level, low, isr, arg);
     if (v < 0) {
         return v;
     }
     f->intx_vector = (uint8_t)v;
+    f->intx_gsi = (uint8_t)gsi;
     cmd = (uint16_t)bsp_pci_cfg_read(f, PCI_COMMAND, 2u);
     bsp_pci_cfg_write(f, PCI_COMMAND, 2u, cmd & ~CMD_INTX_OFF);
     return BSP_OK;

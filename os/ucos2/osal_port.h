@@ -32,6 +32,18 @@ typedef struct {
     INT8U depth_at_acquire; /* diagnostics only */
 } osal_lock_t;
 
+/* Task priorities osal_task_create() accepts: 0..OSAL_UCOS2_PRIO_MAX. The ones above belong
+ * to the kernel's own tasks (idle at OS_LOWEST_PRIO, statistics at OS_LOWEST_PRIO - 1 when
+ * OS_TASK_STAT_EN) and are refused with VNET_E_INVAL; a priority another task already holds
+ * (e.g. the real kernel's timer task, OS_TASK_TMR_PRIO) is refused by the kernel: VNET_E_OS. */
+#define OSAL_UCOS2_PRIO_MAX (OS_LOWEST_PRIO - OS_N_SYS_TASKS)
+
+/* Task names are copied into the task (OSTaskNameSet() keeps the pointer it is given, so the
+ * caller's string need not outlive the call); longer names are cut. */
+#define OSAL_UCOS2_NAME_LEN 16u
+
+/* Owned by the caller from osal_task_create() until osal_task_join() returns: the kernel
+ * keeps pointers into it (the task's argument and its name). */
 typedef struct {
     void (*entry)(void *arg);
     void *arg;
@@ -39,6 +51,7 @@ typedef struct {
     OS_STK *stk_mem; /* port-allocated stack, or NULL */
     INT8U prio;
     bool created;
+    char name[OSAL_UCOS2_NAME_LEN];
 } osal_task_t;
 
 /* Board hooks (bsp/<board>/). */

@@ -66,12 +66,17 @@ bool osal_in_isr(void)
 
 /* --- time ----------------------------------------------------------------------------- */
 
+/* Longest delay or timeout the kernel takes, in ticks. Current uC/OS-II (and this project's
+ * kernel) take 32-bit tick counts; older versions take INT16U ones, which would silently wrap
+ * a long timeout into a short one. A task's delay counter has the width of those parameters. */
+#define UCOS2_TICKS_MAX (sizeof(OSTCBCur->OSTCBDly) >= 4u ? 0xffffffffu : 0xffffu)
+
 /* Ticks covering at least `ms`: OSTimeDly(n) may return up to one tick early (the first
- * tick can come at once), hence the extra tick. */
+ * tick can come at once), hence the extra tick. Saturates at UCOS2_TICKS_MAX. */
 static INT32U ucos2_ms_to_ticks(uint32_t ms)
 {
     uint64_t t = ((uint64_t)ms * OS_TICKS_PER_SEC + 999u) / 1000u + 1u;
-    return t > 0xffffffffu ? 0xffffffffu : (INT32U)t;
+    return t > UCOS2_TICKS_MAX ? (INT32U)UCOS2_TICKS_MAX : (INT32U)t;
 }
 
 void osal_sleep_ms(uint32_t ms)
@@ -200,7 +205,8 @@ static void ucos2_task_wrapper(void *p_arg)
 
 vnet_err_t osal_task_create(osal_task_t *task, const struct osal_task_params *params)
 {
-    if (task == NULL || params == NULL || params->entry == NULL || params->prio > OS_LOWEST_PRIO)
+    if (task == NULL || params == NULL || params->entry == NULL ||
+        params->prio > OSAL_UCOS2_PRIO_MAX)
         return VNET_E_INVAL;
     size_t bytes = params->stack_bytes ? params->stack_bytes : OSAL_UCOS2_DEFAULT_STACK_BYTES;
     INT32U n = (INT32U)(bytes / sizeof(OS_STK));
@@ -210,6 +216,9 @@ vnet_err_t osal_task_create(osal_task_t *task, const struct osal_task_params *pa
     task->entry = params->entry;
     task->arg = params->arg;
     task->prio = (INT8U)params->prio;
+    /* task was zeroed above: the copy stays terminated. */
+    for (size_t i = 0; params->name != NULL && i + 1u < sizeof(task->name) && params->name[i]; i++)
+        task->name[i] = params->name[i];
     OS_STK *stk = params->stack;
     if (stk == NULL) {
         stk = osal_mem_alloc((size_t)n * sizeof(OS_STK));
@@ -222,12 +231,16 @@ vnet_err_t osal_task_create(osal_task_t *task, const struct osal_task_params *pa
         osal_mem_free(task->stk_mem);
         return VNET_E_OS;
     }
+    /* ptos: the first entry the task uses; pbos: the far end, where OSTaskStkChk() starts
+     * counting untouched entries (uC/OS-II's convention for both growth directions). */
 #if OS_STK_GROWTH == 1
     OS_STK *ptos = &stk[n - 1u];
+    OS_STK *pbos = &stk[0];
 #else
     OS_STK *ptos = &stk[0];
+    OS_STK *pbos = &stk[n - 1u];
 #endif
-    INT8U err = OSTaskCreateExt(ucos2_task_wrapper, task, ptos, task->prio, task->prio, stk, n,
+    INT8U err = OSTaskCreateExt(ucos2_task_wrapper, task, ptos, task->prio, task->prio, pbos, n,
                                 NULL, OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     if (err != OS_ERR_NONE) {
         INT8U e2;
@@ -237,8 +250,8 @@ vnet_err_t osal_task_create(osal_task_t *task, const struct osal_task_params *pa
         return VNET_E_OS;
     }
 #if defined(OS_TASK_NAME_EN) && OS_TASK_NAME_EN > 0
-    if (params->name != NULL)
-        OSTaskNameSet(task->prio, (INT8U *)(uintptr_t)params->name, &err);
+    if (task->name[0] != '\0')
+        OSTaskNameSet(task->prio, (INT8U *)task->name, &err);
 #endif
     task->created = true;
     return VNET_OK;

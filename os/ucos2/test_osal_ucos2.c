@@ -1,12 +1,14 @@
 /*
- * Host test of the uC/OS-II OS port against the project's hosted kernel (kernel/port/host:
- * one "CPU" passed between pthreads, simulated interrupts, virtual time). Every check can
- * fail; the program exits 1 on any failure or if nothing was checked.
+ * Host test of the uC/OS-II OS port on a hosted uC/OS-II (this project's kernel or an
+ * external one, see VNET_UCOS2_DIR) and a hosted CPU port. Besides the standard uC/OS-II API
+ * it needs only hosted_shim.h (a simulated interrupt and a clock). Every check can fail; the
+ * program exits 1 on any failure or if nothing was checked.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "osal.h"
+#include "hosted_shim.h"
 
 static int checks, failures;
 #define CHECK(c)                                                                                   \
@@ -18,7 +20,7 @@ static int checks, failures;
         }                                                                                          \
     } while (0)
 
-/* Board hooks: virtual clock of the hosted port, plus a counter so reads differ. */
+/* Board hooks: the hosted port's clock, plus a counter so reads differ. */
 static uint64_t fake_cycles;
 void bsp_device_mb(void)
 {
@@ -26,7 +28,7 @@ void bsp_device_mb(void)
 
 uint64_t bsp_cycles(void)
 {
-    return (uint64_t)OSHostClock() * 1000u + ++fake_cycles;
+    return hosted_shim_clock() * 1000u + ++fake_cycles;
 }
 uint64_t bsp_cycles_per_us(void)
 {
@@ -152,7 +154,7 @@ static void test_sem_isr_task(void)
     /* The waiter is more urgent: it ran and now blocks on the semaphore. */
     CHECK(woke == 0);
     CHECK(!osal_in_isr());
-    OSHostIsr(isr_post, &sem);
+    hosted_shim_isr(isr_post, &sem);
     /* Posted from the ISR: the woken task ran at interrupt exit, before we resumed. */
     CHECK(isr_saw_isr == 1);
     CHECK(woke == 1 && waiter_saw_isr == 0);
@@ -171,7 +173,7 @@ static void test_sem_isr_task(void)
     CHECK(osal_task_join(&t1) == VNET_OK);
 
     /* Waiting from an ISR is refused; a timed wait times out on virtual time. */
-    OSHostIsr(isr_wait, &sem);
+    hosted_shim_isr(isr_wait, &sem);
     CHECK(isr_wait_result == VNET_E_ISR);
     INT32U t0 = OSTimeGet();
     CHECK(osal_sem_wait(&sem, 50) == VNET_E_TIMEOUT);
@@ -243,6 +245,109 @@ static void test_stack_from_heap(void)
     CHECK(osal_task_create(&t, &p) == VNET_E_INVAL);
 }
 
+static void idle_entry(void *arg)
+{
+    (void)arg;
+}
+
+/* 0..OSAL_UCOS2_PRIO_MAX are the caller's; the kernel's own tasks' priorities are refused by
+ * the port itself (bad argument), not passed on to fail in the kernel. */
+static void test_prio_range(void)
+{
+    osal_task_t t;
+    struct osal_task_params p = {.name = "prio", .entry = idle_entry};
+    CHECK(OSAL_UCOS2_PRIO_MAX == OS_LOWEST_PRIO - OS_N_SYS_TASKS);
+    p.prio = OS_LOWEST_PRIO; /* idle task */
+    CHECK(osal_task_create(&t, &p) == VNET_E_INVAL);
+    p.prio = OSAL_UCOS2_PRIO_MAX + 1u; /* statistics task (or idle without it) */
+    CHECK(osal_task_create(&t, &p) == VNET_E_INVAL);
+    p.prio = OS_PRIO_SELF;
+    CHECK(osal_task_create(&t, &p) == VNET_E_INVAL);
+    p.prio = OSAL_UCOS2_PRIO_MAX; /* the least urgent one allowed: created, runs, joins */
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    CHECK(osal_task_join(&t) == VNET_OK);
+}
+
+/*
+ * A caller-provided stack, heap-allocated to its exact size so that the sanitizer catches a
+ * stack clear or scan running off either end. The kernel must see both ends the right way
+ * round for this build's OS_STK_GROWTH (the port test also runs with stacks growing up).
+ * The task outranks main_task (8): it runs at once and parks on a semaphore.
+ */
+static volatile int stk_parked;
+static osal_sem_t stk_sem;
+static void stk_entry(void *arg)
+{
+    (void)arg;
+    stk_parked = 1;
+    (void)osal_sem_wait(&stk_sem, 0);
+}
+
+/* OSTaskStkChk() counts bytes up to V2.92 (and in this project's kernel), entries from V2.93. */
+#if OS_VERSION >= 29300u
+#define STK_CHK_UNIT 1u
+#else
+#define STK_CHK_UNIT sizeof(OS_STK)
+#endif
+
+static void test_stack_ends(void)
+{
+    enum { N = 512 };
+    OS_STK *stk = malloc(N * sizeof(OS_STK));
+    CHECK(stk != NULL);
+    if (stk == NULL)
+        return;
+    memset(stk, 0xee, N * sizeof(OS_STK)); /* OS_TASK_OPT_STK_CLR must clear all of it */
+    CHECK(osal_sem_init(&stk_sem, 0) == VNET_OK);
+    osal_task_t t;
+    struct osal_task_params p = {.name = "stk",
+                                 .entry = stk_entry,
+                                 .prio = 3,
+                                 .stack = stk,
+                                 .stack_bytes = sizeof(OS_STK) * N};
+    stk_parked = 0;
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    CHECK(stk_parked == 1);
+    OS_TCB tcb;
+    CHECK(OSTaskQuery(3, &tcb) == OS_ERR_NONE);
+    CHECK(tcb.OSTCBStkSize == N);
+#if OS_STK_GROWTH == 1
+    CHECK(tcb.OSTCBStkBottom == &stk[0]);
+    CHECK(stk[0] == 0); /* the far end was cleared */
+#else
+    CHECK(tcb.OSTCBStkBottom == &stk[N - 1]);
+    CHECK(stk[N - 1] == 0);
+#endif
+    OS_STK_DATA sd;
+    CHECK(OSTaskStkChk(3, &sd) == OS_ERR_NONE);
+    CHECK(sd.OSFree + sd.OSUsed == N * STK_CHK_UNIT);
+    CHECK(sd.OSUsed > 0 && sd.OSFree > N * STK_CHK_UNIT / 2);
+    (void)osal_sem_post(&stk_sem);
+    CHECK(osal_task_join(&t) == VNET_OK);
+    osal_sem_destroy(&stk_sem);
+    free(stk);
+}
+
+/* OSTaskNameSet() keeps the pointer: the port must hand it a copy that lives with the task. */
+static void test_name_copied(void)
+{
+    char name[32];
+    strcpy(name, "rx-nic0-with-a-long-name");
+    CHECK(osal_sem_init(&stk_sem, 0) == VNET_OK);
+    osal_task_t t;
+    struct osal_task_params p = {.name = name, .entry = stk_entry, .prio = 3};
+    CHECK(osal_task_create(&t, &p) == VNET_OK);
+    memset(name, 'x', sizeof(name) - 1u);
+    INT8U *got = NULL;
+    INT8U err = 0xff;
+    (void)OSTaskNameGet(3, &got, &err);
+    CHECK(err == OS_ERR_NONE && got != NULL);
+    CHECK(got != NULL && strcmp((const char *)got, "rx-nic0-with-a-") == 0);
+    (void)osal_sem_post(&stk_sem);
+    CHECK(osal_task_join(&t) == VNET_OK);
+    osal_sem_destroy(&stk_sem);
+}
+
 static void main_task(void *arg)
 {
     (void)arg;
@@ -250,6 +355,9 @@ static void main_task(void *arg)
     test_sem_isr_task();
     test_lock_and_sleep();
     test_stack_from_heap();
+    test_prio_range();
+    test_stack_ends();
+    test_name_copied();
     printf("%d checks, %d failed\n", checks, failures);
     fflush(stdout);
     exit(failures == 0 && checks > 0 ? 0 : 1);
@@ -263,7 +371,12 @@ int main(void)
         printf("FAIL heap init\n");
         return 1;
     }
-    if (OSTaskCreateExt(main_task, NULL, &main_stk[1023], 8, 8, main_stk, 1024, NULL,
+#if OS_STK_GROWTH == 1
+    OS_STK *ptos = &main_stk[1023], *pbos = &main_stk[0];
+#else
+    OS_STK *ptos = &main_stk[0], *pbos = &main_stk[1023];
+#endif
+    if (OSTaskCreateExt(main_task, NULL, ptos, 8, 8, pbos, 1024, NULL,
                         OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR) != OS_ERR_NONE) {
         printf("FAIL create main task\n");
         return 1;

@@ -91,16 +91,17 @@ void bsp_aux_timer_stop(void);
  * Vector map (LAPIC priority class = vector >> 4):
  *   0x00-0x1F  CPU exceptions -> fault report
  *   0x20       LAPIC timer (kernel tick)
- *   0x30-0x3F  IOAPIC inputs (legacy/INTx), allocated by bsp_ioapic_route()
- *   0x40-0x7F  MSI/MSI-X, allocated by bsp_vector_alloc()
+ *   0x30-0x47  IOAPIC inputs, vector 0x30 + pin (pins 0-15 ISA/"pc" INTx, 16-23 q35 PIRQs),
+ *              set by bsp_ioapic_route()
+ *   0x48-0x7F  MSI/MSI-X, allocated by bsp_vector_alloc()
  *   0x81       kernel context switch (software interrupt, kernel/port/x86_64)
  *   0xE0-0xEF  8259 PICs, remapped here and masked (spurious IRQ7/15 only)
  *   0xFF       LAPIC spurious
  */
 #define BSP_VECT_TICK      0x20u
 #define BSP_VECT_IOAPIC_LO 0x30u
-#define BSP_VECT_IOAPIC_HI 0x3Fu
-#define BSP_VECT_DYN_LO    0x40u
+#define BSP_VECT_IOAPIC_HI 0x47u /* one per IOAPIC pin: 24 on q35 (PCI PIRQs on 16-23) */
+#define BSP_VECT_DYN_LO    0x48u
 #define BSP_VECT_DYN_HI    0x7Fu
 #define BSP_VECT_SPURIOUS  0xFFu
 
@@ -120,7 +121,7 @@ void bsp_aux_timer_stop(void);
  */
 int bsp_int_vect_set(uint8_t vector, bsp_isr_t isr, void *arg);
 int bsp_int_vect_clr(uint8_t vector, bsp_isr_t isr, void *arg);
-/* A vector in 0x40..0x7F nobody uses yet, or BSP_E_NOSPACE. Task. */
+/* A vector in BSP_VECT_DYN_LO..BSP_VECT_DYN_HI nobody uses yet, or BSP_E_NOSPACE. Task. */
 int bsp_vector_alloc(void);
 
 /* Route IOAPIC global system interrupt `gsi` to a vector (allocated on first use, shared by

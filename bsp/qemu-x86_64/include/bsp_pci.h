@@ -26,6 +26,7 @@ struct bsp_pci_bar {
 
 struct bsp_pci_func {
     uint8_t bus, dev, fn;
+    struct bsp_pci_func *parent; /* bridge whose secondary bus this is; NULL on bus 0 */
     uint16_t vendor, device;
     uint16_t subsys_vendor, subsys_id;
     uint8_t class_code, subclass, prog_if, revision;
@@ -41,6 +42,7 @@ struct bsp_pci_func {
     uint32_t msix_pba_off;
     uint8_t msix_vector[BSP_PCI_MAX_MSIX]; /* LAPIC vector per programmed entry, 0 = none */
     uint8_t intx_vector;                   /* after bsp_pci_intx_attach(), else 0 */
+    uint8_t intx_gsi;                      /* IOAPIC input it routed, valid with intx_vector */
     struct virtio_pci_bus bus_if;          /* filled for every function */
 };
 
@@ -75,13 +77,16 @@ int bsp_pci_msix_entry_read(const struct bsp_pci_func *f, uint16_t entry, uint64
 
 /*
  * INTx fallback (no MSI-X, e.g. QEMU virtio-net-pci vectors=0): route the function's
- * interrupt line through the IOAPIC, level-triggered, active-high (QEMU "pc": PIIX3 PIRQs
- * drive IOAPIC pins 5/9/10/11 as declared by the MADT overrides), and attach isr(arg). The
- * line may be shared: isr must check its device (virtio: read ISR status, which also
+ * interrupt pin through the IOAPIC, level-triggered, active-high, and attach isr(arg).
+ *   machine "pc" (i440FX/PIIX3): the line register SeaBIOS wrote is a PIIX3 PIRQ's ISA IRQ,
+ *     an IOAPIC input as declared by the MADT overrides (pins 5/9/10/11);
+ *   machine "q35" (ICH9): the pin, swizzled through any bridges, selects PIRQ A..H by the
+ *     LPC bridge's routing (see pci.c), which drives IOAPIC pin 16..23; the PIRQ's ISA route
+ *     is switched off.
+ * The line may be shared: isr must check its device (virtio: read ISR status, which also
  * deasserts the line) and return quietly if it was not the source. Returns BSP_OK (the
- * vector is then in f->intx_vector), BSP_E_NOSPACE/BSP_E_BUSY, or BSP_E_NODEV when the function has
- * no interrupt pin or the machine is not "pc" (q35 routes INTx through ACPI _PRT, which this board
- * does not interpret). Task.
+ * vector is then in f->intx_vector), BSP_E_NOSPACE/BSP_E_BUSY, or BSP_E_NODEV when the
+ * function has no interrupt pin or the chipset is neither of the two. Task.
  */
 int bsp_pci_intx_attach(struct bsp_pci_func *f, bsp_isr_t isr, void *arg);
 

@@ -25,7 +25,11 @@ typedef INT64U OS_STK;    /* one stack entry: the target's native word */
 typedef INT32U OS_CPU_SR; /* saved "interrupt enable" state */
 
 #define OS_CRITICAL_METHOD 3u
-#define OS_STK_GROWTH      1u
+/* Stacks grow down, as on most CPUs. A build may pass -DOS_STK_GROWTH=0u to run the kernel
+ * and its users with upward-growing stacks (os/ucos2's port test does). */
+#ifndef OS_STK_GROWTH
+#define OS_STK_GROWTH 1u
+#endif
 
 #define OS_ENTER_CRITICAL()                                                                        \
     {                                                                                              \
@@ -40,6 +44,12 @@ typedef INT32U OS_CPU_SR; /* saved "interrupt enable" state */
 
 OS_CPU_SR OS_CPU_SR_Save(void);
 void OS_CPU_SR_Restore(OS_CPU_SR cpu_sr);
+
+/* Context switch entry points. Declared here as well as in kernel/ucos_ii.h because Micrium's
+ * uC/OS-II expects the port's os_cpu.h to declare them. */
+void OSCtxSw(void);
+void OSIntCtxSw(void);
+void OSStartHighRdy(void);
 
 /* ---- Host-only test helpers (not part of the uC/OS-II port interface) ---- */
 

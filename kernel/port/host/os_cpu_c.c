@@ -8,8 +8,9 @@
  * written by one task is visible to the next (no data races for ASan/TSan to report).
  *
  * The kernel never runs on the OS_STK arrays here; OSTaskStkInit() only carves the per-task
- * host context out of the top of the stack, so OSTaskStkChk() reports that frame as used,
- * much as a real port's initial register frame.
+ * host context out of the stack's top end (ptos and the entries beyond it in the growth
+ * direction), so OSTaskStkChk() reports that frame as used, much as a real port's initial
+ * register frame.
  */
 #define _GNU_SOURCE 1
 #include <pthread.h>
@@ -18,7 +19,9 @@
 
 #include "ucos_ii.h"
 
-#define HOST_CTX_MAGIC 0x7461736b63747821ull /* first word: never zero, see OSTaskStkInit() */
+/* First and last word of a context: never zero, so OSTaskStkChk()'s scan for cleared
+ * entries stops at the context whichever end it comes from. */
+#define HOST_CTX_MAGIC 0x7461736b63747821ull
 
 struct host_ctx {
     INT64U magic;
@@ -28,6 +31,7 @@ struct host_ctx {
     pthread_t thread;
     int started;
     int dead; /* the task was deleted: its thread must exit instead of running */
+    INT64U magic_end;
 };
 
 static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -161,10 +165,16 @@ void OSStartHighRdy(void)
 OS_STK *OSTaskStkInit(void (*task)(void *p_arg), void *p_arg, OS_STK *ptos, INT16U opt)
 {
     INT32U n = (INT32U)((sizeof(struct host_ctx) + sizeof(OS_STK) - 1u) / sizeof(OS_STK));
+#if OS_STK_GROWTH == 1
     struct host_ctx *ctx = (struct host_ctx *)(void *)(ptos - n + 1);
+#else
+    struct host_ctx *ctx = (struct host_ctx *)(void *)ptos;
+#endif
 
     (void)opt;
+    (void)n;
     ctx->magic = HOST_CTX_MAGIC;
+    ctx->magic_end = HOST_CTX_MAGIC;
     ctx->task = task;
     ctx->p_arg = p_arg;
     ctx->started = 0;

@@ -58,6 +58,12 @@ typedef INT64U OS_CPU_SR; /* RFLAGS as found on entry to the critical section */
 OS_CPU_SR OS_CPU_SR_Save(void);           /* pushfq; cli; returns the pushed RFLAGS */
 void OS_CPU_SR_Restore(OS_CPU_SR cpu_sr); /* popfq of the saved value (IF comes back) */
 
+/* Context switch entry points. Declared here as well as in kernel/ucos_ii.h because Micrium's
+ * uC/OS-II expects the port's os_cpu.h to declare them. */
+void OSCtxSw(void);
+void OSIntCtxSw(void);
+void OSStartHighRdy(void);
+
 /*
  * Register image of an interrupted or switched-out context, lowest address first. r15 is at
  * the saved stack pointer; vector/error were pushed by the entry stub (error is 0 for vectors

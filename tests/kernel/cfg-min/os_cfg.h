@@ -1,68 +1,27 @@
 /*
  * os_cfg.h - smallest configuration: 16 priorities, no statistics task, no argument checks,
  * semaphores only, no task deletion/suspension. Compiled (not run) by tests/kernel to keep
- * every configuration branch of the kernel building.
+ * every configuration branch of the kernel building. Base: os/ucos2/cfg/os_cfg.h.
  */
-#ifndef OS_CFG_H
-#define OS_CFG_H
+#ifndef VNET_TESTS_KERNEL_MIN_OS_CFG_H
+#define VNET_TESTS_KERNEL_MIN_OS_CFG_H
 
-/* ---- Sizing ---- */
-#define OS_LOWEST_PRIO 15u /* 3..63; idle runs at this priority, statistics at one above */
-#define OS_MAX_TASKS   8u  /* application tasks (idle and statistics come on top) */
-#define OS_MAX_EVENTS  32u /* semaphores + mutexes + queues in existence at once */
-#define OS_MAX_QS      0u  /* message queues (each also takes one event) */
+#define OS_LOWEST_PRIO 15u
+#define OS_MAX_TASKS   8u
+#define OS_MAX_QS      0u
 
-#define OS_TICKS_PER_SEC 1000u /* tick interrupt rate the board programs, 10..10000 */
+#define OS_TASK_STAT_EN         0u
+#define OS_TASK_STAT_STK_CHK_EN 0u
 
-/* ---- Kernel tasks ---- */
-#define OS_TASK_IDLE_STK_SIZE   512u /* in OS_STK entries */
-#define OS_TASK_STAT_EN         0u   /* statistics task computing OSCPUUsage */
-#define OS_TASK_STAT_STK_SIZE   512u /* in OS_STK entries */
-#define OS_TASK_STAT_STK_CHK_EN 0u   /* statistics task refreshes OSTCBStkUsed of every task */
+#define OS_ARG_CHK_EN 0u
 
-/* ---- Checks ---- */
-#define OS_ARG_CHK_EN 0u /* validate pointers/priorities/options and return OS_ERR_* codes */
+#define OS_MUTEX_EN 0u
+#define OS_Q_EN     0u
 
-/* ---- Services ---- */
-#define OS_SEM_EN   1u /* counting semaphores */
-#define OS_MUTEX_EN 0u /* mutexes with priority ceiling */
-#define OS_Q_EN     0u /* message queues */
+#define OS_TASK_DEL_EN      0u
+#define OS_TASK_SUSPEND_EN  0u
+#define OS_TIME_DLY_HMSM_EN 0u
 
-#define OS_TASK_DEL_EN      0u /* OSTaskDel(), OSTaskDelReq(); also how a returning task ends */
-#define OS_TASK_SUSPEND_EN  0u /* OSTaskSuspend(), OSTaskResume() */
-#define OS_TIME_DLY_HMSM_EN 0u /* OSTimeDlyHMSM() */
+#include "../../../os/ucos2/cfg/os_cfg.h"
 
-/* Not implemented by this kernel: must stay 0. */
-#define OS_MBOX_EN 0u
-#define OS_FLAG_EN 0u
-#define OS_MEM_EN  0u
-#define OS_TMR_EN  0u
-
-/* Accepted (services are always compiled in). */
-#define OS_TASK_CREATE_EN     1u
-#define OS_TASK_CREATE_EXT_EN 1u
-#define OS_TASK_QUERY_EN      1u
-#define OS_TASK_NAME_EN       1u
-#define OS_SEM_ACCEPT_EN      1u
-#define OS_SEM_DEL_EN         1u
-#define OS_SEM_PEND_ABORT_EN  1u
-#define OS_SEM_QUERY_EN       1u
-#define OS_SEM_SET_EN         1u
-#define OS_MUTEX_ACCEPT_EN    1u
-#define OS_MUTEX_DEL_EN       1u
-#define OS_MUTEX_QUERY_EN     1u
-#define OS_Q_ACCEPT_EN        1u
-#define OS_Q_DEL_EN           1u
-#define OS_Q_FLUSH_EN         1u
-#define OS_Q_PEND_ABORT_EN    1u
-#define OS_Q_POST_EN          1u
-#define OS_Q_POST_FRONT_EN    1u
-#define OS_Q_POST_OPT_EN      1u
-#define OS_Q_QUERY_EN         1u
-#define OS_SCHED_LOCK_EN      1u
-#define OS_TIME_DLY_RESUME_EN 1u
-#define OS_TIME_GET_SET_EN    1u
-#define OS_TIME_TICK_HOOK_EN  1u
-#define OS_CPU_HOOKS_EN       1u
-
-#endif /* OS_CFG_H */
+#endif /* VNET_TESTS_KERNEL_MIN_OS_CFG_H */
