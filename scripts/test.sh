@@ -101,10 +101,9 @@ fi
 # through add_subdirectory() and through vnet.mk, against our kernel's hosted port as the
 # stand-in for Micrium's; each binary must start the kernel and reach its NIC probe.
 # (package.file_lists in the host ctest checks vnet.mk against the CMake source list.)
-example_cfg=$top/os/ucos2/cfg
-[ -f "$example_cfg/os_cfg.h" ] || example_cfg=$top/kernel/port/host/cfg # until os/ucos2/cfg exists
+# os_cfg.h: the package's os/ucos2/cfg/os_cfg.h, unchanged (the example's default).
 example_args=(-DUCOS2_DIR="$top/kernel" -DUCOS2_PORT_DIR="$top/kernel/port/host"
-              -DUCOS2_CFG_DIR="$example_cfg" -DUCOS2_PORT_LIBS=pthread)
+              -DUCOS2_PORT_LIBS=pthread)
 example_run() { # example_run BINARY: the stand-in board finds no NIC and powers off
   local out
   out=$(timeout 60 "$1") || { echo "$1 failed: $out" >&2; return 1; }
@@ -132,7 +131,7 @@ example_make() { # from the installed tree's vnet.mk, as a non-CMake product wou
   local d=$top/build/example/make
   make -C examples/ucos2-minimal -j "$jobs" VNET_DIR="$top/build/example/prefix/share/vnet" \
       UCOS2_DIR="$top/kernel" UCOS2_PORT_DIR="$top/kernel/port/host" \
-      UCOS2_CFG_DIR="$example_cfg" PORT_LDLIBS=-pthread OUT="$d" >"$d.log" 2>&1 &&
+      PORT_LDLIBS=-pthread OUT="$d" >"$d.log" 2>&1 &&
     example_run "$d/ucos2_minimal" || { tail -n 40 "$d.log"; return 1; }
 }
 if [ -f build/host-gcc/cmake_install.cmake ]; then

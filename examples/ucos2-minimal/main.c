@@ -19,11 +19,11 @@
 
 /* ---- storage ------------------------------------------------------------------------ */
 
-static OS_STK AppTaskStartStk[APP_CFG_TASK_START_STK_SIZE];
-static OS_STK AppTaskNicRxStk[APP_CFG_TASK_NIC_RX_STK_SIZE]; /* the driver's RX task */
+static OS_STK AppTaskStartStk[APP_CFG_STARTUP_TASK_STK_SIZE];
+static OS_STK AppTaskNicRxStk[APP_CFG_VNET_RX_TASK_STK_SIZE]; /* the driver's RX task */
 
 /* The driver's memory (DMA-capable on this board: identity mapped, cache coherent). */
-static uint64_t AppNicHeap[APP_CFG_NIC_HEAP_SIZE / sizeof(uint64_t)];
+static uint64_t AppNicHeap[APP_CFG_VNET_HEAP_SIZE / sizeof(uint64_t)];
 
 static struct virtio_transport *AppNicTransport;
 static struct virtio_net_dev *AppNic;
@@ -120,8 +120,8 @@ static vnet_err_t AppNicStart(void)
     cfg = (struct virtio_net_config){0};
     cfg.transport = AppNicTransport;
     cfg.name = "NIC RX";
-    cfg.rx_sw_ring_entries = APP_CFG_NIC_RX_SW_RING;
-    cfg.rx_task_prio = APP_CFG_TASK_NIC_RX_PRIO;
+    cfg.rx_sw_ring_entries = APP_CFG_VNET_RX_SW_RING;
+    cfg.rx_task_prio = APP_CFG_VNET_RX_TASK_PRIO_NIC0;
     cfg.rx_task_stack = AppTaskNicRxStk;
     cfg.rx_task_stack_bytes = sizeof(AppTaskNicRxStk);
     cfg.rx_fn = AppNicRx;
@@ -173,17 +173,17 @@ int main(void)
     OSInit();
     err = OSTaskCreateExt(AppTaskStart, (void *)0,
 #if OS_STK_GROWTH == 1u
-                          &AppTaskStartStk[APP_CFG_TASK_START_STK_SIZE - 1u],
+                          &AppTaskStartStk[APP_CFG_STARTUP_TASK_STK_SIZE - 1u],
 #else
                           &AppTaskStartStk[0],
 #endif
-                          APP_CFG_TASK_START_PRIO, APP_CFG_TASK_START_PRIO, &AppTaskStartStk[0],
-                          APP_CFG_TASK_START_STK_SIZE, (void *)0,
+                          APP_CFG_STARTUP_TASK_PRIO, APP_CFG_STARTUP_TASK_PRIO, &AppTaskStartStk[0],
+                          APP_CFG_STARTUP_TASK_STK_SIZE, (void *)0,
                           OS_TASK_OPT_STK_CHK | OS_TASK_OPT_STK_CLR);
     if (err != OS_ERR_NONE)
         return 1;
 #if OS_TASK_NAME_EN > 0u
-    OSTaskNameSet(APP_CFG_TASK_START_PRIO, (INT8U *)"Start", &err);
+    OSTaskNameSet(APP_CFG_STARTUP_TASK_PRIO, (INT8U *)"Start", &err);
 #endif
     OSStart(); /* never returns */
     return 0;

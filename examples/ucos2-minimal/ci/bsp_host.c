@@ -17,7 +17,7 @@ static void BSP_HostIdle(void)
     OS_TCB tcb;
 
     /* The application's start task is gone: nothing will ever run again, power off. */
-    if (OSTaskQuery(APP_CFG_TASK_START_PRIO, &tcb) != OS_ERR_NONE) {
+    if (OSTaskQuery(APP_CFG_STARTUP_TASK_PRIO, &tcb) != OS_ERR_NONE) {
         fputs("bsp: start task ended, exiting\n", stdout);
         fflush(stdout);
         exit(0);
