@@ -15,7 +15,7 @@
 #     --reverse               WAN -> LAN instead
 #     --offloads on|off       virtio-net checksum/segmentation offloads (default off; on:
 #                             the firmware boots with offloads=on, GSO frames forwarded whole)
-#     --machine q35|pc        QEMU machine (default q35; pc: i440FX, where INTx works)
+#     --machine q35|pc        QEMU machine (default q35 (ICH9); pc: i440FX/PIIX3)
 #     --nic-prop KEY=VAL      a virtio-net-pci property for both NICs, repeatable
 #                             (e.g. vectors=0 for INTx, rx_queue_size=1024, event_idx=off)
 #     --gro on|off            Linux guest only: GRO on its NICs (default on)
