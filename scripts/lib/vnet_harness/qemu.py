@@ -34,8 +34,8 @@ class NicConfig:
     """Properties of one virtio-net-pci device. None leaves QEMU's default."""
 
     def __init__(self, offloads=DEFAULT_OFFLOADS, vectors=None, disable_legacy=None,
-                 disable_modern=None, event_idx=None, rx_queue_size=None, tx_queue_size=None, mrg_rxbuf=None,
-                 tx=None, romfile="", extra=None):
+                 disable_modern=None, event_idx=None, rx_queue_size=None, tx_queue_size=None,
+                 mrg_rxbuf=None, tx=None, romfile="", extra=None):
         self.offloads = offloads            # True: all on, False: all off, None: QEMU's
         self.vectors = vectors              # 0 disables MSI-X
         self.disable_legacy = disable_legacy
