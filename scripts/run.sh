@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # vnet-rtos main job: boot the router in QEMU (TCG), route iperf3 traffic LAN -> WAN
-# through it between two network namespaces, print the throughput, tear down.
+# through it between two network namespaces, print the throughput and a health summary
+# of the router, tear down.
 #
-#   sudo ./scripts/run.sh [options]
+#   ./scripts/run.sh [options]        (as root; a non-root user with sudo: sudo ./scripts/run.sh)
 #     --guest firmware|linux  what routes: our firmware (default) or the Linux
 #                             reference router (Debian kernel + busybox initramfs)
 #     --image PATH            firmware ELF (default build-fw/apps/router/router.elf,
@@ -14,10 +15,15 @@
 #     --reverse               WAN -> LAN instead
 #     --offloads on|off       virtio-net checksum/segmentation offloads (default off; on:
 #                             the firmware boots with offloads=on, GSO frames forwarded whole)
+#     --machine q35|pc        QEMU machine (default q35 (ICH9); pc: i440FX/PIIX3)
+#     --nic-prop KEY=VAL      a virtio-net-pci property for both NICs, repeatable
+#                             (e.g. vectors=0 for INTx, rx_queue_size=1024, event_idx=off)
 #     --gro on|off            Linux guest only: GRO on its NICs (default on)
 #     --keep                  leave the VM and namespaces up until Ctrl-C
 #
-# Needs root and a Debian 12 machine; installs the Debian packages it needs.
+# Needs root and a Debian 12 machine; installs the Debian packages it needs. Prints
+# progress, then the iperf3 result and the router's health summary (its console command
+# `stats`); every counter (`stats -k`) goes to a file whose path it prints.
 # Every VM figure here is a QEMU TCG figure (no hardware virtualisation).
 set -u -o pipefail
 
@@ -30,36 +36,68 @@ bitrate=""
 streams=1
 reverse=0
 offloads=off
+machine=q35
+nic_props=()
 gro=on
 keep=0
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
-need_arg() {
-  if [ $# -lt 2 ] || [ -z "$2" ]; then echo "run.sh: $1 needs a value" >&2; exit 2; fi
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+die() { echo "run.sh: $*" >&2; exit 2; }
+need_arg() { # need_arg OPTION "$@": the option's value must follow
+  if [ $# -lt 3 ] || [ -z "$3" ]; then die "$1 needs a value (see --help)"; fi
 }
+# One case per option; an option with a value checks it with need_arg and shifts once
+# more. New options (e.g. a board) go here and into the usage text above.
 while [ $# -gt 0 ]; do
-  case "$1" in
-    --guest) need_arg "$@"; guest=$2; shift ;;
-    --image) need_arg "$@"; image=$2; shift ;;
-    --time) need_arg "$@"; secs=$2; shift ;;
+  opt=$1
+  case "$opt" in
+    --guest) need_arg "$opt" "$@"; guest=$2; shift ;;
+    --image) need_arg "$opt" "$@"; image=$2; shift ;;
+    --time) need_arg "$opt" "$@"; secs=$2; shift ;;
     --udp) udp=1 ;;
-    --bitrate) need_arg "$@"; bitrate=$2; shift ;;
-    --streams) need_arg "$@"; streams=$2; shift ;;
+    --bitrate) need_arg "$opt" "$@"; bitrate=$2; shift ;;
+    --streams) need_arg "$opt" "$@"; streams=$2; shift ;;
     --reverse) reverse=1 ;;
-    --offloads) need_arg "$@"; offloads=$2; shift ;;
-    --gro) need_arg "$@"; gro=$2; shift ;;
+    --offloads) need_arg "$opt" "$@"; offloads=$2; shift ;;
+    --machine) need_arg "$opt" "$@"; machine=$2; shift ;;
+    --nic-prop) need_arg "$opt" "$@"; nic_props+=("$2"); shift ;;
+    --gro) need_arg "$opt" "$@"; gro=$2; shift ;;
     --keep) keep=1 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "run.sh: unknown option: $1 (see --help)" >&2; exit 2 ;;
+    *) die "unknown option: $opt (see --help)" ;;
   esac
   shift
 done
-case "$guest" in firmware|linux) ;; *) echo "run.sh: --guest firmware|linux" >&2; exit 2 ;; esac
-case "$offloads" in on|off) ;; *) echo "run.sh: --offloads on|off" >&2; exit 2 ;; esac
-case "$gro" in on|off) ;; *) echo "run.sh: --gro on|off" >&2; exit 2 ;; esac
-[[ "$secs" =~ ^[0-9]+$ ]] || { echo "run.sh: --time takes whole seconds" >&2; exit 2; }
-[[ "$streams" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --streams takes N >= 1" >&2; exit 2; }
-if [ "$(id -u)" -ne 0 ]; then echo "run.sh: run as root (namespaces, taps)" >&2; exit 2; fi
+case "$guest" in firmware|linux) ;; *) die "--guest firmware|linux" ;; esac
+case "$offloads" in on|off) ;; *) die "--offloads on|off" ;; esac
+case "$machine" in q35|pc) ;; *) die "--machine q35|pc" ;; esac
+case "$gro" in on|off) ;; *) die "--gro on|off" ;; esac
+for p in ${nic_props[@]+"${nic_props[@]}"}; do
+  [[ "$p" =~ ^[A-Za-z0-9_-]+=[^,]+$ ]] || die "--nic-prop takes KEY=VALUE (no commas), got '$p'"
+done
+[[ "$secs" =~ ^[0-9]+$ ]] || die "--time takes whole seconds"
+[[ "$streams" =~ ^[1-9][0-9]*$ ]] || die "--streams takes N >= 1"
+if [ "$(id -u)" -ne 0 ]; then
+  die "needs root (network namespaces, tap devices, apt-get); with sudo: sudo ./scripts/run.sh"
+fi
+
+# Progress of a background job: on a terminal, one line rewritten every second with the
+# last "[ NN%]" of a build log or the seconds elapsed; elsewhere nothing. wait_job PID LABEL [LOG]
+wait_job() {
+  local pid=$1 label=$2 log=${3:-} t=0 pct rc=0
+  if [ -t 1 ]; then
+    while kill -0 "$pid" 2>/dev/null; do
+      pct=""
+      [ -n "$log" ] && pct=$(grep -o '^\[ *[0-9]*%\]' "$log" 2>/dev/null | tail -n 1)
+      printf '\r   %s %s %ds ' "$label" "$pct" "$t"
+      sleep 1
+      t=$((t + 1))
+    done
+    printf '\r\033[K'
+  fi
+  wait "$pid" || rc=$?
+  return "$rc"
+}
 
 # ---- Debian packages ------------------------------------------------------------
 pkgs=(python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
@@ -71,17 +109,18 @@ fw_toolchain="$top/cmake/toolchain-x86_64-elf.cmake"
 vnet_apt_ensure "${pkgs[@]}" || { echo "run.sh: apt-get install failed" >&2; exit 2; }
 
 # ---- firmware image ---------------------------------------------------------------
-up_args=(--guest "$guest" --offloads "$offloads")
+# The harness boots the firmware with offloads=on when --offloads on (GSO frames whole).
+up_args=(--guest "$guest" --offloads "$offloads" --machine "$machine")
+for p in ${nic_props[@]+"${nic_props[@]}"}; do up_args+=(--nic-prop "$p"); done
 if [ "$guest" = firmware ]; then
-  # NIC offloads on: the firmware negotiates them too and forwards GSO frames whole.
-  [ "$offloads" = on ] && up_args+=(--append offloads=on)
   if [ -z "$image" ]; then
     image="$top/build-fw/apps/router/router.elf"
     if [ -f "$fw_toolchain" ]; then
-      echo "== building the firmware (build-fw)"
+      echo "== building the firmware (build-fw/; log build-fw.build.log)"
       { cmake -S "$top" -B "$top/build-fw" -DVNET_TARGET=qemu-x86_64 \
           -DCMAKE_TOOLCHAIN_FILE="$fw_toolchain" >"$top/build-fw.configure.log" 2>&1 &&
-        cmake --build "$top/build-fw" -j "$(nproc)" >"$top/build-fw.build.log" 2>&1; } ||
+        cmake --build "$top/build-fw" -j "$(nproc)" >"$top/build-fw.build.log" 2>&1; } &
+      wait_job $! building "$top/build-fw.build.log" ||
         { tail -n 40 "$top/build-fw.configure.log" "$top/build-fw.build.log" 2>/dev/null
           echo "run.sh: firmware build failed" >&2; exit 1; }
     fi
@@ -98,26 +137,49 @@ fi
 # ---- boot, measure, tear down -----------------------------------------------------
 # shellcheck source=lib/harness.sh source-path=SCRIPTDIR
 . "$top/scripts/lib/harness.sh"
-echo "== booting the $guest router (QEMU TCG, 1 vCPU, offloads $offloads)"
+props=""
+[ ${#nic_props[@]} -gt 0 ] && props=", NIC ${nic_props[*]}"
+echo "== booting the $guest router (QEMU TCG, $machine, 1 vCPU, offloads $offloads$props)"
 t0=$(date +%s%N)
 vh_up "${up_args[@]}" || { echo "run.sh: the router did not come up" >&2; exit 1; }
 ms=$((($(date +%s%N) - t0) / 1000000))
-printf '== router ready after %d.%01d s; LAN %s (%s) <-> router <-> WAN %s (%s)\n' \
+printf '== router ready after %d.%01d s; LAN %s (netns %s) <-> router <-> WAN %s (netns %s)\n' \
   $((ms / 1000)) $((ms % 1000 / 100)) "$VNET_LAN_IP" "$VNET_LAN_NS" \
   "$VNET_WAN_IP" "$VNET_WAN_NS"
-vh_ping --count 3 || { echo "run.sh: no ping across the router" >&2; exit 1; }
+ping_line=$(vh_ping --count 3) || { echo "run.sh: no ping across the router: $ping_line" >&2; exit 1; }
 
 rc=0
+result=""
 if [ "$secs" -gt 0 ]; then
   iperf_args=(--time "$secs" --streams "$streams")
   [ "$udp" -eq 1 ] && iperf_args+=(--udp)
   [ -n "$bitrate" ] && iperf_args+=(--bitrate "$bitrate")
   [ "$reverse" -eq 1 ] && iperf_args+=(--reverse)
-  echo "== iperf3 ${iperf_args[*]} (figures are QEMU TCG figures)"
-  vh_iperf "${iperf_args[@]}" || { echo "run.sh: iperf3 failed" >&2; rc=1; }
+  echo "== iperf3 ${iperf_args[*]}"
+  iperf_out=$(mktemp)
+  vh_iperf "${iperf_args[@]}" >"$iperf_out" &
+  if wait_job $! "iperf3 (${secs} s)"; then
+    result=$(grep -m 1 '^iperf3 ' "$iperf_out")
+  else
+    echo "run.sh: iperf3 failed" >&2
+    rc=1
+  fi
+  rm -f "$iperf_out"
 fi
-echo "== router stats"
-vh_stats --timeout 10 || { echo "run.sh: stats command failed" >&2; rc=1; }
+
+# Every counter to a file in the session directory (kept after teardown).
+counters="$VNET_STATE/counters.txt"
+vh_stats --timeout 10 >"$counters" || { echo "run.sh: stats command failed" >&2; rc=1; }
+
+echo
+[ -n "$result" ] && echo "$result (QEMU TCG)"
+echo "$ping_line"
+if [ "$guest" = firmware ]; then
+  # The router's own health summary: the console command `stats` (docs/router.md).
+  vh_console_t 10 stats | tr -d '\r' || { echo "run.sh: stats failed" >&2; rc=1; }
+fi
+echo "every counter: $counters"
+echo "console log:   $VNET_CONSOLE_LOG"
 
 if [ "$keep" -eq 1 ]; then
   cat <<EOT

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# vnet-rtos: the whole test suite, from a fresh Debian 12 machine (run as root).
+# vnet-rtos: the whole test suite, from a fresh Debian 12 machine (run as root; a
+# non-root user with sudo: sudo ./scripts/test.sh).
 #
-#   sudo ./scripts/test.sh            # everything: host tests (gcc + clang, ASan+UBSan),
+#   ./scripts/test.sh                 # everything: host tests (gcc + clang, ASan+UBSan),
 #                                     # format/static checks, a short fuzz run, firmware
 #                                     # build and the QEMU tests (TCG)
-#   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed)
+#   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed
+#                                     # once the packages are installed)
 #
 # Installs the Debian packages it needs first. Prints one closing line
 # "N passed, M failed" counting every ctest test and every check stage.
@@ -21,6 +23,10 @@ for a in "$@"; do
     *) echo "unknown option: $a" >&2; exit 2 ;;
   esac
 done
+if [ "$host_only" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: needs root for the QEMU tests (namespaces, taps) and apt-get; with sudo: sudo ./scripts/test.sh, or ./scripts/test.sh --host-only" >&2
+  exit 2
+fi
 
 pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
       python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
@@ -89,6 +95,50 @@ cppcheck_build() { # cppcheck_build BUILD_DIR
 if [ -x tests/fuzz/run.sh ]; then
   rm -f build/fuzz/crash-* build/fuzz/leak-* build/fuzz/timeout-*
   stage "fuzz (${fuzz_secs}s each)" tests/fuzz/run.sh "$fuzz_secs" "$top/build/fuzz"
+fi
+
+# 3b. Build integration: examples/ucos2-minimal built as a product would, through the
+# installed CMake package (find_package(vnet) after cmake --install to a temporary prefix),
+# through add_subdirectory() and through vnet.mk, against our kernel's hosted port as the
+# stand-in for Micrium's; each binary must start the kernel and reach its NIC probe.
+# (package.file_lists in the host ctest checks vnet.mk against the CMake source list.)
+# os_cfg.h: the package's os/ucos2/cfg/os_cfg.h, unchanged (the example's default).
+example_args=(-DUCOS2_DIR="$top/kernel" -DUCOS2_PORT_DIR="$top/kernel/port/host"
+              -DUCOS2_PORT_LIBS=pthread)
+example_run() { # example_run BINARY: the stand-in board finds no NIC and powers off
+  local out
+  out=$(timeout 60 "$1") || { echo "$1 failed: $out" >&2; return 1; }
+  grep -q "app: no virtio-net PCI function" <<<"$out" &&
+    grep -q "bsp: start task ended" <<<"$out" || { echo "unexpected output: $out" >&2; return 1; }
+}
+example_pkg() {
+  local d=build/example prefix=build/example/prefix
+  rm -rf "$d" && mkdir -p "$d" &&
+    cmake --install build/host-gcc --prefix "$prefix" >"$d/install.log" 2>&1 &&
+    cmake -S examples/ucos2-minimal -B "$d/pkg" -DCMAKE_PREFIX_PATH="$top/$prefix" \
+      "${example_args[@]}" >"$d/pkg.configure.log" 2>&1 &&
+    cmake --build "$d/pkg" -j "$jobs" >"$d/pkg.build.log" 2>&1 &&
+    example_run "$d/pkg/ucos2_minimal" ||
+    { tail -n 40 "$d"/*.log 2>/dev/null; return 1; }
+}
+example_subdir() {
+  local d=build/example/subdir
+  cmake -S examples/ucos2-minimal -B "$d" -DVNET_SOURCE_DIR="$top" "${example_args[@]}" \
+      >"$d.configure.log" 2>&1 &&
+    cmake --build "$d" -j "$jobs" >"$d.build.log" 2>&1 && example_run "$d/ucos2_minimal" ||
+    { tail -n 40 "$d.configure.log" "$d.build.log" 2>/dev/null; return 1; }
+}
+example_make() { # from the installed tree's vnet.mk, as a non-CMake product would
+  local d=$top/build/example/make
+  make -C examples/ucos2-minimal -j "$jobs" VNET_DIR="$top/build/example/prefix/share/vnet" \
+      UCOS2_DIR="$top/kernel" UCOS2_PORT_DIR="$top/kernel/port/host" \
+      PORT_LDLIBS=-pthread OUT="$d" >"$d.log" 2>&1 &&
+    example_run "$d/ucos2_minimal" || { tail -n 40 "$d.log"; return 1; }
+}
+if [ -f build/host-gcc/cmake_install.cmake ]; then
+  stage "example ucos2-minimal (find_package)" example_pkg
+  stage "example ucos2-minimal (add_subdirectory)" example_subdir
+  stage "example ucos2-minimal (vnet.mk)" example_make
 fi
 
 # 4. Firmware (freestanding) and QEMU tests under TCG.

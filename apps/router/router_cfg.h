@@ -51,20 +51,24 @@
 #endif
 
 /*
- * Driver sizing (0 = the driver's default, see include/vnet/virtio_net.h). As in the
- * user's design the ISR stages everything it finds (budget = the RX ring size), so an
- * overload shows as rx_queue_drops instead of frames silently held back in the device.
- * The software ring is 256 entries rather than the design's 64 (its "raise the queue
- * length" tip): measured under TCG, iperf3 TCP LAN->WAN 5 s, ring 64 + budget 256 lost
- * ~30 k frames to rx_queue_drops (as many TCP retransmits, ~300 Mbit/s); ring 256 +
- * budget 256 lost ~4 k (~410 Mbit/s); ring 64 + budget 64 lost tens but hid a UDP flood
- * from rx_queue_drops entirely. Cost: 256 frame slots per NIC from the heap.
+ * Driver sizing (0 = the driver's default, see include/vnet/virtio_net.h). The build sets
+ * these from apps/router/CMakeLists.txt (whose values win over the defaults here).
+ *
+ * Software ring: 256 entries rather than the design's 64 (its "raise the queue length"
+ * tip). Measured 2026-11-24 under QEMU TCG (iperf3 TCP LAN->WAN 5 s): ring 64 lost ~30 k
+ * frames to rx_queue_drops (as many TCP retransmits), ring 256 ~4 k. Cost: 256 frame slots
+ * per NIC from the heap.
+ *
+ * ISR budget: 16 used entries per interrupt; the RX task, which services leftovers before
+ * it runs the stack, takes the rest. Measured 2026-11-24 (bench/perf/ab.sh, TCP 1 stream,
+ * 2 rounds, QEMU TCG): ISR p99 < 2^18 cycles vs < 2^20 with a budget of 256, for 4-6 % of
+ * throughput.
  */
 #ifndef ROUTER_RX_SW_RING
 #define ROUTER_RX_SW_RING 256
 #endif
 #ifndef ROUTER_ISR_BUDGET
-#define ROUTER_ISR_BUDGET 256
+#define ROUTER_ISR_BUDGET 16
 #endif
 #ifndef ROUTER_RX_BUDGET
 #define ROUTER_RX_BUDGET 64
@@ -101,6 +105,12 @@
 #endif
 #ifndef ROUTER_SHELL_LINE_MAX
 #define ROUTER_SHELL_LINE_MAX 128
+#endif
+/* Link changes are logged on the console by the shell task (so the line never lands in
+ * the middle of a command's output): at most one line per NIC per this many ms; changes
+ * in between are counted in the next line. */
+#ifndef ROUTER_LINK_LOG_MS
+#define ROUTER_LINK_LOG_MS 1000
 #endif
 
 #if ROUTER_PRIO_RX_LAN >= ROUTER_PRIO_SHELL || ROUTER_PRIO_RX_WAN >= ROUTER_PRIO_SHELL ||          \

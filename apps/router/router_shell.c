@@ -5,7 +5,8 @@
  * printed at the start of a line; a command line ends with CR or LF (CR LF counts once);
  * the shell echoes what it reads; a command's output ends when the next prompt appears;
  * `stats -k` prints one key=value per line. Backspace/DEL erase, Ctrl-U/Ctrl-C drop the
- * line.
+ * line. Between commands the shell may print a link-change line ("router: lan: link
+ * down"), followed by a new prompt and the partly typed line.
  *
  * The shell runs at the lowest application priority: it polls the UART every
  * ROUTER_SHELL_POLL_MS and sleeps in between, so it costs nothing under load; under an
@@ -161,106 +162,141 @@ static void stats_kv(void)
     kv_print("os.", "tsc_hz", bsp_tsc_hz());
 }
 
-/* ---- stats: for people ------------------------------------------------------------- */
+/* ---- stats: for people -------------------------------------------------------------
+ * A health summary: per NIC traffic, drops by reason (non-zero only), queue high-water
+ * marks and where the CPU time went; then the stack and the OS. scripts/run.sh prints
+ * exactly this after its iperf3 run. `stats -k` has every counter. */
 
-struct cols {
+/* "name count" items of one line, comma separated; "none" when nothing was printed. */
+struct items {
     unsigned n;
-    bool drops_only; /* stack counters: print drop reasons only, and only non-zero ones */
-    bool skip_drops; /* stack counters: print everything but drop reasons */
 };
 
-static void cols_put(struct cols *c, const char *name, uint64_t v)
+static void items_put(struct items *it, const char *name, uint64_t v)
 {
-    router_printf("%s%-24s %14llu", (c->n % 2u) == 0 ? "  " : "   ", name, (unsigned long long)v);
-    if ((++c->n % 2u) == 0)
-        router_puts("\n");
+    if (v == 0)
+        return;
+    router_printf("%s %s %llu", it->n++ == 0 ? "" : ",", name, (unsigned long long)v);
 }
 
-static void cols_end(struct cols *c)
+static void items_end(struct items *it)
 {
-    if ((c->n % 2u) != 0)
-        router_puts("\n");
-    c->n = 0;
+    router_puts(it->n == 0 ? " none\n" : "\n");
+    it->n = 0;
 }
 
-static void cols_visit(void *arg, const char *name, uint64_t v)
+/* Stack counters: the non-zero drop reasons ("drop_<reason>"). */
+static void items_visit_drops(void *arg, const char *name, uint64_t v)
 {
-    struct cols *c = arg;
-    /* The ISR histogram is summarised as percentiles below, not as 32 columns. */
-    if (strncmp(name, "isr_hist_", 9) == 0)
-        return;
-    bool drop = strncmp(name, "drop_", 5) == 0;
-    if (c->skip_drops && drop)
-        return;
-    if (c->drops_only) {
-        if (!drop || v == 0)
-            return;
-        name += 5;
+    if (strncmp(name, "drop_", 5) == 0)
+        items_put(arg, name + 5, v);
+}
+
+/* Stack counters wanted by name. */
+struct stack_pick {
+    uint64_t fwd, local, drops;
+};
+
+static void pick_visit(void *arg, const char *name, uint64_t v)
+{
+    struct stack_pick *p = arg;
+    if (strcmp(name, "fwd_frames") == 0)
+        p->fwd = v;
+    else if (strcmp(name, "local_frames") == 0)
+        p->local = v;
+    else if (strcmp(name, "rx_drops") == 0)
+        p->drops = v;
+}
+
+/* part / whole in tenths of a percent, as "12.3%". */
+static void shell_pct(char *buf, size_t size, uint64_t part, uint64_t whole)
+{
+    uint64_t t = whole != 0 ? part * 1000u / whole : 0;
+    (void)bsp_snprintf(buf, size, "%llu.%llu%%", (unsigned long long)(t / 10u),
+                       (unsigned long long)(t % 10u));
+}
+
+/* Bytes as "845.5 MB" (decimal units, one decimal). */
+static void shell_bytes(char *buf, size_t size, uint64_t b)
+{
+    static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
+    unsigned u = 0;
+    uint64_t tenths = b * 10u;
+    while (tenths >= 10000u && u + 1u < sizeof(unit) / sizeof(unit[0])) {
+        tenths /= 1000u;
+        u++;
     }
-    cols_put(c, name, v);
+    if (u == 0)
+        (void)bsp_snprintf(buf, size, "%llu B", (unsigned long long)b);
+    else
+        (void)bsp_snprintf(buf, size, "%llu.%llu %s", (unsigned long long)(tenths / 10u),
+                           (unsigned long long)(tenths % 10u), unit[u]);
+}
+
+static void stats_nic(const struct router_nic *n, uint64_t elapsed_cycles)
+{
+    struct virtio_net_stats st;
+    if (virtio_net_get_stats(n->dev, &st) != VNET_OK)
+        memset(&st, 0, sizeof(st));
+    char rxb[16], txb[16];
+    shell_bytes(rxb, sizeof(rxb), st.rx_bytes);
+    shell_bytes(txb, sizeof(txb), st.tx_bytes);
+    router_printf("%s: link %s, %s, %s; rx %llu frames (%s), tx %llu frames (%s)\n", n->name,
+                  virtio_net_link_up(n->dev) > 0 ? "up" : "down", n->msix ? "MSI-X" : "INTx",
+                  virtio_net_is_running(n->dev) ? "running" : "halted",
+                  (unsigned long long)st.rx_packets, rxb, (unsigned long long)st.tx_packets, txb);
+    struct items it = {0};
+    router_puts("  drops:");
+    items_put(&it, "sw_ring_full", st.rx_queue_drops);
+    items_put(&it, "bad_len", st.rx_bad_len);
+    items_put(&it, "bad_hdr", st.rx_bad_hdr);
+    items_put(&it, "bad_used", st.bad_used);
+    items_put(&it, "tx_errors", st.tx_errors);
+    items_put(&it, "tx_gso_refused", st.tx_gso_refused);
+    if (n->nif != NULL)
+        (void)net_if_counters(n->nif, items_visit_drops, &it);
+    items_end(&it);
+    unsigned ring = router_offloads ? ROUTER_RX_SW_RING_OFFL : ROUTER_RX_SW_RING;
+    router_printf("  queues: software ring high-water %u of %u, tx ring full %llu times%s\n",
+                  (unsigned)st.rx_queue_hwm, ring, (unsigned long long)st.tx_ring_full,
+                  st.broken != 0 ? ", QUEUE BROKEN (see `queues`)" : "");
+    char isr[16], task[16], fn[16];
+    shell_pct(isr, sizeof(isr), st.isr_cycles_total, elapsed_cycles);
+    shell_pct(task, sizeof(task), st.rx_task_cycles, elapsed_cycles);
+    shell_pct(fn, sizeof(fn), st.rx_fn_cycles, elapsed_cycles);
+    router_printf("  time: ISR %s, RX task %s (stack %s); %llu interrupts, ISR p99 < %llu "
+                  "cycles\n",
+                  isr, task, fn, (unsigned long long)st.interrupts,
+                  (unsigned long long)shell_isr_pct(&st, 99));
 }
 
 static void stats_human(void)
 {
-    struct cols c = {0, false, false};
+    uint32_t up_ms = router_uptime_ms();
+    uint64_t elapsed = bsp_tsc_hz() / 1000u * up_ms;
     for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
-        struct router_nic *n = &router_nics[i];
-        if (n->dev == NULL) {
+        const struct router_nic *n = &router_nics[i];
+        if (n->dev == NULL)
             router_printf("%s: no device\n", n->name);
-            continue;
-        }
-        struct virtio_net_stats st;
-        if (virtio_net_get_stats(n->dev, &st) != VNET_OK)
-            memset(&st, 0, sizeof(st));
-        router_printf("%s: driver (%s, %s, rx task prio %u)\n", n->name,
-                      virtio_net_is_running(n->dev) ? "running" : "halted",
-                      n->msix ? "MSI-X" : "INTx", n->rx_prio);
-        virtio_net_stats_foreach(n->dev, cols_visit, &c);
-        cols_put(&c, "rx_yields (app)", n->rx_yields);
-        cols_put(&c, "reinits (app)", n->reinits);
-        cols_put(&c, "link_events (app)", n->link_events);
-        cols_end(&c);
-        router_printf("  isr cycles: min %llu  avg %llu  max %llu  over %llu interrupts\n",
-                      (unsigned long long)st.isr_cycles_min, (unsigned long long)shell_isr_avg(&st),
-                      (unsigned long long)st.isr_cycles_max, (unsigned long long)st.interrupts);
-        router_printf("  isr cycles (log2 histogram): p50 < %llu  p99 < %llu\n",
-                      (unsigned long long)shell_isr_pct(&st, 50),
-                      (unsigned long long)shell_isr_pct(&st, 99));
-        router_printf("  software ring: %u queued now, high-water %u, %llu dropped\n",
-                      (unsigned)st.rx_queue_count, (unsigned)st.rx_queue_hwm,
-                      (unsigned long long)st.rx_queue_drops);
+        else
+            stats_nic(n, elapsed);
     }
-    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
-        struct router_nic *n = &router_nics[i];
-        if (n->nif == NULL)
-            continue;
-        router_printf("%s: stack\n", n->name);
-        c.skip_drops = true;
-        (void)net_if_counters(n->nif, cols_visit, &c);
-        cols_end(&c);
-        c.skip_drops = false;
-    }
-    router_puts("stack: totals\n");
-    c.skip_drops = true;
-    net_stack_counters(cols_visit, &c);
-    cols_end(&c);
-    c.skip_drops = false;
-    router_puts("stack: drop reasons (non-zero; the others are 0)\n");
-    c.drops_only = true;
-    net_stack_counters(cols_visit, &c);
-    if (c.n == 0)
-        router_puts("  none\n");
-    cols_end(&c);
-    c.drops_only = false;
-
+    struct stack_pick sp = {0, 0, 0};
+    net_stack_counters(pick_visit, &sp);
+    router_printf("stack: forwarded %llu, to the router %llu, dropped %llu\n",
+                  (unsigned long long)sp.fwd, (unsigned long long)sp.local,
+                  (unsigned long long)sp.drops);
     struct router_heap h;
     router_heap_get(&h);
-    router_printf("heap: %zu of %zu bytes used in %u blocks, largest free %zu\n", h.used, h.total,
-                  h.used_blocks, h.largest);
     struct router_os os;
     router_os_get(&os);
-    router_printf("os: cpu %u%%, uptime %lu ms, %lu context switches\n", os.cpu_usage_pct,
-                  (unsigned long)router_uptime_ms(), (unsigned long)os.ctx_switches);
+    char used[16], total[16];
+    shell_bytes(used, sizeof(used), h.used);
+    shell_bytes(total, sizeof(total), h.total);
+    router_printf("os: uptime %lu.%lu s (the time shares above are of it), cpu now %u%%, "
+                  "heap %s of %s used\n",
+                  (unsigned long)(up_ms / 1000u), (unsigned long)(up_ms % 1000u / 100u),
+                  os.cpu_usage_pct, used, total);
 }
 
 static void cmd_stats(int argc, char **argv)
@@ -514,7 +550,8 @@ static void cmd_help(int argc, char **argv)
 
 static const struct shell_cmd shell_cmds[] = {
     {"help", "", "this list", cmd_help},
-    {"stats", "[-k]", "driver, stack, heap and OS counters (-k: key=value lines)", cmd_stats},
+    {"stats", "[-k]", "health: traffic, drops, queues, CPU time (-k: every counter, key=value)",
+     cmd_stats},
     {"ifconfig", "", "interfaces: address, MAC, MTU, link, PCI function, interrupts", cmd_ifconfig},
     {"route", "", "routing table in lookup order", cmd_route},
     {"arp", "", "ARP cache", cmd_arp},
@@ -566,6 +603,38 @@ static uint32_t shell_ms_to_ticks(uint32_t ms)
     return t != 0 ? t : 1u;
 }
 
+/* Link changes (counted by the RX tasks in router_nic.link_events): one console line per
+ * NIC per ROUTER_LINK_LOG_MS at most, printed here between commands so it never lands
+ * inside a command's output; then the prompt and the partly typed line again. */
+static void shell_link_log(const char *line, size_t len)
+{
+    static uint64_t logged[ROUTER_NSIDES];
+    static uint32_t last_tick[ROUTER_NSIDES];
+    static bool ever[ROUTER_NSIDES];
+    const uint32_t gap = shell_ms_to_ticks(ROUTER_LINK_LOG_MS);
+    uint32_t now = OSTimeGet();
+    bool printed = false;
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
+        const struct router_nic *n = &router_nics[i];
+        uint64_t ev = n->link_events;
+        if (n->dev == NULL || ev == logged[i] || (ever[i] && (uint32_t)(now - last_tick[i]) < gap))
+            continue;
+        uint64_t changes = ev - logged[i];
+        router_printf("\nrouter: %s: link %s", n->name,
+                      virtio_net_link_up(n->dev) > 0 ? "up" : "down");
+        if (changes > 1u)
+            router_printf(" (%llu changes since the last line)", (unsigned long long)changes);
+        logged[i] = ev;
+        last_tick[i] = now;
+        ever[i] = true;
+        printed = true;
+    }
+    if (printed) {
+        router_puts("\n" SHELL_PROMPT);
+        router_write(line, len);
+    }
+}
+
 void router_shell_task(void *arg)
 {
     (void)arg;
@@ -578,6 +647,7 @@ void router_shell_task(void *arg)
     for (;;) {
         int ch = router_getc();
         if (ch < 0) {
+            shell_link_log(line, len);
             OSTimeDly(poll);
             continue;
         }

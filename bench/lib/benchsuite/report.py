@@ -477,8 +477,8 @@ def readme_section(doc, rel_dir="bench/results"):
     L += [f"Ratios, UDP sweep details, the firmware's ISR-duration and per-frame figures for "
           f"both RX designs, and the chart: [{rel_dir}/latest.md]({rel_dir}/latest.md) "
           f"(raw data: `{rel_dir}/latest.json`). Method: [docs/benchmarks.md]"
-          "(docs/benchmarks.md). Reproduce with `sudo ./bench/run.sh` (about 35 minutes; "
-          "`--quick` for a smoke check).", "", f"![benchmark chart]({rel_dir}/latest.png)", ""]
+          "(docs/benchmarks.md). Reproduce as root with `./bench/run.sh --update-readme` "
+          "(about 35 minutes; it rewrites this section; `--quick` for a smoke check).", "", f"![benchmark chart]({rel_dir}/latest.png)", ""]
     return "\n".join(L)
 
 

@@ -11,11 +11,11 @@ From bash: scripts/lib/harness.sh (functions over the `vnet-harness` CLI).
 """
 
 from .console import Console, parse_kv
-from .qemu import NicConfig, QemuConfig, Qmp
+from .qemu import DEFAULT_MACHINE, DEFAULT_OFFLOADS, NicConfig, QemuConfig, Qmp
 from .session import Session, reap
 from .traffic import fmt_rate, iperf3, ping, xfer
 from .util import HarnessError
 from . import guests
 
-__all__ = ["Console", "parse_kv", "NicConfig", "QemuConfig", "Qmp", "Session", "reap",
+__all__ = ["Console", "parse_kv", "DEFAULT_MACHINE", "DEFAULT_OFFLOADS", "NicConfig", "QemuConfig", "Qmp", "Session", "reap",
            "fmt_rate", "iperf3", "ping", "xfer", "HarnessError", "guests"]

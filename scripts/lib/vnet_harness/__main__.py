@@ -23,7 +23,8 @@ import shlex
 import sys
 
 from . import guests, traffic
-from .qemu import NicConfig, QemuConfig
+from .qemu import (DEFAULT_MACHINE, DEFAULT_MEMORY_MIB, DEFAULT_OFFLOADS, MACHINES, NicConfig,
+                   QemuConfig)
 from .session import Session, _Signals, reap
 from .util import HarnessError, log, require_root
 
@@ -41,8 +42,12 @@ def add_up_args(p):
     p.add_argument("--image", help="firmware ELF (default build-fw/apps/router/router.elf)")
     p.add_argument("--gro", type=onoff, default=True, help="Linux guest: GRO on|off")
     p.add_argument("--append", default="", help="extra kernel command line")
-    p.add_argument("--offloads", type=onoff, default=None,
-                   help="virtio-net checksum/segmentation offloads on|off (default: QEMU's)")
+    p.add_argument("--machine", default=DEFAULT_MACHINE,
+                   help="QEMU machine type: " + "|".join(MACHINES) + " (default %(default)s)")
+    p.add_argument("--offloads", type=onoff, default=DEFAULT_OFFLOADS,
+                   help="virtio-net checksum/segmentation offloads on|off (default "
+                   f"{'on' if DEFAULT_OFFLOADS else 'off'}, as scripts/run.sh); with the "
+                   "firmware guest, on also boots it with offloads=on")
     p.add_argument("--mrg-rxbuf", type=onoff, default=None)
     p.add_argument("--vectors", type=int, default=None, help="MSI-X vectors (0: INTx)")
     p.add_argument("--disable-legacy", type=onoff, default=None)
@@ -52,7 +57,7 @@ def add_up_args(p):
     p.add_argument("--tx-queue-size", type=int, default=None)
     p.add_argument("--nic-prop", action="append", default=[], metavar="K=V",
                    help="any other virtio-net-pci property (repeatable)")
-    p.add_argument("--memory", type=int, default=256, help="guest RAM in MiB")
+    p.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MIB, help="guest RAM in MiB")
     p.add_argument("--debug-exit", action="store_true", help="add isa-debug-exit (0xf4)")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument")
     p.add_argument("--boot-timeout", type=float, default=60)
@@ -61,6 +66,9 @@ def add_up_args(p):
 
 
 def config_from_args(a):
+    bad = [kv for kv in a.nic_prop if "=" not in kv or kv.startswith("=")]
+    if bad:
+        raise HarnessError(f"--nic-prop takes KEY=VALUE, got {bad[0]!r}")
     extra = dict(kv.split("=", 1) for kv in a.nic_prop)
     nic = NicConfig(offloads=a.offloads, vectors=a.vectors, disable_legacy=a.disable_legacy,
                     disable_modern=a.disable_modern, event_idx=a.event_idx,
@@ -69,9 +77,13 @@ def config_from_args(a):
     if a.guest == "linux":
         g = guests.linux(gro=a.gro, append=a.append, boot_timeout=a.boot_timeout)
     else:
-        g = guests.firmware(a.image, append=a.append, boot_timeout=a.boot_timeout)
-    return g, QemuConfig(None, memory_mib=a.memory, nic=nic, debug_exit=a.debug_exit,
-                         extra_args=a.qemu_arg)
+        append = a.append
+        # NIC offloads on: the firmware must be told to negotiate them (docs/router.md).
+        if a.offloads and "offloads=" not in append:
+            append = (append + " offloads=on").strip()
+        g = guests.firmware(a.image, append=append, boot_timeout=a.boot_timeout)
+    return g, QemuConfig(None, machine=a.machine, memory_mib=a.memory, nic=nic,
+                         debug_exit=a.debug_exit, extra_args=a.qemu_arg)
 
 
 def cmd_up(a):
@@ -161,8 +173,13 @@ def cmd_xfer(a):
 
 def cmd_qmp(a):
     s = load(a)
-    args = json.loads(a.args) if a.args else {}
-    print(json.dumps(s.qmp(a.command, **args)))
+    try:
+        args = json.loads(a.args) if a.args else {}
+    except ValueError as e:
+        raise HarnessError(f"qmp: JSON-ARGS is not JSON: {e}") from e
+    if not isinstance(args, dict):
+        raise HarnessError("qmp: JSON-ARGS must be a JSON object, e.g. '{\"path\": \"/machine\"}'")
+    print(json.dumps(s.qmp(a.command, args)))
     return 0
 
 

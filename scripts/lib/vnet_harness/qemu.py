@@ -13,6 +13,14 @@ import time
 
 from .util import HarnessError, debug, pid_alive, pid_start_time
 
+# The defaults every entry point shares (scripts/run.sh, `vnet-harness up`, the tests'
+# rtlib): change them here only. Offloads off: every frame crosses the wire MTU-sized with
+# its checksum filled in, which is what the firmware handles without `offloads=on`.
+DEFAULT_MACHINE = "q35"
+DEFAULT_OFFLOADS = False
+DEFAULT_MEMORY_MIB = 256
+MACHINES = ("q35", "pc")
+
 # virtio-net-pci properties that are plain on/off switches (QEMU 7.2).
 OFFLOAD_PROPS = ("csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "guest_ecn",
                  "guest_ufo", "host_tso4", "host_tso6", "host_ecn", "host_ufo", "mrg_rxbuf")
@@ -25,10 +33,10 @@ SEGMENTATION_PROPS = ("csum", "guest_csum", "gso", "guest_tso4", "guest_tso6", "
 class NicConfig:
     """Properties of one virtio-net-pci device. None leaves QEMU's default."""
 
-    def __init__(self, offloads=None, vectors=None, disable_legacy=None, disable_modern=None,
-                 event_idx=None, rx_queue_size=None, tx_queue_size=None, mrg_rxbuf=None,
-                 tx=None, romfile="", extra=None):
-        self.offloads = offloads            # True: all on, False: all off, None: default
+    def __init__(self, offloads=DEFAULT_OFFLOADS, vectors=None, disable_legacy=None,
+                 disable_modern=None, event_idx=None, rx_queue_size=None, tx_queue_size=None,
+                 mrg_rxbuf=None, tx=None, romfile="", extra=None):
+        self.offloads = offloads            # True: all on, False: all off, None: QEMU's
         self.vectors = vectors              # 0 disables MSI-X
         self.disable_legacy = disable_legacy
         self.disable_modern = disable_modern
@@ -82,8 +90,8 @@ class NicConfig:
 class QemuConfig:
     """Everything that varies between contenders and test cases."""
 
-    def __init__(self, kernel, initrd=None, append=None, memory_mib=256, cpus=1,
-                 machine="q35", nic=None, debug_exit=False, extra_args=None,
+    def __init__(self, kernel, initrd=None, append=None, memory_mib=DEFAULT_MEMORY_MIB, cpus=1,
+                 machine=DEFAULT_MACHINE, nic=None, debug_exit=False, extra_args=None,
                  binary="qemu-system-x86_64"):
         self.kernel = kernel
         self.initrd = initrd
@@ -193,7 +201,10 @@ class Qmp:
         line, self._buf = self._buf.split(b"\n", 1)
         return json.loads(line)
 
-    def execute(self, cmd, **args):
+    def execute(self, cmd, arguments=None, /, **kw):
+        """Run QMP command `cmd`. Its arguments come as a dict, as keywords, or both:
+        the positional-only parameters let QMP arguments use any name (path, cmd...)."""
+        args = dict(arguments or {}, **kw)
         msg = {"execute": cmd}
         if args:
             msg["arguments"] = args
@@ -213,10 +224,12 @@ class Qmp:
             pass
 
 
-def qmp_command(path, cmd, timeout=10.0, **args):
+def qmp_command(path, cmd, arguments=None, timeout=10.0):
+    """One QMP command on a fresh connection. The command's own arguments are a dict, so
+    names such as "path" or "timeout" (qom-get, ...) never collide with ours."""
     q = Qmp(path, timeout)
     try:
-        return q.execute(cmd, **args)
+        return q.execute(cmd, arguments)
     finally:
         q.close()
 

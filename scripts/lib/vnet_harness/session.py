@@ -257,8 +257,9 @@ class Session:
         src, dst = (self.lan, self.wan) if frm == "lan" else (self.wan, self.lan)
         return traffic.xfer(src.ns, dst.ns, dst.host_ip, nbytes, **kw)
 
-    def qmp(self, cmd, **args):
-        return qmp_command(self.qmp_path, cmd, **args)
+    def qmp(self, cmd, arguments=None, /, **kw):
+        """QMP command with arguments as a dict and/or keywords (any names)."""
+        return qmp_command(self.qmp_path, cmd, dict(arguments or {}, **kw))
 
     def set_link(self, role, up):
         """Carrier of the guest NIC on the given side (QMP set_link on its netdev)."""

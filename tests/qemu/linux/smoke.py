@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Smoke test of the QEMU/namespace harness, with the Linux router as the guest.
 
-    sudo python3 tests/qemu/linux/smoke.py        (about 60 s under TCG; budget 150 s)
+    /usr/bin/python3 tests/qemu/linux/smoke.py        (about 60 s under TCG; budget 150 s)
 
 Boots the Linux router between two namespaces and checks: the console answers and
 the guest bound LAN/WAN by MAC; ping both ways; QMP link down stops traffic and

@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: malformed and special frames from the LAN side (raw AF_PACKET).
 
-    sudo python3 tests/qemu/router/bad_frames.py [--image build-fw/apps/router/router-mtu.elf]
+    /usr/bin/python3 tests/qemu/router/bad_frames.py [--image build-fw/apps/router/router-mtu.elf]
 
 Uses the test image router-mtu.elf (WAN MTU 1280, LAN 1500). For each case it sends N
 frames from the LAN namespace straight onto the tap, then reads `stats -k` and checks

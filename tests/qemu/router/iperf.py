@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: 5 s of iperf3 TCP LAN->WAN, with the drop accounting checked.
 
-    sudo python3 tests/qemu/router/iperf.py [--image ...] [--seconds 5]
+    /usr/bin/python3 tests/qemu/router/iperf.py [--image ...] [--seconds 5]
 
 Proves: sustained TCP forwarding moves data (non-zero throughput, printed as a TCG
 figure, not asserted against a speed); every frame the drivers delivered during the run

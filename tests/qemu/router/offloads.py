@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware with offloads on: TCP GSO frames forwarded whole, both ways.
 
-    sudo python3 tests/qemu/router/offloads.py [--image ...] [--mib 64] [--seconds 5]
+    /usr/bin/python3 tests/qemu/router/offloads.py [--image ...] [--mib 64] [--seconds 5]
 
 Boots router.elf with the kernel command line word `offloads=on` between NICs with
 QEMU's offloads on (csum, guest_tso4/6, host_tso4/6, ...). Proves: the drivers negotiated

@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: a UDP flood LAN->WAN at the host's full sending rate for 5 s.
 
-    sudo python3 tests/qemu/router/overload.py [--image ...] [--seconds 5]
+    /usr/bin/python3 tests/qemu/router/overload.py [--image ...] [--seconds 5]
 
 Proves: under an offered load far beyond what the router forwards (iperf3 -u -b 0 with
 64-byte datagrams), the overload is counted, not hidden: in the driver's rx_queue_drops

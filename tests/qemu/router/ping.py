@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: ping the router and ping across it.
 
-    sudo python3 tests/qemu/router/ping.py [--image build-fw/apps/router/router.elf]
+    /usr/bin/python3 tests/qemu/router/ping.py [--image build-fw/apps/router/router.elf]
 
 Proves: the firmware boots to `router: ready` with both NICs; the router answers echo
 requests on its LAN and WAN addresses (and on its WAN address from the LAN side, which

@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: `reinit lan` and `reinit wan` while a TCP transfer runs through them.
 
-    sudo python3 tests/qemu/router/reinit.py [--image ...] [--mib 512]
+    /usr/bin/python3 tests/qemu/router/reinit.py [--image ...] [--mib 512]
 
 Proves: virtio_net_halt() + virtio_net_initialize() of a NIC carrying traffic succeeds
 (both return VNET_OK, printed by name); the driver's counters restart from zero while

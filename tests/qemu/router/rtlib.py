@@ -26,7 +26,7 @@ def parse_args(description, extra=None):
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--image", default=os.environ.get("VNET_ROUTER_IMAGE", DEFAULT_IMAGE),
                     help="router firmware ELF (default %(default)s)")
-    ap.add_argument("--machine", default=os.environ.get("VNET_ROUTER_MACHINE", "q35"),
+    ap.add_argument("--machine", default=os.environ.get("VNET_ROUTER_MACHINE", harness.DEFAULT_MACHINE),
                     help="QEMU machine type (default %(default)s)")
     ap.add_argument("--vectors", type=int, default=None,
                     help="virtio-net-pci MSI-X vectors (0 = INTx only)")
@@ -38,9 +38,9 @@ def parse_args(description, extra=None):
 
 
 def session(args, nic=None, boot_timeout=60):
-    """A harness session running the router firmware (offloads off: the driver negotiates
-    none, so QEMU must hand it complete, checksummed frames)."""
-    nic = nic or harness.NicConfig(offloads=False, vectors=args.vectors)
+    """A harness session running the router firmware (the harness's default offloads, off:
+    the driver negotiates none, so QEMU must hand it complete, checksummed frames)."""
+    nic = nic or harness.NicConfig(offloads=harness.DEFAULT_OFFLOADS, vectors=args.vectors)
     qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic)
     return harness.Session(harness.guests.firmware(args.image, boot_timeout=boot_timeout), qcfg)
 

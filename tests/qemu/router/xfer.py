@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Router firmware: 64 MiB of random data each way over TCP, checked with SHA-256.
 
-    sudo python3 tests/qemu/router/xfer.py [--image ...] [--mib 64]
+    /usr/bin/python3 tests/qemu/router/xfer.py [--image ...] [--mib 64]
 
 Proves: forwarding copies frames without corrupting or losing a byte that TCP would not
 recover (the SHA-256 of everything sent equals that of everything received, in both
