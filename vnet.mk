@@ -26,7 +26,14 @@ VNET_DRIVER_SRCS := \
 	$(VNET_DIR)/src/virtio/virtio_pci_modern.c \
 	$(VNET_DIR)/src/virtio/virtio_transport.c \
 	$(VNET_DIR)/src/virtio/virtq.c \
-	$(VNET_DIR)/src/net/virtio_net.c
+	$(VNET_DIR)/src/net/virtio_net.c \
+	$(VNET_DIR)/src/net/virtio_net_features.c \
+	$(VNET_DIR)/src/net/virtio_net_isr.c \
+	$(VNET_DIR)/src/net/virtio_net_rx.c \
+	$(VNET_DIR)/src/net/virtio_net_rx_irq.c \
+	$(VNET_DIR)/src/net/virtio_net_rx_task.c \
+	$(VNET_DIR)/src/net/virtio_net_stats.c \
+	$(VNET_DIR)/src/net/virtio_net_tx.c
 
 # The uC/OS-II port of the OS contract (os/osal.h).
 VNET_OSAL_UCOS2_SRCS := \
@@ -38,7 +45,7 @@ VNET_SRCS := $(VNET_DRIVER_SRCS) $(VNET_OSAL_UCOS2_SRCS)
 # (src/, included by path from its sources), the port's header (os/ucos2/osal_port.h).
 VNET_INC_DIRS := $(VNET_DIR)/include $(VNET_DIR)/os $(VNET_DIR)/src $(VNET_DIR)/os/ucos2
 
-# No define is needed. (VIRTIO_NET_RX_IN_ISR selects the benchmark-only old design:
+# No define is needed. (The benchmark-only old receive design lives in bench/in-isr/,
 # never in a product.)
 VNET_DEFINES :=
 
