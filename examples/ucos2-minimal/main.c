@@ -126,7 +126,6 @@ static vnet_err_t AppNicStart(void)
     cfg.rx_task_stack_bytes = sizeof(AppTaskNicRxStk);
     cfg.rx_fn = AppNicRx;
     cfg.link_fn = AppNicLink;
-    cfg.irq_mode = VIRTIO_NET_IRQ_SHARED;
     err = virtio_net_attach(&AppNic, &cfg);
     if (err != VNET_OK) {
         AppPrintErr("attach", err);
