@@ -26,7 +26,9 @@
 #include <string.h>
 
 #include "bsp.h"
+#ifndef BSP_HAS_VIRTIO_MMIO
 #include "bsp_pci.h"
+#endif
 #include "osal_port.h"
 #include "router.h"
 #include "ucos_ii.h"
@@ -390,6 +392,7 @@ static void router_isr_shared(void *arg)
     virtio_net_isr(arg);
 }
 
+#ifndef BSP_HAS_VIRTIO_MMIO /* MSI-X vectors (PCI boards) */
 static void router_isr_rx(void *arg)
 {
     virtio_net_rx_isr(arg);
@@ -399,12 +402,29 @@ static void router_isr_config(void *arg)
 {
     virtio_net_config_isr(arg);
 }
+#endif
 
 /* ---- bring-up ------------------------------------------------------------------------ */
 
 static int router_nic_attach(enum router_side side, unsigned pci_idx)
 {
     struct router_nic *n = &router_nics[side];
+#ifdef BSP_HAS_VIRTIO_MMIO
+    /* Boards with virtio-mmio slots (qemu-aarch64-virt): the i-th network device in slot
+     * order, one level-triggered interrupt line per slot. pci_bdf holds the slot number. */
+    const struct bsp_virtio_mmio_slot *sl = bsp_virtio_net_slot(pci_idx);
+    const struct virtio_mmio_bus *mbus = bsp_virtio_net_mmio_bus(pci_idx);
+    if (sl == NULL || mbus == NULL)
+        return VNET_E_NODEV;
+    n->pci_bdf = sl->slot;
+
+    int err = virtio_mmio_transport_create(&n->tr, mbus);
+    if (err != VNET_OK) {
+        bsp_printf("router: %s: transport: %s\r\n", n->name, vnet_strerror(err));
+        return err;
+    }
+    n->msix = false;
+#else
     struct bsp_pci_func *f = bsp_virtio_net_func(pci_idx);
     const struct virtio_pci_bus *bus = bsp_virtio_net_bus(pci_idx);
     if (f == NULL || bus == NULL)
@@ -417,6 +437,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         return err;
     }
     n->msix = f->msix_cap != 0 && f->msix_table_size > ROUTER_MSIX_ENTRY_RX;
+#endif
 
     struct virtio_net_config cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -455,6 +476,10 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     /* Interrupt routes before initialize: the device may interrupt as soon as the RX
      * buffers are posted. MSI-X must be enabled before the transport programs vectors. */
     int b;
+#ifdef BSP_HAS_VIRTIO_MMIO
+    b = bsp_irq_attach(sl->intid, 0, router_isr_shared, n->dev);
+    n->irq_info = sl->intid;
+#else
     if (n->msix) {
         b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_CONFIG, router_isr_config, n->dev);
         if (b == BSP_OK)
@@ -468,6 +493,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         b = bsp_pci_intx_attach(f, router_isr_shared, n->dev);
         n->irq_info = f->irq_line;
     }
+#endif
     if (b < 0) {
         bsp_printf("router: %s: interrupt setup failed (%d)\r\n", n->name, b);
         return VNET_E_IO;
@@ -599,8 +625,14 @@ static void router_startup_task(void *arg)
                router_offloads ? "on" : "off");
 
     unsigned count = bsp_virtio_net_count();
+#ifdef BSP_HAS_VIRTIO_MMIO
+    bsp_printf("router: %u virtio-net device(s); lan = first, wan = second in virtio-mmio slot "
+               "order\r\n",
+               count);
+#else
     bsp_printf("router: %u virtio-net function(s); lan = first, wan = second in PCI order\r\n",
                count);
+#endif
     for (unsigned s = 0; ok && s < ROUTER_NSIDES; s++) {
         if (s >= count) {
             bsp_printf("router: %s: no virtio-net function\r\n", router_nics[s].name);
@@ -632,9 +664,16 @@ static void router_startup_task(void *arg)
             continue;
         uint8_t mac[6] = {0};
         (void)virtio_net_get_mac(n->dev, mac);
+#ifdef BSP_HAS_VIRTIO_MMIO
+        bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x virtio-mmio slot %u intid %u, rx "
+                   "prio %u\r\n",
+                   n->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n->pci_bdf,
+                   (unsigned)n->irq_info, n->rx_prio);
+#else
         bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x pci %02x:%02x.%u %s, rx prio %u\r\n",
                    n->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n->pci_bdf >> 8,
                    (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u, n->msix ? "msix" : "intx", n->rx_prio);
+#endif
     }
     /* The harness waits for exactly this line; print it only when everything is up. */
     bsp_puts(ok ? "router: ready\r\n" : "router: start-up FAILED\r\n");
