@@ -53,7 +53,13 @@ def add_up_args(p):
     p.add_argument("--nic-prop", action="append", default=[], metavar="K=V",
                    help="any other virtio-net-pci property (repeatable)")
     p.add_argument("--memory", type=int, default=256, help="guest RAM in MiB")
-    p.add_argument("--debug-exit", action="store_true", help="add isa-debug-exit (0xf4)")
+    p.add_argument("--debug-exit", action="store_true",
+                   help="add isa-debug-exit (0xf4); aarch64: semihosting exit")
+    p.add_argument("--board", default="qemu-x86_64",
+                   choices=("qemu-x86_64", "qemu-aarch64-virt"),
+                   help="firmware board / QEMU system (default %(default)s)")
+    p.add_argument("--mmio-modern", action="store_true",
+                   help="qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU's legacy)")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument")
     p.add_argument("--boot-timeout", type=float, default=60)
     p.add_argument("--owner-pid", type=int, default=None,
@@ -71,7 +77,7 @@ def config_from_args(a):
     else:
         g = guests.firmware(a.image, append=a.append, boot_timeout=a.boot_timeout)
     return g, QemuConfig(None, memory_mib=a.memory, nic=nic, debug_exit=a.debug_exit,
-                         extra_args=a.qemu_arg)
+                         extra_args=a.qemu_arg, board=a.board, mmio_modern=a.mmio_modern)
 
 
 def cmd_up(a):
