@@ -2,8 +2,9 @@
 # VNET_BOARD is qemu-aarch64-virt): the same scripts as on x86_64, with --board so the
 # harness boots qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a53 and puts the NICs
 # (virtio-net-device) on virtio-mmio slots 0 (LAN) and 1 (WAN). Both virtio-mmio versions
-# run: legacy (QEMU 7.2's default) and modern (--mmio-modern). Sizes as on x86_64 except
-# reinit (128 MiB moved while it reinitialises, instead of 512) and offloads (32 MiB).
+# run: legacy (QEMU 7.2's default) and modern (--mmio-modern); the *_pci runs put
+# virtio-net-pci on virt's PCIe instead (INTx through the GIC). Sizes as on x86_64 except
+# offloads (32 MiB instead of 64).
 #
 # name|script|budget seconds[|extra arguments...]
 foreach(t
@@ -13,7 +14,10 @@ foreach(t
     "xfer_modern|xfer.py|240|--mmio-modern"
     "iperf|iperf.py|150"
     "iperf_modern|iperf.py|150|--mmio-modern"
-    "reinit_modern|reinit.py|240|--mmio-modern|--mib|128"
+    "reinit_modern|reinit.py|240|--mmio-modern"
+    "ping_pci|ping.py|150|--transport|pci"
+    "xfer_pci|xfer.py|240|--transport|pci"
+    "iperf_pci|iperf.py|150|--transport|pci"
     "overload|overload.py|200"
     "bad_frames|bad_frames.py|180"
     "offloads_modern|offloads.py|300|--mmio-modern|--mib|32")

@@ -15,6 +15,7 @@
 #define ADP_STOPPED_APP_EXIT 0x20026u
 
 uint32_t bsp_boot_el;
+uint64_t bsp_ecam_base = 0x4010000000uL; /* QEMU's default (highmem): overridden by the DT */
 uint64_t bsp_boot_x0;
 
 static char cmdline[CMDLINE_MAX];
@@ -37,11 +38,11 @@ void bsp_early(uint64_t x0)
     uint64_t top;
 
     fdt_addr = (x0 >= VIRT_RAM_BASE && (x0 & 7u) == 0u) ? (uintptr_t)x0 : 0u;
-    if (fdt_addr == 0u ||
-        bsp_fdt_parse((const void *)fdt_addr, cmdline, sizeof cmdline, &ram_base, &ram_size) != 0) {
+    if (fdt_addr == 0u || bsp_fdt_parse((const void *)fdt_addr, cmdline, sizeof cmdline, &ram_base,
+                                        &ram_size, &bsp_ecam_base) != 0) {
         fdt_addr = VIRT_RAM_BASE;
         fdt_ok = bsp_fdt_parse((const void *)fdt_addr, cmdline, sizeof cmdline, &ram_base,
-                               &ram_size) == 0;
+                               &ram_size, &bsp_ecam_base) == 0;
     } else {
         fdt_ok = 1;
     }
@@ -53,7 +54,7 @@ void bsp_early(uint64_t x0)
     if (top > VIRT_RAM_BASE + 4u * GIB) {
         top = VIRT_RAM_BASE + 4u * GIB; /* the tables map up to 4 GiB of RAM */
     }
-    bsp_mmu_build(top);
+    bsp_mmu_build(top, bsp_ecam_base);
     free_lo = ((uintptr_t)__image_end + 0xFFFFu) & ~(uintptr_t)0xFFFFu;
     free_hi = (uintptr_t)top;
 }
@@ -76,6 +77,7 @@ void bsp_start(void)
     bsp_printf("bsp: gicv%u cntfrq=%lu Hz mmu=on caches=on sctlr=0x%lx\n", bsp_gic_version(),
                bsp_tsc_hz(), bsp_sysreg_read(sctlr_el1));
     bsp_virtio_mmio_probe();
+    bsp_pcie_probe();
     (void)main();
     bsp_printf("bsp: main() returned\n");
     bsp_exit(BSP_EXIT_FAIL);

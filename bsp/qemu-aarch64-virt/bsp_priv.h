@@ -87,12 +87,15 @@ static inline void bsp_irq_restore(uint64_t f)
 /* Console (uart.c). */
 void bsp_uart_init(void);
 
-/* Device tree (fdt.c): /chosen/bootargs into cmd, RAM size from /memory. 0 or -1. */
+/* Device tree (fdt.c): /chosen/bootargs into cmd, RAM from /memory, the PCIe ECAM base
+ * (left alone when there is no pcie node). 0 or -1. */
 int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_base,
-                  uint64_t *ram_size);
+                  uint64_t *ram_size, uint64_t *ecam_base);
+extern uint64_t bsp_ecam_base;
 
-/* MMU (mmu.c): tables for RAM up to ram_top; called from boot.S with the MMU off. */
-void bsp_mmu_build(uint64_t ram_top);
+/* MMU (mmu.c): tables for RAM up to ram_top and the 1 GiB around the ECAM window; called
+ * from boot.S's bsp_early with the MMU off. */
+void bsp_mmu_build(uint64_t ram_top, uint64_t ecam);
 extern uint64_t bsp_mmu_l1[512];
 
 /* GIC and dispatch (gic.c). */
@@ -103,6 +106,8 @@ void bsp_timer_init(void);
 
 /* virtio-mmio slots (virtio_mmio.c). */
 void bsp_virtio_mmio_probe(void);
+/* PCIe bus 0 (pcie.c). */
+void bsp_pcie_probe(void);
 
 /* Interrupt stack (boot.S): [bsp_int_stk, bsp_int_stk_top). */
 extern uint64_t bsp_int_stk[];

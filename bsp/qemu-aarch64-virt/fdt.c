@@ -2,9 +2,10 @@
  * fdt.c - the two facts the board needs from the flattened device tree QEMU builds for the
  * virt machine (devicetree specification v0.4, chapter 5): /chosen/bootargs (the -append
  * string) and the first /memory node's reg (RAM base and size; virt uses two address and
- * two size cells). Runs before the MMU is on, so it reads the blob byte by byte (no
- * unaligned accesses to what is still Device memory). The blob is untrusted input in the
- * sense that every offset is checked against its declared size.
+ * two size cells), and the PCIe host bridge's ECAM window (/pcie@.../reg: QEMU puts it at
+ * 0x40_1000_0000 unless highmem is off, then at 0x3f00_0000). Runs before the MMU is on, so it
+ * reads the blob byte by byte (no unaligned accesses to what is still Device memory). The blob is
+ * untrusted input in the sense that every offset is checked against its declared size.
  */
 #include <stddef.h>
 #include "bsp_priv.h"
@@ -40,11 +41,11 @@ static int name_is(const uint8_t *s, uint32_t avail, const char *want, int prefi
 }
 
 int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_base,
-                  uint64_t *ram_size)
+                  uint64_t *ram_size, uint64_t *ecam_base)
 {
     const uint8_t *b = fdt;
     uint32_t total, off_struct, size_struct, off_strings, size_strings, pos, end;
-    int depth = 0, in_chosen = 0, in_memory = 0, found_mem = 0;
+    int depth = 0, in_chosen = 0, in_memory = 0, in_pcie = 0, found_mem = 0;
 
     if (b == NULL || be32(b) != FDT_MAGIC) {
         return -1;
@@ -73,11 +74,12 @@ int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_bas
             if (depth == 2) {
                 in_chosen = name_is(name, n + 1u, "chosen", 0);
                 in_memory = name_is(name, n + 1u, "memory", 0);
+                in_pcie = name_is(name, n + 1u, "pcie", 0);
             }
             pos = (pos + n + 1u + 3u) & ~3u;
         } else if (tok == FDT_END_NODE) {
             if (depth == 2) {
-                in_chosen = in_memory = 0;
+                in_chosen = in_memory = in_pcie = 0;
             }
             depth--;
         } else if (tok == FDT_PROP) {
@@ -106,6 +108,9 @@ int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_bas
                 *ram_base = be64(val);
                 *ram_size = be64(val + 8);
                 found_mem = 1;
+            } else if (depth == 2 && in_pcie && name_is(pname, size_strings - nameoff, "reg", 0) &&
+                       len >= 16u) {
+                *ecam_base = be64(val);
             }
             pos = (pos + len + 3u) & ~3u;
         } else if (tok == FDT_NOP) {

@@ -149,6 +149,27 @@ unsigned bsp_virtio_net_count(void);
 const struct bsp_virtio_mmio_slot *bsp_virtio_net_slot(unsigned i);
 const struct virtio_mmio_bus *bsp_virtio_net_mmio_bus(unsigned i);
 
+/* ---- PCIe (ECAM 0x3f00_0000, bus 0; BARs assigned by the board; INTx on SPI 3-6) ---- */
+
+struct virtio_pci_bus;
+struct bsp_pcie_func {
+    uint8_t bus, dev, fn;
+    uint8_t irq_pin; /* 1-4 = INTA-INTD, 0 = none */
+    uint16_t vendor, device, class_code;
+    uint32_t intid;       /* GIC INTID of its INTx line (level), 0 if no pin */
+    uint64_t bar_addr[6]; /* PCI address (I/O BARs: port number) */
+    uint64_t bar_size[6]; /* 0 = absent or not placed */
+    uint8_t bar_is_io[6];
+};
+/* Functions found on bus 0 at boot, and the virtio-net ones (vendor 0x1af4, device 0x1000
+ * or 0x1041) in slot order with their struct virtio_pci_bus for
+ * virtio_pci_transport_create(). MSI-X is never enabled: the driver uses the INTx line. */
+unsigned bsp_pcie_count(void);
+const struct bsp_pcie_func *bsp_pcie_get(unsigned i);
+unsigned bsp_pcie_virtio_net_count(void);
+const struct bsp_pcie_func *bsp_pcie_virtio_net_func(unsigned i);
+const struct virtio_pci_bus *bsp_pcie_virtio_net_bus(unsigned i);
+
 /* ---- Faults and exit ---- */
 
 /* Leave QEMU with status (code << 1) | 1, the x86_64 board's isa-debug-exit convention,

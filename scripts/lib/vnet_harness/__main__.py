@@ -60,6 +60,8 @@ def add_up_args(p):
                    help="firmware board / QEMU system (default %(default)s)")
     p.add_argument("--mmio-modern", action="store_true",
                    help="qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU's legacy)")
+    p.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
+                   help="qemu-aarch64-virt: NICs on virtio-mmio (default) or PCIe")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument")
     p.add_argument("--boot-timeout", type=float, default=60)
     p.add_argument("--owner-pid", type=int, default=None,
@@ -77,7 +79,8 @@ def config_from_args(a):
     else:
         g = guests.firmware(a.image, append=a.append, boot_timeout=a.boot_timeout)
     return g, QemuConfig(None, memory_mib=a.memory, nic=nic, debug_exit=a.debug_exit,
-                         extra_args=a.qemu_arg, board=a.board, mmio_modern=a.mmio_modern)
+                         extra_args=a.qemu_arg, board=a.board, mmio_modern=a.mmio_modern,
+                         transport=a.transport)
 
 
 def cmd_up(a):

@@ -101,7 +101,7 @@ class QemuConfig:
     def __init__(self, kernel, initrd=None, append=None, memory_mib=256, cpus=1,
                  machine="q35", nic=None, debug_exit=False, extra_args=None,
                  binary="qemu-system-x86_64", board="qemu-x86_64", mmio_modern=False,
-                 cpu=None):
+                 cpu=None, transport="mmio"):
         self.kernel = kernel
         self.initrd = initrd
         self.append = append
@@ -119,6 +119,11 @@ class QemuConfig:
             raise HarnessError(f"unknown board {board!r} (known: {', '.join(BOARDS)})")
         self.board = board
         self.mmio_modern = mmio_modern
+        # qemu-aarch64-virt: "mmio" (virtio-net-device on the slots) or "pci"
+        # (virtio-net-pci on virt's PCIe, INTx; the firmware uses PCIe when no slot has a NIC)
+        if transport not in ("mmio", "pci"):
+            raise HarnessError(f"unknown transport {transport!r} (mmio or pci)")
+        self.transport = transport
         self.cpu = cpu
         if board != "qemu-x86_64":
             b = BOARDS[board]
@@ -167,13 +172,16 @@ class QemuConfig:
             a += ["-append", self.append]
         a += ["-chardev", f"pipe,id=ser0,path={serial_path}", "-serial", "chardev:ser0",
               "-qmp", f"unix:{qmp_path},server=on,wait=off"]
-        props = [p for p in self.nic.props() if not p.startswith(PCI_ONLY_PROPS)]
+        pci = getattr(self, "transport", "mmio") == "pci"
+        props = self.nic.props() if pci else \
+            [p for p in self.nic.props() if not p.startswith(PCI_ONLY_PROPS)]
         for slot, side in enumerate((lan, wan)):
+            where = [] if pci else [f"bus=virtio-mmio-bus.{slot}"]
             a += ["-netdev", f"tap,id={side.role},ifname={side.tap},script=no,downscript=no,"
                   "vhost=off",
-                  "-device", ",".join(["virtio-net-device", f"netdev={side.role}",
-                                       f"bus=virtio-mmio-bus.{slot}",
-                                       f"mac={side.guest_mac}"] + props)]
+                  "-device", ",".join(["virtio-net-pci" if pci else "virtio-net-device",
+                                       f"netdev={side.role}"] + where +
+                                      [f"mac={side.guest_mac}"] + props)]
         if self.mmio_modern:
             a += ["-global", "virtio-mmio.force-legacy=false"]
         if self.debug_exit:

@@ -33,6 +33,8 @@ def parse_args(description, extra=None):
                     help="board the image was built for (default %(default)s)")
     ap.add_argument("--mmio-modern", action="store_true",
                     help="qemu-aarch64-virt: virtio-mmio version 2 instead of legacy")
+    ap.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
+                    help="qemu-aarch64-virt: NICs on virtio-mmio (default) or virt's PCIe")
     ap.add_argument("--vectors", type=int, default=None,
                     help="virtio-net-pci MSI-X vectors (0 = INTx only)")
     ap.add_argument("--budget", type=int, default=None,
@@ -47,7 +49,7 @@ def session(args, nic=None, boot_timeout=60):
     none, so QEMU must hand it complete, checksummed frames)."""
     nic = nic or harness.NicConfig(offloads=False, vectors=args.vectors)
     qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic, board=args.board,
-                              mmio_modern=args.mmio_modern)
+                              mmio_modern=args.mmio_modern, transport=args.transport)
     return harness.Session(harness.guests.firmware(args.image, boot_timeout=boot_timeout), qcfg)
 
 
