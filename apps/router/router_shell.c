@@ -313,10 +313,19 @@ static void cmd_ifconfig(int argc, char **argv)
                       (unsigned)info.prefix_len, (unsigned)info.mtu, mac, info.up ? "UP" : "DOWN",
                       virtio_net_link_up(n->dev) > 0 ? "up" : "down");
 #ifdef BSP_HAS_VIRTIO_MMIO
-        router_printf("     slot %u %s gic intid %u, driver %s, features 0x%llx\n", n->pci_bdf,
-                      shell_transport_name(n->tr), n->irq_info,
-                      virtio_net_is_running(n->dev) ? "running" : "halted",
-                      (unsigned long long)virtio_net_features(n->dev));
+        enum virtio_transport_kind kind = virtio_transport_kind(n->tr);
+        if (kind == VIRTIO_TRANSPORT_MMIO_V1 || kind == VIRTIO_TRANSPORT_MMIO_V2)
+            router_printf("     slot %u %s gic intid %u, driver %s, features 0x%llx\n", n->pci_bdf,
+                          shell_transport_name(n->tr), n->irq_info,
+                          virtio_net_is_running(n->dev) ? "running" : "halted",
+                          (unsigned long long)virtio_net_features(n->dev));
+        else
+            router_printf("     pci %02x:%02x.%u %s intx gic intid %u, driver %s, features "
+                          "0x%llx\n",
+                          n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
+                          shell_transport_name(n->tr), n->irq_info,
+                          virtio_net_is_running(n->dev) ? "running" : "halted",
+                          (unsigned long long)virtio_net_features(n->dev));
 #else
         router_printf("     pci %02x:%02x.%u %s %s %u, driver %s, features 0x%llx\n",
                       n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
