@@ -62,6 +62,22 @@ static inline void mmio_write64(uintptr_t a, uint64_t v)
     __asm__ volatile("str %x0, [%1]" : : "rZ"(v), "r"(a) : "memory");
 }
 
+/* One access of `width` bytes (1, 2, else 4): the bus accessors' common case. */
+static inline uint32_t bsp_mmio_read(uintptr_t a, uint8_t width)
+{
+    return width == 1u ? mmio_read8(a) : width == 2u ? mmio_read16(a) : mmio_read32(a);
+}
+static inline void bsp_mmio_write(uintptr_t a, uint8_t width, uint32_t v)
+{
+    if (width == 1u) {
+        mmio_write8(a, (uint8_t)v);
+    } else if (width == 2u) {
+        mmio_write16(a, (uint16_t)v);
+    } else {
+        mmio_write32(a, v);
+    }
+}
+
 #define bsp_sysreg_read(r)                                                                         \
     ({                                                                                             \
         uint64_t bsp_v_;                                                                           \

@@ -45,7 +45,7 @@ static uint32_t cfg_read(void *ctx, uint16_t off, uint8_t width)
     if (off >= 4096u) {
         return 0xFFFFFFFFu;
     }
-    return width == 1u ? mmio_read8(a) : width == 2u ? mmio_read16(a) : mmio_read32(a);
+    return bsp_mmio_read(a, width);
 }
 
 static void cfg_write(void *ctx, uint16_t off, uint8_t width, uint32_t val)
@@ -55,13 +55,7 @@ static void cfg_write(void *ctx, uint16_t off, uint8_t width, uint32_t val)
     if (off >= 4096u) {
         return;
     }
-    if (width == 1u) {
-        mmio_write8(a, (uint8_t)val);
-    } else if (width == 2u) {
-        mmio_write16(a, (uint16_t)val);
-    } else {
-        mmio_write32(a, val);
-    }
+    bsp_mmio_write(a, width, val);
 }
 
 /* CPU address of BAR `bar` + off, or 0 when the BAR is absent or off is past its end. */
@@ -80,7 +74,7 @@ static uint32_t bar_read(void *ctx, uint8_t bar, uint32_t off, uint8_t width)
     if (a == 0u) {
         return 0xFFFFFFFFu;
     }
-    return width == 1u ? mmio_read8(a) : width == 2u ? mmio_read16(a) : mmio_read32(a);
+    return bsp_mmio_read(a, width);
 }
 
 static void bar_write(void *ctx, uint8_t bar, uint32_t off, uint8_t width, uint32_t val)
@@ -90,13 +84,7 @@ static void bar_write(void *ctx, uint8_t bar, uint32_t off, uint8_t width, uint3
     if (a == 0u) {
         return;
     }
-    if (width == 1u) {
-        mmio_write8(a, (uint8_t)val);
-    } else if (width == 2u) {
-        mmio_write16(a, (uint16_t)val);
-    } else {
-        mmio_write32(a, val);
-    }
+    bsp_mmio_write(a, width, val);
 }
 
 static volatile void *bar_map(void *ctx, uint8_t bar)

@@ -53,13 +53,7 @@ static uint32_t slot_read(void *ctx, uint32_t off, uint8_t width)
     if (off >= BSP_VIRTIO_MMIO_STRIDE) {
         return 0xFFFFFFFFu;
     }
-    if (width == 1u) {
-        return mmio_read8(a);
-    }
-    if (width == 2u) {
-        return mmio_read16(a);
-    }
-    return mmio_read32(a);
+    return bsp_mmio_read(a, width);
 }
 
 static void slot_write(void *ctx, uint32_t off, uint8_t width, uint32_t val)
@@ -69,13 +63,7 @@ static void slot_write(void *ctx, uint32_t off, uint8_t width, uint32_t val)
     if (off >= BSP_VIRTIO_MMIO_STRIDE) {
         return;
     }
-    if (width == 1u) {
-        mmio_write8(a, (uint8_t)val);
-    } else if (width == 2u) {
-        mmio_write16(a, (uint16_t)val);
-    } else {
-        mmio_write32(a, val);
-    }
+    bsp_mmio_write(a, width, val);
 }
 
 void bsp_virtio_mmio_probe(void)
