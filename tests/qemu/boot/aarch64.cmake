@@ -95,3 +95,23 @@ foreach(v legacy modern)
          -drive if=none,id=blk0,format=raw,file=/dev/null,readonly=on -device virtio-blk-device,drive=blk0
          ${extra})
 endforeach()
+
+# PCIe: the board finds virt's host bridge from the device tree (high ECAM by default, low
+# ECAM with highmem=off), assigns the BARs and routes INTx; a transitional and a modern-only
+# virtio-net-pci are both found (the router tests a64_*_pci drive them with traffic).
+foreach(hm default off)
+  set(mach virt,gic-version=3)
+  set(ecam "0x4010000000")
+  if(hm STREQUAL "off")
+    set(mach virt,gic-version=3,highmem=off)
+    set(ecam "0x3f000000")
+  endif()
+  vnet_boot_test(a64_pcie_highmem_${hm} TIMEOUT 20 STATUS 1 APPEND "test=none" MACHINE ${mach}
+    EXPECT "bsp: pcie 00:0[0-9a-f].0 1af4:1000 class=0200 pin=1 intid=3[5-8] virtio-net"
+           "bsp: pcie 00:0[0-9a-f].0 1af4:1041 class=0200 pin=1 intid=3[5-8] virtio-net"
+           "bsp: pcie ecam=${ecam} [0-9]+ function\\(s\\) on bus 0, 2 virtio-net"
+           "KTEST done failures=0"
+    REJECT "does not fit" "FAULT"
+    QEMU -device virtio-net-pci,mac=52:54:00:12:34:01,romfile=
+         -device virtio-net-pci,disable-legacy=on,mac=52:54:00:12:34:02,romfile=)
+endforeach()
