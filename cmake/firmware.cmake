@@ -4,19 +4,36 @@
 #
 # -ffreestanding             no hosted C library; the board supplies mem*/str* (bsp/.../libc)
 # -fno-pic -fno-pie          absolute addresses: the image runs identity-mapped at 1 MiB
-# -mno-red-zone              interrupts arrive on the current task stack (SysV red zone would
-#                            be overwritten by the CPU's interrupt frame)
-# -mgeneral-regs-only        no SSE/x87 in generated code, so a context is only the general
-#                            registers (kernel/port/x86_64)
+# -mno-red-zone              (x86_64) interrupts arrive on the current task stack (SysV red
+#                            zone would be overwritten by the CPU's interrupt frame); AAPCS64
+#                            has no red zone
+# -mgeneral-regs-only        no SSE/x87 (x86_64) or FP/SIMD (aarch64) in generated code, so a
+#                            context is only the general registers (kernel/port/<cpu>)
 # -fno-stack-protector       no runtime to provide __stack_chk_guard
 # -fno-omit-frame-pointer    the fault report walks RBP for a backtrace
-if(NOT CMAKE_SYSTEM_PROCESSOR STREQUAL "x86_64")
-  message(FATAL_ERROR "VNET_TARGET=${VNET_TARGET} needs -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-x86_64-elf.cmake")
+# Board -> CPU port and the processor its toolchain file must set.
+if(VNET_TARGET STREQUAL "qemu-aarch64-virt")
+  set(VNET_BOARD "qemu-aarch64-virt" CACHE STRING "Board directory under bsp/")
+  set(vnet_fw_cpu aarch64)
+  set(vnet_fw_toolchain cmake/toolchain-aarch64-elf.cmake)
+  set(VNET_FW_ARCH_FLAGS -mgeneral-regs-only -mcmodel=small)
+else()
+  set(VNET_BOARD "qemu-x86_64" CACHE STRING "Board directory under bsp/")
+  set(vnet_fw_cpu x86_64)
+  set(vnet_fw_toolchain cmake/toolchain-x86_64-elf.cmake)
+  set(VNET_FW_ARCH_FLAGS -mno-red-zone -mgeneral-regs-only -mcmodel=small)
 endif()
+if(NOT CMAKE_SYSTEM_PROCESSOR STREQUAL vnet_fw_cpu)
+  message(FATAL_ERROR "VNET_TARGET=${VNET_TARGET} needs -DCMAKE_TOOLCHAIN_FILE=${vnet_fw_toolchain}")
+endif()
+# kernel/CMakeLists.txt builds kernel/port/${VNET_CPU_PORT} with the board's os_cfg.h.
+set(VNET_CPU_PORT ${vnet_fw_cpu})
+set(VNET_OS_CFG_DIR "${CMAKE_SOURCE_DIR}/bsp/${VNET_BOARD}/cfg" CACHE PATH
+    "Directory holding the firmware's os_cfg.h")
 
 set(VNET_FW_C_FLAGS
   ${VNET_WARN_FLAGS}
-  -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small
+  -ffreestanding -fno-pic -fno-pie ${VNET_FW_ARCH_FLAGS}
   -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables
   -fno-unwind-tables -fno-common -ffunction-sections -fdata-sections)
 add_compile_options(-g -O3 "$<$<COMPILE_LANGUAGE:C>:${VNET_FW_C_FLAGS}>"

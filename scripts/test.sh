@@ -4,7 +4,8 @@
 #
 #   ./scripts/test.sh                 # everything: host tests (gcc + clang, ASan+UBSan),
 #                                     # format/static checks, a short fuzz run, firmware
-#                                     # build and the QEMU tests (TCG)
+#                                     # build and the QEMU tests (TCG), x86_64 and
+#                                     # aarch64 boards, cross builds of the driver
 #   ./scripts/test.sh --host-only     # skip firmware build and QEMU tests (no root needed
 #                                     # once the packages are installed)
 #
@@ -29,7 +30,8 @@ if [ "$host_only" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
-      python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
+      python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps
+      gcc-aarch64-linux-gnu qemu-system-arm gcc-arm-none-eabi gcc-riscv64-linux-gnu)
 # shellcheck source=scripts/lib/apt-ensure.sh
 . "$top/scripts/lib/apt-ensure.sh"
 vnet_apt_ensure "${pkgs[@]}" || exit 2
@@ -141,6 +143,9 @@ if [ -f build/host-gcc/cmake_install.cmake ]; then
   stage "example ucos2-minimal (vnet.mk)" example_make
 fi
 
+# 3b. The driver library cross-compiled warning-free for aarch64, armv7-a, riscv64, i386.
+stage "cross builds (driver library)" scripts/cross-build.sh
+
 # 4. Firmware (freestanding) and QEMU tests under TCG.
 if [ "$host_only" -eq 0 ]; then
   if [ -f cmake/toolchain-x86_64-elf.cmake ]; then
@@ -152,6 +157,14 @@ if [ "$host_only" -eq 0 ]; then
       stage "firmware build (clang)" build build/fw-clang clang -DVNET_TARGET=qemu-x86_64 \
         -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-x86_64-elf.cmake"
       run_ctest "firmware+qemu" build/fw -j 1
+    fi
+  fi
+  # The aarch64 virt board: firmware images and their QEMU tests (TCG, cortex-a53).
+  if [ -f cmake/toolchain-aarch64-elf.cmake ]; then
+    if stage "firmware build (aarch64)" build build/fw-aarch64 aarch64-linux-gnu-gcc \
+         -DVNET_TARGET=qemu-aarch64-virt \
+         -DCMAKE_TOOLCHAIN_FILE="$top/cmake/toolchain-aarch64-elf.cmake"; then
+      run_ctest "firmware+qemu (aarch64)" build/fw-aarch64 -j 1
     fi
   fi
 fi

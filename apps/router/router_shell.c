@@ -348,11 +348,27 @@ static void cmd_ifconfig(int argc, char **argv)
         router_printf("%s: %s/%u mtu %u ether %s %s link %s\n", n->name, ip,
                       (unsigned)info.prefix_len, (unsigned)info.mtu, mac, info.up ? "UP" : "DOWN",
                       virtio_net_link_up(n->dev) > 0 ? "up" : "down");
+#ifdef BSP_HAS_VIRTIO_MMIO
+        enum virtio_transport_kind kind = virtio_transport_kind(n->tr);
+        if (kind == VIRTIO_TRANSPORT_MMIO_V1 || kind == VIRTIO_TRANSPORT_MMIO_V2)
+            router_printf("     slot %u %s gic intid %u, driver %s, features 0x%llx\n", n->pci_bdf,
+                          shell_transport_name(n->tr), n->irq_info,
+                          virtio_net_is_running(n->dev) ? "running" : "halted",
+                          (unsigned long long)virtio_net_features(n->dev));
+        else
+            router_printf("     pci %02x:%02x.%u %s intx gic intid %u, driver %s, features "
+                          "0x%llx\n",
+                          n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
+                          shell_transport_name(n->tr), n->irq_info,
+                          virtio_net_is_running(n->dev) ? "running" : "halted",
+                          (unsigned long long)virtio_net_features(n->dev));
+#else
         router_printf("     pci %02x:%02x.%u %s %s %u, driver %s, features 0x%llx\n",
                       n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
                       shell_transport_name(n->tr), n->msix ? "msix vector" : "intx ioapic pin",
                       n->irq_info, virtio_net_is_running(n->dev) ? "running" : "halted",
                       (unsigned long long)virtio_net_features(n->dev));
+#endif
     }
 }
 
@@ -502,6 +518,13 @@ static void cmd_queues(int argc, char **argv)
         router_printf("task prio=%u stat=0x%02x dly=%lu\n", p, (unsigned)t.OSTCBStat,
                       (unsigned long)t.OSTCBDly);
     }
+#ifdef BSP_HAS_VIRTIO_MMIO
+    for (unsigned v = 16u; v < BSP_INTID_MAX; v++) {
+        uint32_t c = bsp_int_count(v);
+        if (c != 0u)
+            router_printf("intid %u count=%lu\n", v, (unsigned long)c);
+    }
+#else
     uint32_t isr[8], irr[8];
     bsp_lapic_pending(isr, irr);
     for (unsigned w = 0; w < 8u; w++) {
@@ -514,6 +537,7 @@ static void cmd_queues(int argc, char **argv)
         if (c != 0u)
             router_printf("vector 0x%02x count=%lu\n", v, (unsigned long)c);
     }
+#endif
 }
 
 /* Bench only (bench/perf/sample.sh): the board's tick sampler; empty unless the image was

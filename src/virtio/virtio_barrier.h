@@ -39,9 +39,22 @@
 #define vnet_cpu_mb() __asm__ __volatile__("lock; addl $0,-4(%%esp)" ::: "memory", "cc")
 #endif
 #elif defined(__aarch64__)
+/* Arm ARM (DDI0487) B2.3.12 / C6.2.81 DMB: the inner shareable domain holds every CPU and a
+ * hypervisor's virtio device (a thread on a host CPU), which is what virtio without
+ * VIRTIO_F_ORDER_PLATFORM promises (Linux's virt_*mb are the same dmb ish* barriers).
+ * ishld orders earlier loads before later loads and stores; ishst orders stores before
+ * stores; ish orders all accesses, store->load included. A device outside the inner
+ * shareable domain (real SoC DMA masters) would need the osh forms, see docs/board-aarch64.md. */
 #define vnet_rmb()    __asm__ __volatile__("dmb ishld" ::: "memory")
 #define vnet_wmb()    __asm__ __volatile__("dmb ishst" ::: "memory")
 #define vnet_cpu_mb() __asm__ __volatile__("dmb ish" ::: "memory")
+#elif defined(__riscv)
+/* RISC-V unprivileged ISA, FENCE (2.7) and the RVWMO model (appendix A): fence r,r orders
+ * earlier loads before later loads, fence w,w stores before stores, fence rw,rw everything
+ * (store->load included); the same instructions Linux uses for virt_rmb/virt_wmb/virt_mb. */
+#define vnet_rmb()    __asm__ __volatile__("fence r,r" ::: "memory")
+#define vnet_wmb()    __asm__ __volatile__("fence w,w" ::: "memory")
+#define vnet_cpu_mb() __asm__ __volatile__("fence rw,rw" ::: "memory")
 #elif defined(__arm__) && (defined(__ARM_ARCH_7A__) || defined(__ARM_ARCH_7R__) ||                 \
                            defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__))
 #define vnet_rmb()    __asm__ __volatile__("dmb" ::: "memory")

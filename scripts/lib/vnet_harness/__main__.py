@@ -58,7 +58,15 @@ def add_up_args(p):
     p.add_argument("--nic-prop", action="append", default=[], metavar="K=V",
                    help="any other virtio-net-pci property (repeatable)")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MIB, help="guest RAM in MiB")
-    p.add_argument("--debug-exit", action="store_true", help="add isa-debug-exit (0xf4)")
+    p.add_argument("--debug-exit", action="store_true",
+                   help="add isa-debug-exit (0xf4); aarch64: semihosting exit")
+    p.add_argument("--board", default="qemu-x86_64",
+                   choices=("qemu-x86_64", "qemu-aarch64-virt"),
+                   help="firmware board / QEMU system (default %(default)s)")
+    p.add_argument("--mmio-modern", action="store_true",
+                   help="qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU's legacy)")
+    p.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
+                   help="qemu-aarch64-virt: NICs on virtio-mmio (default) or PCIe")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument")
     p.add_argument("--boot-timeout", type=float, default=60)
     p.add_argument("--owner-pid", type=int, default=None,
@@ -83,7 +91,8 @@ def config_from_args(a):
             append = (append + " offloads=on").strip()
         g = guests.firmware(a.image, append=append, boot_timeout=a.boot_timeout)
     return g, QemuConfig(None, machine=a.machine, memory_mib=a.memory, nic=nic,
-                         debug_exit=a.debug_exit, extra_args=a.qemu_arg)
+                         debug_exit=a.debug_exit, extra_args=a.qemu_arg, board=a.board,
+                         mmio_modern=a.mmio_modern, transport=a.transport)
 
 
 def cmd_up(a):

@@ -87,12 +87,29 @@ class NicConfig:
         return n
 
 
+# NicConfig properties that exist only on virtio-net-pci (not on virtio-net-device, the
+# virtio-mmio NIC of the aarch64 virt board).
+PCI_ONLY_PROPS = ("vectors=", "disable-legacy=", "disable-modern=", "romfile=")
+
+# Boards (bsp/<name>): QEMU binary, default machine, extra arguments, and how a NIC is made.
+#   qemu-x86_64        virtio-net-pci on q35 (or pc)
+#   qemu-aarch64-virt  virtio-net-device on virt's virtio-mmio slots, LAN pinned to slot 0 and
+#                      WAN to slot 1 (the firmware takes them in slot order); the guest leaves
+#                      through semihosting (the x86 board's isa-debug-exit statuses).
+BOARDS = {
+    "qemu-x86_64": {"binary": "qemu-system-x86_64", "machine": "q35", "cpu": None},
+    "qemu-aarch64-virt": {"binary": "qemu-system-aarch64", "machine": "virt,gic-version=3",
+                          "cpu": "cortex-a53"},
+}
+
+
 class QemuConfig:
     """Everything that varies between contenders and test cases."""
 
     def __init__(self, kernel, initrd=None, append=None, memory_mib=DEFAULT_MEMORY_MIB, cpus=1,
                  machine=DEFAULT_MACHINE, nic=None, debug_exit=False, extra_args=None,
-                 binary="qemu-system-x86_64"):
+                 binary="qemu-system-x86_64", board="qemu-x86_64", mmio_modern=False,
+                 cpu=None, transport="mmio"):
         self.kernel = kernel
         self.initrd = initrd
         self.append = append
@@ -103,6 +120,26 @@ class QemuConfig:
         self.debug_exit = debug_exit    # isa-debug-exit at 0xf4: guest sets the exit code
         self.extra_args = list(extra_args or [])
         self.binary = binary
+        # board: see BOARDS. For qemu-aarch64-virt the x86 defaults of machine/binary are
+        # replaced by the board's; mmio_modern gives virtio-mmio version 2 (QEMU 7.2's
+        # default is the legacy version 1).
+        if board not in BOARDS:
+            raise HarnessError(f"unknown board {board!r} (known: {', '.join(BOARDS)})")
+        self.board = board
+        self.mmio_modern = mmio_modern
+        # qemu-aarch64-virt: "mmio" (virtio-net-device on the slots) or "pci"
+        # (virtio-net-pci on virt's PCIe, INTx; the firmware uses PCIe when no slot has a NIC)
+        if transport not in ("mmio", "pci"):
+            raise HarnessError(f"unknown transport {transport!r} (mmio or pci)")
+        self.transport = transport
+        self.cpu = cpu
+        if board != "qemu-x86_64":
+            b = BOARDS[board]
+            if machine in ("q35", "pc", None):
+                self.machine = b["machine"]
+            if binary == "qemu-system-x86_64":
+                self.binary = b["binary"]
+            self.cpu = cpu or b["cpu"]
 
     def argv(self, lan, wan, serial_path, qmp_path, pidfile=None):
         """The QEMU command line. lan/wan are topo.Side objects (tap + guest MAC).
@@ -110,6 +147,9 @@ class QemuConfig:
         The LAN NIC is created first so it gets the lower PCI slot, but guests must
         still identify the sides by MAC address, never by enumeration order.
         """
+        board = getattr(self, "board", "qemu-x86_64")
+        if board == "qemu-aarch64-virt":
+            return self._argv_aarch64_virt(lan, wan, serial_path, qmp_path, pidfile)
         a = [self.binary, "-machine", self.machine, "-accel", "tcg", "-smp", str(self.cpus),
              "-m", str(self.memory_mib), "-nodefaults", "-nographic", "-no-reboot",
              "-kernel", self.kernel]
@@ -126,6 +166,34 @@ class QemuConfig:
                                        f"mac={side.guest_mac}"] + self.nic.props())]
         if self.debug_exit:
             a += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if pidfile:
+            a += ["-pidfile", pidfile]
+        return a + self.extra_args
+
+    def _argv_aarch64_virt(self, lan, wan, serial_path, qmp_path, pidfile):
+        a = [self.binary, "-machine", self.machine, "-cpu", self.cpu or "cortex-a53",
+             "-accel", "tcg", "-smp", str(self.cpus), "-m", str(self.memory_mib),
+             "-nodefaults", "-nographic", "-no-reboot", "-kernel", self.kernel]
+        if self.initrd:
+            a += ["-initrd", self.initrd]
+        if self.append:
+            a += ["-append", self.append]
+        a += ["-chardev", f"pipe,id=ser0,path={serial_path}", "-serial", "chardev:ser0",
+              "-qmp", f"unix:{qmp_path},server=on,wait=off"]
+        pci = getattr(self, "transport", "mmio") == "pci"
+        props = self.nic.props() if pci else \
+            [p for p in self.nic.props() if not p.startswith(PCI_ONLY_PROPS)]
+        for slot, side in enumerate((lan, wan)):
+            where = [] if pci else [f"bus=virtio-mmio-bus.{slot}"]
+            a += ["-netdev", f"tap,id={side.role},ifname={side.tap},script=no,downscript=no,"
+                  "vhost=off",
+                  "-device", ",".join(["virtio-net-pci" if pci else "virtio-net-device",
+                                       f"netdev={side.role}"] + where +
+                                      [f"mac={side.guest_mac}"] + props)]
+        if self.mmio_modern:
+            a += ["-global", "virtio-mmio.force-legacy=false"]
+        if self.debug_exit:
+            a += ["-semihosting-config", "enable=on,target=native"]
         if pidfile:
             a += ["-pidfile", pidfile]
         return a + self.extra_args

@@ -3,16 +3,19 @@
 # isa-debug-exit, and check its exit status and serial output.
 #
 #   run_boot_test.sh --elf IMG --name NAME --timeout SECS --status N [--append STR]
-#                    [--machine pc|q35] [--expect ERE]... [--reject ERE]...
-#                    [-- extra qemu args...]
+#                    [--board qemu-x86_64|qemu-aarch64-virt] [--machine M]
+#                    [--expect ERE]... [--reject ERE]... [-- extra qemu args...]
 #
 # --status is QEMU's exit status: (code << 1) | 1 for the code the guest wrote to port 0xf4
-# (bsp_exit: 0 pass -> 1, 1 fail -> 3, 2 fault report -> 5). A hang hits --timeout and
+# (bsp_exit: 0 pass -> 1, 1 fail -> 3, 2 fault report -> 5); the aarch64 board leaves
+# through semihosting SYS_EXIT with the same statuses. --board picks the QEMU binary and
+# machine (x86_64: -M pc; aarch64: -M virt,gic-version=3 -cpu cortex-a53), --machine
+# replaces the -M argument (e.g. virt,gic-version=2 or virt,virtualization=on). A hang hits --timeout and
 # fails with status 124. Every --expect must match a line of the serial log (grep -E);
 # no --reject may match. The log is kept as NAME.log in the current directory.
 set -u
 
-elf= name=boot timeout_s=30 want_status=1 append= machine=pc
+elf= name=boot timeout_s=30 want_status=1 append= board=qemu-x86_64 machine=
 expects_file=$(mktemp) rejects_file=$(mktemp)
 trap 'rm -f "$expects_file" "$rejects_file"' EXIT INT TERM
 
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s=$2; shift 2 ;;
     --status) want_status=$2; shift 2 ;;
     --append) append=$2; shift 2 ;;
+    --board) board=$2; shift 2 ;;
     --machine) machine=$2; shift 2 ;;
     --expect) printf '%s\n' "$2" >>"$expects_file"; shift 2 ;;
     --reject) printf '%s\n' "$2" >>"$rejects_file"; shift 2 ;;
@@ -43,9 +47,20 @@ while [ "$n" -gt 0 ]; do
     n=$((n - 1))
 done
 
-qemu=${QEMU:-qemu-system-x86_64}
+case "$board" in
+qemu-x86_64)
+    qemu=${QEMU:-qemu-system-x86_64} pkg=qemu-system-x86
+    # -M pc by default (the tests were written for it); --machine q35 for the ICH9 variants
+    # (docs/board.md).
+    set -- -M "${machine:-pc}" -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@" ;;
+qemu-aarch64-virt)
+    qemu=${QEMU:-qemu-system-aarch64} pkg=qemu-system-arm
+    set -- -M "${machine:-virt,gic-version=3}" -cpu "${VNET_AARCH64_CPU:-cortex-a53}" \
+        -semihosting-config enable=on,target=native "$@" ;;
+*) echo "run_boot_test: unknown board $board" >&2; exit 2 ;;
+esac
 if ! command -v "$qemu" >/dev/null 2>&1; then
-    echo "FAIL: $qemu not found (install qemu-system-x86)" >&2
+    echo "FAIL: $qemu not found (install $pkg)" >&2
     exit 1
 fi
 if [ ! -f "$elf" ]; then
@@ -56,12 +71,10 @@ fi
 log="$name.log"
 rm -f "$log"
 start=$(date +%s.%N)
-# -M pc by default (the tests were written for it); --machine q35 for the ICH9 variants
-# (docs/board.md). -nodefaults: no default NIC/VGA; the tests add what they need. TCG only
-# (QEMU-NOTES.md).
-timeout --kill-after=5 "$timeout_s" "$qemu" -M "$machine" -accel tcg -m 128M -nodefaults \
+# -nodefaults: no default NIC/VGA; the tests add what they need. TCG only (QEMU-NOTES.md).
+timeout --kill-after=5 "$timeout_s" "$qemu" -accel tcg -m 128M -nodefaults \
     -no-user-config -display none -no-reboot -monitor none -serial "file:$log" \
-    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$elf" -append "$append" "$@" \
+    -kernel "$elf" -append "$append" "$@" \
     </dev/null
 status=$?
 end=$(date +%s.%N)

@@ -25,7 +25,8 @@ F_CSUM, F_GUEST_CSUM, F_GUEST_TSO4, F_HOST_TSO4 = 1 << 0, 1 << 1, 1 << 7, 1 << 1
 
 def body(c, args):
     nic = harness.NicConfig(offloads=True, vectors=args.vectors)
-    qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic)
+    qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic, board=args.board,
+                              mmio_modern=args.mmio_modern, transport=args.transport)
     guest = harness.guests.firmware(args.image, append="offloads=on")
     with harness.Session(guest, qcfg) as s:
         rtlib.quiet_namespaces(s)

@@ -28,6 +28,13 @@ def parse_args(description, extra=None):
                     help="router firmware ELF (default %(default)s)")
     ap.add_argument("--machine", default=os.environ.get("VNET_ROUTER_MACHINE", harness.DEFAULT_MACHINE),
                     help="QEMU machine type (default %(default)s)")
+    ap.add_argument("--board", default=os.environ.get("VNET_ROUTER_BOARD", "qemu-x86_64"),
+                    choices=("qemu-x86_64", "qemu-aarch64-virt"),
+                    help="board the image was built for (default %(default)s)")
+    ap.add_argument("--mmio-modern", action="store_true",
+                    help="qemu-aarch64-virt: virtio-mmio version 2 instead of legacy")
+    ap.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
+                    help="qemu-aarch64-virt: NICs on virtio-mmio (default) or virt's PCIe")
     ap.add_argument("--vectors", type=int, default=None,
                     help="virtio-net-pci MSI-X vectors (0 = INTx only)")
     ap.add_argument("--budget", type=int, default=None,
@@ -41,7 +48,8 @@ def session(args, nic=None, boot_timeout=60):
     """A harness session running the router firmware (the harness's default offloads, off:
     the driver negotiates none, so QEMU must hand it complete, checksummed frames)."""
     nic = nic or harness.NicConfig(offloads=harness.DEFAULT_OFFLOADS, vectors=args.vectors)
-    qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic)
+    qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic, board=args.board,
+                              mmio_modern=args.mmio_modern, transport=args.transport)
     return harness.Session(harness.guests.firmware(args.image, boot_timeout=boot_timeout), qcfg)
 
 
