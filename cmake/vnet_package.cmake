@@ -23,7 +23,7 @@ function(vnet_package_lists root)
   set(VNET_PKG_UCOS2_SRCS os/ucos2/osal_ucos2.c PARENT_SCOPE)
   # The port's header, plus the shipped uC/OS-II configuration templates when present.
   file(GLOB cfg RELATIVE ${root} CONFIGURE_DEPENDS ${root}/os/ucos2/cfg/*.h)
-  set(VNET_PKG_UCOS2_HDRS os/ucos2/osal_port.h ${cfg} PARENT_SCOPE)
+  set(VNET_PKG_UCOS2_HDRS os/ucos2/osal_port.h os/ucos2/osal_ucos2_board.h ${cfg} PARENT_SCOPE)
   # Include directories: public API, OS contract, the driver's internal headers (its
   # sources include them by path under src/), and the port's header.
   set(VNET_PKG_DRIVER_INCS include os src PARENT_SCOPE)

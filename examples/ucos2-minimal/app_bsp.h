@@ -27,10 +27,8 @@ void BSP_Ser_WrStr(const char *s);
  * its INTx line is routed to. Returns 1 when found, 0 when not. */
 INT8U BSP_PCI_VirtioNetFind(INT8U nth, struct virtio_pci_bus *bus, INT8U *int_id);
 
-/* Hooks of the driver's uC/OS-II port (os/ucos2/osal_port.h): a free-running cycle
- * counter and its rate, and the board's device barrier (empty on hardware). */
-uint64_t bsp_cycles(void);
-uint64_t bsp_cycles_per_us(void);
-void bsp_device_mb(void);
+/* The driver's uC/OS-II port needs two more board functions, osal_board_cycles() and
+ * osal_board_cycles_per_us(), declared by os/ucos2/osal_ucos2_board.h (the whole board
+ * contract of the port). */
 
 #endif /* APP_BSP_H */

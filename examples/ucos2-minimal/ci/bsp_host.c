@@ -54,16 +54,14 @@ INT8U BSP_PCI_VirtioNetFind(INT8U nth, struct virtio_pci_bus *bus, INT8U *int_id
     return 0u;
 }
 
-uint64_t bsp_cycles(void)
+/* The uC/OS-II port's board contract (os/ucos2/osal_ucos2_board.h); no device barrier
+ * hook is selected (OSAL_UCOS2_BOARD_DEVICE_MB unset): a product on hardware needs none. */
+uint64_t osal_board_cycles(void)
 {
     return (uint64_t)OSHostClock();
 }
 
-uint64_t bsp_cycles_per_us(void)
+uint64_t osal_board_cycles_per_us(void)
 {
     return 1u;
-}
-
-void bsp_device_mb(void)
-{
 }
