@@ -94,8 +94,9 @@ struct virtio_net_config {
      * 0 -> 64. Bounds interrupt latency under load. */
     uint16_t isr_budget;
     /* Bytes (as the device wrote them, headers included) the ISR copies per invocation
-     * before leaving the rest to the task; 0 -> no limit. A frame once started is always
-     * finished. Bounds ISR time when frames are up to 64 KiB (receive offloads). */
+     * before leaving the rest to the task; 0 -> 65536 (the ISR's copy work is bounded in
+     * every configuration). A frame once started is always finished. Bounds ISR time
+     * when frames are up to 64 KiB (receive offloads). */
     uint32_t isr_budget_bytes;
     /* With MRG_RXBUF (receive offloads): bytes per posted RX buffer, header included,
      * rounded up to 64; 0 -> 8192. A 64 KiB GSO frame spans 9 buffers of 8 KiB (33 of
@@ -192,6 +193,12 @@ struct virtio_net_stats {
      * handshake, rx_fn and batch_fn included); rx_fn_cycles = inside rx_fn and batch_fn
      * (for the router: the stack and its transmits). */
     uint64_t rx_task_cycles, rx_fn_cycles;
+    /* RX interrupts taken while the RX task (or the poller) owned the queue: acknowledged
+     * and counted only, the ring left to the owner (docs/rx-handshake.md "Ownership"). */
+    uint64_t rx_irq_owned;
+    /* Longest interrupts-off section, osal_cycles() units, per path: the ISR's (its whole
+     * body), and the RX task's / poller's (constant work only: flags, indices, counters). */
+    uint64_t irqoff_isr_cycles_max, irqoff_task_cycles_max;
     /* ISR duration histogram, log2 buckets: isr_hist[i] counts interrupts that lasted
      * [2^i, 2^(i+1)) osal_cycles() units (bucket 0 also holds 0; the last bucket is open
      * upwards). Exported as isr_hist_<i>; a percentile is read from the cumulative

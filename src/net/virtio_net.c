@@ -450,7 +450,7 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     if (dev->cfg.isr_budget == 0)
         dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
     if (dev->cfg.isr_budget_bytes == 0)
-        dev->cfg.isr_budget_bytes = UINT32_MAX; /* no byte limit */
+        dev->cfg.isr_budget_bytes = VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT; /* always bounded */
     if (dev->cfg.rx_budget == 0)
         dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
     if (dev->cfg.rx_mrg_buf_bytes == 0)

@@ -32,6 +32,25 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
     vnet_schedule_task_locked(dev);
 }
 
+/*
+ * The ISR's pass over the queue it owns: callbacks off, service within the ISR budgets,
+ * tallies committed, staged frames handed to the task. Caller holds the critical section
+ * and checked that the task does not own the queue.
+ */
+static int vnet_rx_isr_pass_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t bytes,
+                                   bool *hit)
+{
+    struct vnet_rx_pass p = {.budget = budget, .byte_budget = bytes};
+    int n = vnet_rx_service(dev, &p);
+    vnet_rx_pass_commit_locked(dev, &p);
+    *hit = p.budget_hit;
+    /* Frames this pass staged reach the task even when no interrupt follows (a caller
+     * outside the ISR: the pending interrupt then finds the used ring empty). Also after
+     * a pass that stopped because the queue broke: frames copied must be delivered. */
+    vnet_rx_handoff_locked(dev);
+    return n;
+}
+
 int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
 {
     if (dev == NULL)
@@ -39,12 +58,16 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
     if (budget == 0)
         budget = dev->cfg.isr_budget;
     osal_crit_t c = osal_crit_enter();
-    int n = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
-    /* Frames this call staged must reach the task even though no interrupt will follow
-     * (the ISR that may be pending finds the used ring empty): hand them off exactly as
-     * the ISR does. Regression: review finding "service_rx_ring from a task". */
-    vnet_rx_handoff_locked(dev);
-    vnet_rx_notify_locked(dev);
+    int n = 0;
+    /* One owner at a time: while the RX task (or the poller) owns the queue this entry
+     * point leaves it alone, as the ISR does (a broken queue is reported either way). */
+    if (!vnet_rx_queue_ok_locked(dev) && dev->state == VIRTIO_NET_ST_RUNNING && dev->rx.vq != NULL)
+        n = VNET_E_BROKEN;
+    else if (!dev->task_scheduled) {
+        bool hit;
+        n = vnet_rx_isr_pass_locked(dev, budget, dev->cfg.isr_budget_bytes, &hit);
+        vnet_rx_notify_locked(dev);
+    }
     osal_crit_exit(c);
     return n;
 }
@@ -52,6 +75,13 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
 /* RX work of an interrupt. Returns true when it found something to do. */
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 {
+    if (dev->task_scheduled) {
+        /* The task owns the queue (scheduled or running): acknowledge and count, never
+         * walk the ring. Its callbacks are off, so this is the device interrupting anyway
+         * (suppression is advisory, spec 2.7.7) or a line shared with others. */
+        dev->stats.rx_irq_owned++;
+        return false;
+    }
     /*
      * Callbacks off before servicing, not after. With EVENT_IDX an enabled queue has
      * virtq_get() move used_event along with every entry taken, so the device, refilling
@@ -66,11 +96,10 @@ bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
         virtq_disable_cb(dev->rx.vq);
     /* isr_budget_bytes bounds the copy work (GSO frames are up to 64 KiB each). */
     bool hit = false;
-    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget, dev->cfg.isr_budget_bytes, &hit);
+    int n = vnet_rx_isr_pass_locked(dev, dev->cfg.isr_budget, dev->cfg.isr_budget_bytes, &hit);
     if (n > 0 && hit && virtq_has_used(dev->rx.vq))
         dev->stats.isr_budget_exhausted++;
     bool staged = dev->sw.head != dev->sw.tail;
-    vnet_rx_handoff_locked(dev);
     if (own && !dev->task_scheduled && vnet_rx_queue_ok_locked(dev)) {
         /* Nothing handed to the task (a stray interrupt): nobody else would re-enable, so
          * re-arm here with the task's re-check (docs/rx-handshake.md, "ISR re-arm");
