@@ -219,8 +219,11 @@ struct virtio_net_stats {
  */
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg);
 
-/* Halt if running, stop the RX task and wait for it to exit, free everything. Task.
- * Unhook the device's interrupt handlers first (the handle is freed). */
+/* Halt if running, stop the RX task and wait for it to exit, free everything. Any task
+ * but the device's own RX task (its callbacks): from there, or from an ISR, returns
+ * VNET_E_CONTEXT at once. Serialised with initialize/halt; no call on the handle may
+ * follow or overlap it. Unhook the device's interrupt handlers first (the handle is
+ * freed). */
 vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
 
 /*
@@ -229,14 +232,18 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
  * stats. Any failure writes FAILED to the device status and returns a distinct error:
  * VNET_E_TIMEOUT (reset never completed), VNET_E_FEATURES, VNET_E_NOMEM, VNET_E_IO
  * (queue setup refused, e.g. MSI-X vector not accepted), VNET_E_RANGE (bad MTU/queue
- * size), VNET_E_STATE (already running). Task context.
+ * size), VNET_E_STATE (already running). Context: any task, at any time (concurrent
+ * initialize/halt calls are serialised by a control lock); from an ISR or from this
+ * device's own callbacks (rx_fn, rx_hdr_fn, batch_fn, link_fn) VNET_E_CONTEXT at once.
  */
 vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev);
 
 /*
  * Reset the device, reclaim every buffer, free the queues, clear the software ring and
  * stats (except `resets`). Safe while frames are arriving; the RX task stays parked.
- * virtio_net_initialize() may be called again afterwards. Task context.
+ * virtio_net_initialize() may be called again afterwards. VNET_E_STATE when already
+ * halted. Context as virtio_net_initialize() (VNET_E_CONTEXT from an ISR or this device's
+ * callbacks: halt waits for the RX task to park, so it would wait for itself).
  */
 vnet_err_t virtio_net_halt(struct virtio_net_dev *dev);
 

@@ -29,6 +29,7 @@ typedef int vnet_err_t;
 #define VNET_E_EMPTY    (-15) /* nothing to return (queue or list empty) */
 #define VNET_E_UNSUPP   (-16) /* valid request this build or device does not support */
 #define VNET_E_OS       (-17) /* the OS port refused (object creation, task creation) */
+#define VNET_E_CONTEXT  (-18) /* call not allowed from this context (ISR, own RX callback) */
 
 /* Short, constant name of an error ("VNET_E_BUSY"); never NULL, "VNET_E_?" if unknown. */
 const char *vnet_strerror(vnet_err_t err);

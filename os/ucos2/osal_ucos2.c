@@ -64,6 +64,12 @@ bool osal_in_isr(void)
     return OSIntNesting > 0u;
 }
 
+uintptr_t osal_task_self(void)
+{
+    /* One task per priority in uC/OS-II: the running task's priority names it. */
+    return (uintptr_t)OSPrioCur + 1u;
+}
+
 /* --- time ----------------------------------------------------------------------------- */
 
 /* Ticks covering at least `ms`: OSTimeDly(n) may return up to one tick early (the first

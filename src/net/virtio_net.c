@@ -4,8 +4,8 @@
  * DRIVER_OK), halt (reset, wait for the RX task to park, free), detach, and the small
  * accessors (MAC, link, features, MTU, running).
  *
- * Owns: dev->state transitions and every allocation. Context: tasks only, one caller at
- * a time per device (the application serialises attach/initialize/halt/detach). State
+ * Owns: dev->state transitions and every allocation. Context: any task but the device's
+ * own RX task; initialize/halt/detach are serialised by dev->ctl_lock. State
  * changes are made under osal_crit, and halt's under dev->tx.lock too, so the ISR, the
  * RX task and senders see them in order.
  */
@@ -147,10 +147,26 @@ static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
     return VNET_OK;
 }
 
-vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
+/*
+ * Control calls may come from any task, but not from an ISR (they block) nor from the
+ * device's own RX task, i.e. its rx_fn/rx_hdr_fn/batch_fn/link_fn (halt waits for that
+ * task to park: it would wait for itself). Refused at once, never a timeout.
+ */
+static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return false;
+    osal_crit_t c = osal_crit_enter();
+    bool own = dev->rx_task_id != 0 && dev->rx_task_id == osal_task_self();
+    osal_crit_exit(c);
+    return !own;
+}
+
+static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev);
+
+/* Body of virtio_net_initialize; caller holds ctl_lock. */
+static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
+{
     osal_crit_t c = osal_crit_enter();
     enum virtio_net_state st = dev->state;
     osal_crit_exit(c);
@@ -348,7 +364,7 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     if (virtio_tr_get_status(tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
         /* Live already (the ISR and task may run): unwind through halt, which waits for
          * them, then give up on the device. */
-        vnet_err_t herr = virtio_net_halt(dev);
+        vnet_err_t herr = vnet_halt_ctl(dev);
         if (herr != VNET_OK)
             return herr; /* still HALTING: the caller must call halt again */
         virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
@@ -375,10 +391,21 @@ fail:
     return err;
 }
 
-vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
+vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
+    vnet_err_t err = vnet_initialize_ctl(dev);
+    osal_lock_release(&dev->ctl_lock);
+    return err;
+}
+
+/* Body of virtio_net_halt; caller holds ctl_lock. */
+static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
+{
     /* Taking the TX lock first means no sender is between its state check and its kick
      * when the state changes, so nothing is posted or notified after the reset below. */
     osal_lock_acquire(&dev->tx.lock);
@@ -425,6 +452,18 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     dev->state = VIRTIO_NET_ST_HALTED;
     osal_crit_exit(c);
     return VNET_OK;
+}
+
+vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
+    vnet_err_t err = vnet_halt_ctl(dev);
+    osal_lock_release(&dev->ctl_lock);
+    return err;
 }
 
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg)
@@ -474,6 +513,9 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->tx.lock);
     if (err != VNET_OK)
         goto fail_lock;
+    err = osal_lock_init(&dev->ctl_lock);
+    if (err != VNET_OK)
+        goto fail_ctl;
     struct osal_task_params tp = {
         .name = dev->cfg.name,
         .entry = virtio_net_rx_task,
@@ -489,6 +531,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     return VNET_OK;
 
 fail_task:
+    osal_lock_destroy(&dev->ctl_lock);
+fail_ctl:
     osal_lock_destroy(&dev->tx.lock);
 fail_lock:
     osal_sem_destroy(&dev->sem);
@@ -501,13 +545,18 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
     osal_crit_t c = osal_crit_enter();
     bool halted = dev->state == VIRTIO_NET_ST_HALTED;
     osal_crit_exit(c);
     if (!halted) {
-        vnet_err_t err = virtio_net_halt(dev);
-        if (err != VNET_OK)
+        vnet_err_t err = vnet_halt_ctl(dev);
+        if (err != VNET_OK) {
+            osal_lock_release(&dev->ctl_lock);
             return err;
+        }
     }
     c = osal_crit_enter();
     dev->task_stop = true;
@@ -520,8 +569,10 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     if (post)
         (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
+    osal_lock_release(&dev->ctl_lock);
     if (err != VNET_OK)
         return err;
+    osal_lock_destroy(&dev->ctl_lock);
     osal_lock_destroy(&dev->tx.lock);
     osal_sem_destroy(&dev->sem);
     osal_mem_free(dev);

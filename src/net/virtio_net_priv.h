@@ -188,6 +188,9 @@ struct virtio_net_dev {
 
     osal_sem_t sem;
     osal_task_t task;
+    /* Serialises initialize/halt/detach (any tasks, any time). */
+    osal_lock_t ctl_lock;
+    uintptr_t rx_task_id; /* osal_task_self() of the RX task, once it runs (crit) */
     struct virtio_net_stats stats;
 };
 

@@ -270,6 +270,10 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
 void virtio_net_rx_task(void *arg)
 {
     struct virtio_net_dev *dev = arg;
+    /* Control calls from this task (its callbacks) are refused: they would wait for it. */
+    osal_crit_t c = osal_crit_enter();
+    dev->rx_task_id = osal_task_self();
+    osal_crit_exit(c);
     for (;;) {
         vnet_err_t err = osal_sem_wait(&dev->sem, 0);
         if (err != VNET_OK) {
