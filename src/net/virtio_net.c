@@ -357,7 +357,7 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
     vnet_stats_clear_locked(dev);
     dev->link_event = false;
     /* The ISR must see RUNNING before the device can interrupt (after DRIVER_OK). */
-    dev->state = VIRTIO_NET_ST_RUNNING;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_RUNNING);
     osal_crit_exit(c);
 
     virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER_OK);
@@ -386,7 +386,7 @@ fail:
     virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
     dev->features = 0;
     c = osal_crit_enter();
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
     osal_crit_exit(c);
     return err;
 }
@@ -417,7 +417,7 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
     }
     /* From here the ISR and the task leave the queues and the software ring alone; a
      * repeated halt after a timeout resumes here. */
-    dev->state = VIRTIO_NET_ST_HALTING;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTING);
     osal_crit_exit(c);
     osal_lock_release(&dev->tx.lock);
 
@@ -449,7 +449,7 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
     dev->stats.resets++;
     dev->features = 0;
     dev->link_event = false;
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
     osal_crit_exit(c);
     return VNET_OK;
 }
@@ -505,7 +505,7 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     /* Decided once so the address survives halt/initialize cycles. */
     virtio_net_fallback_mac(cfg->fallback_mac, dev->cfg.fallback_mac);
     dev->tr = cfg->transport;
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
 
     vnet_err_t err = osal_sem_init(&dev->sem, 0);
     if (err != VNET_OK)

@@ -23,9 +23,9 @@ uint64_t virtio_net_test_task_copies, virtio_net_test_copies_in_task_crit;
 #define VNET_COPY_CHECK(dev)                                                                       \
     do {                                                                                           \
         if (!osal_in_isr()) {                                                                      \
-            virtio_net_test_task_copies++;                                                         \
+            __atomic_fetch_add(&virtio_net_test_task_copies, 1u, __ATOMIC_RELAXED);                \
             if ((dev)->task_in_crit)                                                               \
-                virtio_net_test_copies_in_task_crit++;                                             \
+                __atomic_fetch_add(&virtio_net_test_copies_in_task_crit, 1u, __ATOMIC_RELAXED);    \
         }                                                                                          \
     } while (0)
 #else

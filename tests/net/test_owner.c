@@ -23,14 +23,14 @@ TN_DEFINE_COUNTERS;
 static const uint8_t dst[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
 /* Holds the RX task inside rx_fn while `hold` is set: a task that does not get the CPU. */
-static volatile bool hold, held;
+static bool hold, held; /* __atomic: the test thread and the RX task */
 static void hold_rx(struct nh *h, const uint8_t *frame, size_t len)
 {
     (void)h;
     (void)frame;
     (void)len;
-    while (hold) {
-        held = true;
+    while (__atomic_load_n(&hold, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&held, true, __ATOMIC_RELEASE);
         nh_sleep_ms(1);
     }
 }
@@ -44,9 +44,9 @@ static int inject_seq(struct nh *h, uint32_t seq, size_t len)
 
 static bool wait_held(void)
 {
-    for (int i = 0; i < 5000 && !held; i++)
+    for (int i = 0; i < 5000 && !__atomic_load_n(&held, __ATOMIC_ACQUIRE); i++)
         nh_sleep_ms(1);
-    return held;
+    return __atomic_load_n(&held, __ATOMIC_ACQUIRE);
 }
 
 #define LATE_FRAMES 650u
@@ -75,8 +75,8 @@ static void run_late_task(bool mrg, uint16_t rx_budget, size_t len)
     unsigned rounds = 0;
     while (seq < LATE_FRAMES && rounds < 100) {
         rounds++;
-        hold = true;
-        held = false;
+        __atomic_store_n(&hold, true, __ATOMIC_RELEASE);
+        __atomic_store_n(&held, false, __ATOMIC_RELEASE);
         /* The first frame of a round wakes the task, which is then held in rx_fn. */
         TN_EQ(inject_seq(&h, seq++, len), SIMDEV_OK);
         TN_CHECK(wait_held());
@@ -84,7 +84,7 @@ static void run_late_task(bool mrg, uint16_t rx_budget, size_t len)
          * backlog, not ours: inject again next round). */
         while (seq < LATE_FRAMES && inject_seq(&h, seq, len) == SIMDEV_OK)
             seq++;
-        hold = false;
+        __atomic_store_n(&hold, false, __ATOMIC_RELEASE);
         TN_CHECK(nh_wait_frames(&h, seq, 5000));
         TN_CHECK(nh_wait_idle(&h, 5000));
     }
@@ -104,8 +104,8 @@ static void run_late_task(bool mrg, uint16_t rx_budget, size_t len)
     TN_CHECK(st.rx_queue_hwm <= 16);
     TN_CHECK(st.task_serviced > LATE_FRAMES / 2); /* the task did most of the copying */
     /* Structural bound of the task's interrupts-off sections: no copy inside any. */
-    TN_CHECK(virtio_net_test_task_copies > 0);
-    TN_EQ(virtio_net_test_copies_in_task_crit, 0);
+    TN_CHECK(__atomic_load_n(&virtio_net_test_task_copies, __ATOMIC_RELAXED) > 0);
+    TN_EQ(__atomic_load_n(&virtio_net_test_copies_in_task_crit, __ATOMIC_RELAXED), 0);
     /* Both per-path maxima are measured and exported. */
     TN_CHECK(st.irqoff_isr_cycles_max > 0);
     TN_CHECK(st.irqoff_task_cycles_max > 0);

@@ -34,7 +34,7 @@ static void stall_rx(struct nh *h, const uint8_t *frame, size_t len)
  * suppression: while the task owns the queue they are only counted (rx_irq_owned), never
  * serviced; on the shared line they are spurious too. */
 struct stray {
-    volatile bool stop;
+    bool stop; /* __atomic: test thread -> stray thread */
     unsigned irq;
     uint64_t raised;
 };
@@ -42,7 +42,7 @@ struct stray {
 static void *stray_main(void *arg)
 {
     struct stray *s = arg;
-    while (!s->stop) {
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         osal_posix_irq_raise(s->irq);
         s->raised++;
         struct timespec ts = {0, 50000};
@@ -85,7 +85,7 @@ static void run(enum simdev_irq_mode mode, uint64_t features, const char *name)
             max_sem = c;
     }
     TN_CHECK(nh_now_ms() < end);
-    sy.stop = true;
+    __atomic_store_n(&sy.stop, true, __ATOMIC_RELEASE);
     pthread_join(sy_th, NULL);
     struct simdev_stats ss;
     simdev_get_stats(h.sim, &ss);
