@@ -134,6 +134,10 @@ struct virtio_net_config {
     /* Transmit offloads: negotiate CSUM, HOST_TSO4 and HOST_TSO6 (as offered/allowed), so
      * virtio_net_send_hdr() can pass partial checksums and GSO frames to the device. */
     bool tx_offloads;
+    /* Poll mode (bare metal, a super-loop, a stack that polls): no RX task is created, RX
+     * interrupts stay off, and the application calls virtio_net_poll(). Same counters and
+     * guarantees as the task (no frame dropped for lack of software ring space). */
+    bool rx_poll;
     virtio_net_batch_fn batch_fn; /* optional */
     void *batch_arg;
     virtio_net_link_fn link_fn; /* optional */
@@ -214,7 +218,8 @@ struct virtio_net_stats {
 /*
  * Allocate the driver instance, its semaphore and RX task (which waits, idle, until the
  * device is initialized). Touches no device register. Task context.
- * Returns VNET_OK, VNET_E_INVAL (missing transport/rx_fn, bad ring size), VNET_E_NOMEM,
+ * Returns VNET_OK, VNET_E_INVAL (missing transport/rx_fn, bad ring size), VNET_E_UNSUPP
+ * (the transport's device is not a network device: its type is logged), VNET_E_NOMEM,
  * VNET_E_OS.
  */
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg);
@@ -271,6 +276,17 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
  */
 vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
                                const void *frame, size_t len, unsigned flags);
+
+/*
+ * Poll mode (cfg.rx_poll): service the RX queue and deliver up to `budget` frames (0 ->
+ * rx_budget) to the receive callbacks on the calling task, handle a link change, write a
+ * pending refill notification. Returns the frames delivered (>= 0), VNET_E_STATE (not
+ * running, or not in poll mode), VNET_E_BUSY (another poll is running on this device),
+ * VNET_E_CONTEXT (from an ISR). Task context; callbacks run inside it, and must not call
+ * it again. Interrupts stay off: call it often enough for the traffic (frames beyond the
+ * posted buffers are dropped by the device, never by the driver).
+ */
+int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
 
 /* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
 vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
@@ -334,8 +350,9 @@ vnet_err_t virtio_net_get_debug_state(struct virtio_net_dev *dev,
                                       struct virtio_net_debug_state *out);
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6]);
-/* 1 up, 0 down (VIRTIO_NET_F_STATUS negotiated), 1 if the device has no link status. */
-int virtio_net_link_up(const struct virtio_net_dev *dev);
+/* true up, false down (VIRTIO_NET_F_STATUS negotiated), true if the device has no link
+ * status; false for NULL. */
+bool virtio_net_link_up(const struct virtio_net_dev *dev);
 /* Negotiated feature bits (masks); 0 when not initialized. */
 uint64_t virtio_net_features(const struct virtio_net_dev *dev);
 /* MTU in use (device's VIRTIO_NET_F_MTU value when negotiated, else 1500). */

@@ -360,6 +360,13 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
     VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_RUNNING);
     osal_crit_exit(c);
 
+    if (dev->cfg.rx_poll) {
+        /* The poller owns the queue for good: callbacks off, an interrupt only counted. */
+        c = osal_crit_enter();
+        virtq_disable_cb(dev->rx.vq);
+        dev->task_scheduled = true;
+        osal_crit_exit(c);
+    }
     virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER_OK);
     if (virtio_tr_get_status(tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
         /* Live already (the ISR and task may run): unwind through halt, which waits for
@@ -445,6 +452,8 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
     vnet_free_rx(dev);
 
     c = osal_crit_enter();
+    if (dev->cfg.rx_poll)
+        dev->task_scheduled = false; /* no task: nothing pending */
     vnet_stats_clear_locked(dev);
     dev->stats.resets++;
     dev->features = 0;
@@ -466,10 +475,38 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     return err;
 }
 
+/* Log "virtio-net: device type N is not a network device" (no printf in firmware). */
+static void vnet_log_wrong_type(uint32_t id)
+{
+    static const char pre[] = "virtio-net: device type ";
+    static const char post[] = " is not a network device (1)";
+    char msg[sizeof(pre) + 10 + sizeof(post)];
+    char digits[10];
+    unsigned nd = 0;
+    do {
+        digits[nd++] = (char)('0' + id % 10u);
+        id /= 10u;
+    } while (id != 0 && nd < sizeof(digits));
+    size_t n = 0;
+    memcpy(msg, pre, sizeof(pre) - 1u);
+    n = sizeof(pre) - 1u;
+    while (nd != 0)
+        msg[n++] = digits[--nd];
+    memcpy(msg + n, post, sizeof(post)); /* with its NUL */
+    osal_log(msg);
+}
+
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg)
 {
     if (out == NULL || cfg == NULL || cfg->transport == NULL || cfg->rx_fn == NULL)
         return VNET_E_INVAL;
+    /* Spec 5.1: device type 1. Anything else (a block device found on a scanned bus) is
+     * refused before it is touched, and what was found is reported. */
+    uint32_t id = virtio_transport_device_id(cfg->transport);
+    if (id != VIRTIO_NET_DEVICE_ID) {
+        vnet_log_wrong_type(id);
+        return VNET_E_UNSUPP;
+    }
     uint32_t entries =
         cfg->rx_sw_ring_entries ? cfg->rx_sw_ring_entries : VIRTIO_NET_SW_RING_DEFAULT;
     if (!vnet_is_pow2(entries) || entries > 32768u)
@@ -516,6 +553,10 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->ctl_lock);
     if (err != VNET_OK)
         goto fail_ctl;
+    if (cfg->rx_poll) {
+        *out = dev; /* no RX task: virtio_net_poll() is the owner */
+        return VNET_OK;
+    }
     struct osal_task_params tp = {
         .name = dev->cfg.name,
         .entry = virtio_net_rx_task,
@@ -558,6 +599,14 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
             return err;
         }
     }
+    if (dev->cfg.rx_poll) {
+        osal_lock_release(&dev->ctl_lock);
+        osal_lock_destroy(&dev->ctl_lock);
+        osal_lock_destroy(&dev->tx.lock);
+        osal_sem_destroy(&dev->sem);
+        osal_mem_free(dev);
+        return VNET_OK;
+    }
     c = osal_crit_enter();
     dev->task_stop = true;
     /* Same rule as the ISR: post only on the false->true transition. A pending token
@@ -579,6 +628,37 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     return VNET_OK;
 }
 
+int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return VNET_E_CONTEXT;
+    if (!dev->cfg.rx_poll)
+        return VNET_E_STATE;
+    osal_crit_t c = osal_crit_enter();
+    vnet_err_t err = VNET_OK;
+    if (dev->state != VIRTIO_NET_ST_RUNNING)
+        err = VNET_E_STATE;
+    else if (dev->task_active)
+        err = VNET_E_BUSY;
+    else {
+        dev->task_active = true;            /* halt waits for this poll to end before freeing */
+        dev->rx_task_id = osal_task_self(); /* control calls from its callbacks refused */
+    }
+    osal_crit_exit(c);
+    if (err != VNET_OK)
+        return err;
+    bool work;
+    unsigned delivered = 0;
+    (void)vnet_rx_owner_pass(dev, budget != 0 ? budget : dev->cfg.rx_budget, &work, &delivered);
+    c = osal_crit_enter();
+    dev->rx_task_id = 0;
+    dev->task_active = false;
+    osal_crit_exit(c);
+    return (int)delivered;
+}
+
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
 {
     if (dev == NULL || mac == NULL)
@@ -591,13 +671,13 @@ vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
     return VNET_OK;
 }
 
-int virtio_net_link_up(const struct virtio_net_dev *dev)
+bool virtio_net_link_up(const struct virtio_net_dev *dev)
 {
     if (dev == NULL)
-        return 0;
+        return false;
     if (!(dev->features & VIRTIO_NET_F_STATUS))
-        return 1;
-    return VNET_READ_ONCE(dev->link_up) ? 1 : 0;
+        return true;
+    return VNET_READ_ONCE(dev->link_up);
 }
 
 uint64_t virtio_net_features(const struct virtio_net_dev *dev)

@@ -31,6 +31,7 @@
 #define VIRTIO_NET_OFFLOAD_RX 0x1u
 #define VIRTIO_NET_OFFLOAD_TX 0x2u
 
+#define VIRTIO_NET_DEVICE_ID       1u /* virtio device type of a network card (spec 5.1) */
 #define VIRTIO_NET_SW_RING_DEFAULT 64u
 #define VIRTIO_NET_BUDGET_DEFAULT  64u
 /* ISR copy bound in bytes when cfg.isr_budget_bytes is 0: one largest GSO frame. Without
@@ -104,8 +105,10 @@ enum virtio_net_hook_point {
 extern void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_hook_point p);
 #define VNET_HOOK(dev, p)                                                                          \
     do {                                                                                           \
-        if (virtio_net_test_hook != NULL)                                                          \
-            virtio_net_test_hook((dev), (p));                                                      \
+        void (*hook_)(struct virtio_net_dev *, enum virtio_net_hook_point) =                       \
+            __atomic_load_n(&virtio_net_test_hook, __ATOMIC_ACQUIRE);                              \
+        if (hook_ != NULL)                                                                         \
+            hook_((dev), (p));                                                                     \
     } while (0)
 #else
 #define VNET_HOOK(dev, p)                                                                          \

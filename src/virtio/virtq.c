@@ -473,8 +473,10 @@ void virtq_disable_cb(struct virtq *vq)
 void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step step);
 #define VQ_ENABLE_STEP(vq, step)                                                                   \
     do {                                                                                           \
-        if (virtq_test_enable_hook != NULL)                                                        \
-            virtq_test_enable_hook((vq), (step));                                                  \
+        void (*hook_)(struct virtq *, enum virtq_enable_step) =                                    \
+            __atomic_load_n(&virtq_test_enable_hook, __ATOMIC_ACQUIRE);                            \
+        if (hook_ != NULL)                                                                         \
+            hook_((vq), (step));                                                                   \
     } while (0)
 #else
 #define VQ_ENABLE_STEP(vq, step) ((void)0)

@@ -47,8 +47,8 @@ static int inject_next(struct nh *h)
 /* Detach the hooks from the test's device and close it. */
 static void hk_close(struct nh *h)
 {
-    virtio_net_test_hook = NULL;
-    virtq_test_enable_hook = NULL;
+    __atomic_store_n(&virtio_net_test_hook, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, NULL, __ATOMIC_RELEASE);
     hk_h = NULL;
     TN_CHECK(nh_close(h));
 }
@@ -122,8 +122,8 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     TN_EQ(nh_open(&h, &o), VNET_OK);
     hk_h = &h;
     hk_seq = 0;
-    virtio_net_test_hook = hook;
-    virtq_test_enable_hook = vq_hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     struct virtio_net_stats st0, st;
     virtio_net_get_stats(h.dev, &st0);
@@ -161,7 +161,7 @@ static void test_recheck_without_interrupts(void)
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN};
     TN_EQ(nh_open(&h, &o), VNET_OK);
     hk_h = &h;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     for (int p = VIRTIO_NET_HOOK_BACKLOG_EMPTY; p <= VIRTIO_NET_HOOK_AFTER_CLEAR; p++) {
         struct virtio_net_stats a, b;
@@ -191,8 +191,8 @@ static void test_isr_rearm(uint64_t features, const char *name)
     TN_EQ(nh_open(&h, &o), VNET_OK);
     hk_h = &h;
     hk_seq = 0;
-    virtio_net_test_hook = hook;
-    virtq_test_enable_hook = vq_hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     static const int points[] = {VIRTIO_NET_HOOK_ISR_REARM, VQ_POINT(VIRTQ_ENABLE_AFTER_REARM),
                                  VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER)};
@@ -247,7 +247,7 @@ static void test_defer(uint64_t features, const char *name)
     TN_EQ(nh_open(&h, &o), VNET_OK);
     hk_h = &h;
     hk_seq = 0;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     static const int counts[] = {1, 3, 70, 200};
     for (unsigned round = 0; round < sizeof(counts) / sizeof(counts[0]); round++) {
@@ -350,7 +350,7 @@ static void test_refill_notify(uint64_t features, const char *name)
      * interrupt right before the task writes it. */
     hk_h = &h;
     hk_seq = (uint32_t)frames;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = frames;
     for (int round = 0; round < 4; round++) {
         struct virtio_net_stats a, b;
@@ -375,7 +375,7 @@ static void test_refill_notify(uint64_t features, const char *name)
      * dropped) while the task is between its last notification and parking: the task
      * must still write it (step 1 counts it as work). Made exact by setting the ISR's flag
      * from the hook at that point. */
-    virtio_net_test_hook = pending_hook;
+    __atomic_store_n(&virtio_net_test_hook, pending_hook, __ATOMIC_RELEASE);
     for (int round = 0; round < 2; round++) {
         struct simdev_stats s0, s1;
         simdev_get_stats(h.sim, &s0);

@@ -353,6 +353,18 @@ static void test_attach_args(void)
     TN_EQ(virtio_net_attach(&dev, &cfg), VNET_E_INVAL);
     TN_EQ(osal_posix_mem_outstanding(), 0);
     TN_EQ(virtio_net_send(NULL, "x", 1, 0), VNET_E_INVAL);
+    /* Not a network device (a virtio-blk on a scanned bus): refused, the id reported. */
+    tn_case("attach to a non-network device (type 2) -> VNET_E_UNSUPP, id logged");
+    cfg.rx_sw_ring_entries = 0;
+    f.base.device_id = 2;
+    uint64_t logs = osal_posix_log_count();
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_E_UNSUPP);
+    TN_EQ(osal_posix_log_count(), logs + 1);
+    TN_EQ(osal_posix_mem_outstanding(), 0);
+    TN_EQ(f.status, 0); /* device untouched */
+    f.base.device_id = 1;
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_OK);
+    TN_EQ(virtio_net_detach(dev), VNET_OK);
 }
 
 struct stat_visit {
