@@ -507,36 +507,18 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
         vnet_log_wrong_type(id);
         return VNET_E_UNSUPP;
     }
-    uint32_t entries =
-        cfg->rx_sw_ring_entries ? cfg->rx_sw_ring_entries : VIRTIO_NET_SW_RING_DEFAULT;
-    if (!vnet_is_pow2(entries) || entries > 32768u)
-        return VNET_E_INVAL;
     if (cfg->irq_mode != VIRTIO_NET_IRQ_SHARED && cfg->irq_mode != VIRTIO_NET_IRQ_MSIX)
         return VNET_E_INVAL;
-    if (cfg->rx_mrg_buf_bytes != 0 && (cfg->rx_mrg_buf_bytes < VIRTIO_NET_RX_MRG_BUF_MIN ||
-                                       cfg->rx_mrg_buf_bytes > VIRTIO_NET_RX_MRG_BUF_MAX))
+    /* Ranges and defaults: one table (vnet_cfg_ranges), out of range = VNET_E_INVAL. */
+    struct virtio_net_config c = *cfg;
+    if (vnet_cfg_apply(&c) != VNET_OK)
         return VNET_E_INVAL;
 
     struct virtio_net_dev *dev = osal_mem_alloc(sizeof(*dev));
     if (dev == NULL)
         return VNET_E_NOMEM;
     memset(dev, 0, sizeof(*dev));
-    dev->cfg = *cfg;
-    dev->cfg.rx_sw_ring_entries = (uint16_t)entries;
-    if (dev->cfg.isr_budget == 0)
-        dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
-    if (dev->cfg.isr_budget_bytes == 0)
-        dev->cfg.isr_budget_bytes = VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT; /* always bounded */
-    if (dev->cfg.rx_budget == 0)
-        dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
-    if (dev->cfg.rx_mrg_buf_bytes == 0)
-        dev->cfg.rx_mrg_buf_bytes = VIRTIO_NET_RX_MRG_BUF;
-    if (dev->cfg.rx_defer_min_frames == 0)
-        dev->cfg.rx_defer_min_frames = dev->cfg.rx_budget;
-    if (dev->cfg.rx_posted > VIRTIO_NET_QUEUE_MAX_USED)
-        dev->cfg.rx_posted = VIRTIO_NET_QUEUE_MAX_USED;
-    if (dev->cfg.tx_slots > VIRTIO_NET_QUEUE_MAX_USED)
-        dev->cfg.tx_slots = VIRTIO_NET_QUEUE_MAX_USED;
+    dev->cfg = c;
     if (dev->cfg.name == NULL)
         dev->cfg.name = "vnet_rx";
     /* Decided once so the address survives halt/initialize cycles. */

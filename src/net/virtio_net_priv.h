@@ -227,6 +227,24 @@ vnet_err_t virtio_net_check_mtu(uint16_t mtu);
 /* Fill `mac` from `fallback` or, when that is all zero, with a random locally
  * administered unicast address. */
 void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6]);
+/*
+ * Valid ranges and defaults of the numeric struct virtio_net_config fields: the one place
+ * both attach (vnet_cfg_apply) and docs/driver.md's configuration table follow
+ * (test_unit cross-checks the doc). A field left 0 takes `def` (0 = decided at
+ * initialize from the device: rx_posted, tx_slots; rx_defer_min_frames follows
+ * rx_budget); any other value outside [min, max] is VNET_E_INVAL.
+ */
+struct vnet_cfg_range {
+    const char *name;
+    size_t off;
+    uint8_t size; /* 2 or 4 bytes */
+    uint32_t min, max, def;
+};
+extern const struct vnet_cfg_range vnet_cfg_ranges[];
+extern const unsigned vnet_cfg_range_count;
+/* Check every ranged field of `cfg` and fill in defaults: VNET_OK or VNET_E_INVAL. */
+vnet_err_t vnet_cfg_apply(struct virtio_net_config *cfg);
+
 /* Name/offset table behind virtio_net_stats_foreach (exposed for the doc/test cross-check). */
 unsigned virtio_net_stat_count(void);
 
