@@ -49,25 +49,27 @@ static void hk_close(struct nh *h)
 {
     __atomic_store_n(&virtio_net_test_hook, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&virtq_test_enable_hook, NULL, __ATOMIC_RELEASE);
-    hk_h = NULL;
+    __atomic_store_n(&hk_h, NULL, __ATOMIC_RELEASE);
     TN_CHECK(nh_close(h));
 }
 
 static void inject_at(int p)
 {
-    if (hk_h == NULL || hk_fired || p != hk_point)
+    /* hk_h: set and cleared by the test thread, read by the RX task (atomics for TSan). */
+    struct nh *hh = __atomic_load_n(&hk_h, __ATOMIC_ACQUIRE);
+    if (hh == NULL || hk_fired || p != hk_point)
         return;
     hk_fired = 1;
     for (int i = 0; i < hk_inject_count; i++) {
-        int r = inject_next(hk_h);
+        int r = inject_next(hh);
         if (r != SIMDEV_OK)
             hk_inject_result = r;
     }
     if (hk_stray_irq) {
-        if (hk_h->opts.irq_mode == SIMDEV_IRQ_MSIX)
-            osal_posix_irq_raise(hk_h->irq_rx);
+        if (hh->opts.irq_mode == SIMDEV_IRQ_MSIX)
+            osal_posix_irq_raise(hh->irq_rx);
         else
-            osal_posix_irq_raise(hk_h->irq_shared);
+            osal_posix_irq_raise(hh->irq_shared);
     }
 }
 
@@ -120,7 +122,7 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     struct nh_opts o = {
         .transport = SIMDEV_PCI_MODERN, .irq_mode = mode, .device_features = features};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
@@ -160,7 +162,7 @@ static void test_recheck_without_interrupts(void)
     struct nh h;
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     for (int p = VIRTIO_NET_HOOK_BACKLOG_EMPTY; p <= VIRTIO_NET_HOOK_AFTER_CLEAR; p++) {
@@ -189,7 +191,7 @@ static void test_isr_rearm(uint64_t features, const char *name)
     struct nh_opts o = {
         .transport = SIMDEV_PCI_MODERN, .irq_mode = SIMDEV_IRQ_MSIX, .device_features = features};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
@@ -245,7 +247,7 @@ static void test_defer(uint64_t features, const char *name)
                         .rx_defer_ms = 5,
                         .rx_defer_min_frames = 1};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
@@ -348,7 +350,7 @@ static void test_refill_notify(uint64_t features, const char *name)
      * a notification); the ISR then takes 2 (its budget), publishes them and leaves the
      * notification to the task it scheduled. The hook adds a completion and a stray
      * interrupt right before the task writes it. */
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = (uint32_t)frames;
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = frames;
