@@ -43,6 +43,9 @@ void osal_crit_exit(osal_crit_t saved);
 
 /* [ISR] True when called from interrupt context. */
 bool osal_in_isr(void);
+/* [task] An identifier of the calling task, distinct between live tasks (the driver uses
+ * it to refuse control calls from its own RX task's callbacks). */
+uintptr_t osal_task_self(void);
 
 /* --- semaphores -------------------------------------------------------------------- */
 

@@ -29,7 +29,7 @@ if [ "$host_only" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck
+pkgs=(build-essential cmake clang lld llvm libclang-rt-14-dev clang-format cppcheck spin
       python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps
       gcc-aarch64-linux-gnu qemu-system-arm gcc-arm-none-eabi gcc-riscv64-linux-gnu)
 # shellcheck source=scripts/lib/apt-ensure.sh
@@ -78,6 +78,14 @@ for cc in gcc clang; do
     run_ctest "host-$cc" "build/host-$cc"
   fi
 done
+
+# 1b. Concurrency: the concurrency-labelled tests under ThreadSanitizer (own build), and the
+#     Spin model of the RX handshake (with and without its barrier; also in ctest -L model).
+if stage "host build (clang, TSan)" build build/host-tsan clang -DVNET_SANITIZE=OFF \
+     -DCMAKE_C_FLAGS="-fsanitize=thread -O1" -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread; then
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$top/tests/tsan.supp" run_ctest host-tsan build/host-tsan -L concurrency
+fi
+stage "model check (spin)" tests/model/run.sh "$top/build/model"
 
 # 2. Formatting and static analysis of our C sources.
 mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus')

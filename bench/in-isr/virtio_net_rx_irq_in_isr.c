@@ -29,6 +29,22 @@ const struct vnet_rx_design vnet_rx_design = {
     .delivers_in_isr = true,
 };
 
+/* [ISR, or task with crit] Take the next used RX entry: 1 (*b and *len set), 0 when none
+ * is pending, VNET_E_BROKEN when the queue broke (counted and marked here). */
+static inline int inisr_take_locked(struct virtio_net_dev *dev, struct virtio_net_buf **b,
+                                    uint32_t *len)
+{
+    void *cookie;
+    int r = virtq_get(dev->rx.vq, &cookie, len);
+    if (r < 0) {
+        vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
+        return VNET_E_BROKEN;
+    }
+    if (r > 0)
+        *b = cookie;
+    return r > 0 ? 1 : 0;
+}
+
 /* The frame of one used buffer goes to the stack where it lies. */
 static void inisr_deliver_locked(struct virtio_net_dev *dev, struct virtio_net_buf *b, uint32_t len)
 {
@@ -65,7 +81,7 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
         unsigned k = 0;
         for (; k < INISR_CHUNK && consumed < budget && bytes < byte_budget; k++) {
             uint32_t len;
-            int r = vnet_rx_take_locked(dev, &done[k], &len);
+            int r = inisr_take_locked(dev, &done[k], &len);
             if (r <= 0) {
                 broke = r < 0;
                 break;
@@ -74,8 +90,10 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
             bytes += len;
             inisr_deliver_locked(dev, done[k], len);
         }
-        if (!broke && !vnet_rx_repost_locked(dev, done, k, &reposted))
+        if (!broke && !vnet_rx_repost(dev, done, k, &reposted)) {
+            vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
             broke = true;
+        }
         if (k < INISR_CHUNK)
             break;
     }
@@ -88,7 +106,9 @@ static int inisr_service_locked(struct virtio_net_dev *dev, unsigned budget, uin
 
 int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget)
 {
-    return inisr_service_locked(dev, budget, UINT32_MAX, NULL);
+    int n = inisr_service_locked(dev, budget, UINT32_MAX, NULL);
+    vnet_rx_notify_locked(dev);
+    return n;
 }
 
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev)

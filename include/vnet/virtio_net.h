@@ -86,8 +86,9 @@ struct virtio_net_config {
      * 0 -> 64. Bounds interrupt latency under load. */
     uint16_t isr_budget;
     /* Bytes (as the device wrote them, headers included) the ISR copies per invocation
-     * before leaving the rest to the task; 0 -> no limit. A frame once started is always
-     * finished. Bounds ISR time when frames are up to 64 KiB (receive offloads). */
+     * before leaving the rest to the task; 0 -> 65536 (the ISR's copy work is bounded in
+     * every configuration). A frame once started is always finished. Bounds ISR time
+     * when frames are up to 64 KiB (receive offloads). */
     uint32_t isr_budget_bytes;
     /* With MRG_RXBUF (receive offloads): bytes per posted RX buffer, header included,
      * rounded up to 64; 0 -> 8192. A 64 KiB GSO frame spans 9 buffers of 8 KiB (33 of
@@ -125,6 +126,10 @@ struct virtio_net_config {
     /* Transmit offloads: negotiate CSUM, HOST_TSO4 and HOST_TSO6 (as offered/allowed), so
      * virtio_net_send_hdr() can pass partial checksums and GSO frames to the device. */
     bool tx_offloads;
+    /* Poll mode (bare metal, a super-loop, a stack that polls): no RX task is created, RX
+     * interrupts stay off, and the application calls virtio_net_poll(). Same counters and
+     * guarantees as the task (no frame dropped for lack of software ring space). */
+    bool rx_poll;
     virtio_net_batch_fn batch_fn; /* optional */
     void *batch_arg;
     virtio_net_link_fn link_fn; /* optional */
@@ -181,6 +186,12 @@ struct virtio_net_stats {
      * handshake, rx_fn and batch_fn included); rx_fn_cycles = inside rx_fn and batch_fn
      * (for the router: the stack and its transmits). */
     uint64_t rx_task_cycles, rx_fn_cycles;
+    /* RX interrupts taken while the RX task (or the poller) owned the queue: acknowledged
+     * and counted only, the ring left to the owner (docs/rx-handshake.md "Ownership"). */
+    uint64_t rx_irq_owned;
+    /* Longest interrupts-off section, osal_cycles() units, per path: the ISR's (its whole
+     * body), and the RX task's / poller's (constant work only: flags, indices, counters). */
+    uint64_t irqoff_isr_cycles_max, irqoff_task_cycles_max;
     /* ISR duration histogram, log2 buckets: isr_hist[i] counts interrupts that lasted
      * [2^i, 2^(i+1)) osal_cycles() units (bucket 0 also holds 0; the last bucket is open
      * upwards). Exported as isr_hist_<i>; a percentile is read from the cumulative
@@ -196,13 +207,17 @@ struct virtio_net_stats {
 /*
  * Allocate the driver instance, its semaphore and RX task (which waits, idle, until the
  * device is initialized). Touches no device register. Task context.
- * Returns VNET_OK, VNET_E_INVAL (missing transport/rx_fn, bad ring size), VNET_E_NOMEM,
+ * Returns VNET_OK, VNET_E_INVAL (missing transport/rx_fn, bad ring size), VNET_E_UNSUPP
+ * (the transport's device is not a network device: its type is logged), VNET_E_NOMEM,
  * VNET_E_OS.
  */
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg);
 
-/* Halt if running, stop the RX task and wait for it to exit, free everything. Task.
- * Unhook the device's interrupt handlers first (the handle is freed). */
+/* Halt if running, stop the RX task and wait for it to exit, free everything. Any task
+ * but the device's own RX task (its callbacks): from there, or from an ISR, returns
+ * VNET_E_CONTEXT at once. Serialised with initialize/halt; no call on the handle may
+ * follow or overlap it. Unhook the device's interrupt handlers first (the handle is
+ * freed). */
 vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
 
 /*
@@ -212,14 +227,18 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev);
  * VNET_E_INVAL (interrupt wiring inconsistent, before the device is touched),
  * VNET_E_TIMEOUT (reset never completed), VNET_E_FEATURES, VNET_E_NOMEM, VNET_E_IO
  * (queue setup refused, e.g. MSI-X vector not accepted), VNET_E_RANGE (bad MTU/queue
- * size), VNET_E_STATE (already running). Task context.
+ * size), VNET_E_STATE (already running). Context: any task, at any time (concurrent
+ * initialize/halt calls are serialised by a control lock); from an ISR or from this
+ * device's own callbacks (rx_fn, rx_hdr_fn, batch_fn, link_fn) VNET_E_CONTEXT at once.
  */
 vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev);
 
 /*
  * Reset the device, reclaim every buffer, free the queues, clear the software ring and
  * stats (except `resets`). Safe while frames are arriving; the RX task stays parked.
- * virtio_net_initialize() may be called again afterwards. Task context.
+ * virtio_net_initialize() may be called again afterwards. VNET_E_STATE when already
+ * halted. Context as virtio_net_initialize() (VNET_E_CONTEXT from an ISR or this device's
+ * callbacks: halt waits for the RX task to park, so it would wait for itself).
  */
 vnet_err_t virtio_net_halt(struct virtio_net_dev *dev);
 
@@ -247,6 +266,17 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
  */
 vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
                                const void *frame, size_t len, unsigned flags);
+
+/*
+ * Poll mode (cfg.rx_poll): service the RX queue and deliver up to `budget` frames (0 ->
+ * rx_budget) to the receive callbacks on the calling task, handle a link change, write a
+ * pending refill notification. Returns the frames delivered (>= 0), VNET_E_STATE (not
+ * running, or not in poll mode), VNET_E_BUSY (another poll is running on this device),
+ * VNET_E_CONTEXT (from an ISR). Task context; callbacks run inside it, and must not call
+ * it again. Interrupts stay off: call it often enough for the traffic (frames beyond the
+ * posted buffers are dropped by the device, never by the driver).
+ */
+int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
 
 /* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
 vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
@@ -301,8 +331,9 @@ vnet_err_t virtio_net_get_debug_state(struct virtio_net_dev *dev,
                                       struct virtio_net_debug_state *out);
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6]);
-/* 1 up, 0 down (VIRTIO_NET_F_STATUS negotiated), 1 if the device has no link status. */
-int virtio_net_link_up(const struct virtio_net_dev *dev);
+/* true up, false down (VIRTIO_NET_F_STATUS negotiated), true if the device has no link
+ * status; false for NULL. */
+bool virtio_net_link_up(const struct virtio_net_dev *dev);
 /* Negotiated feature bits (masks); 0 when not initialized. */
 uint64_t virtio_net_features(const struct virtio_net_dev *dev);
 /* MTU in use (device's VIRTIO_NET_F_MTU value when negotiated, else 1500). */

@@ -27,6 +27,7 @@ typedef int vnet_err_t;
 #define VNET_E_ISR      (-14) /* call not allowed from interrupt context */
 #define VNET_E_UNSUPP   (-16) /* valid request this build or device does not support */
 #define VNET_E_OS       (-17) /* the OS port refused (object creation, task creation) */
+#define VNET_E_CONTEXT  (-18) /* call not allowed from this context (ISR, own RX callback) */
 /* -12 and -15 named errors nobody returned; retired, never to be reused for another meaning. */
 
 /* Short, constant name of an error ("VNET_E_BUSY"); never NULL, "VNET_E_?" if unknown. */

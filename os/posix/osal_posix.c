@@ -120,6 +120,13 @@ bool osal_in_isr(void)
     return osal_isr_depth != 0;
 }
 
+uintptr_t osal_task_self(void)
+{
+    /* The address of a thread-local object: unique per live thread. */
+    static _Thread_local char self;
+    return (uintptr_t)&self;
+}
+
 vnet_err_t osal_posix_irq_attach(unsigned irq, void (*isr)(void *arg), void *arg)
 {
     vnet_err_t rc = VNET_OK;

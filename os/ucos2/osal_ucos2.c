@@ -64,6 +64,12 @@ bool osal_in_isr(void)
     return OSIntNesting > 0u;
 }
 
+uintptr_t osal_task_self(void)
+{
+    /* One task per priority in uC/OS-II: the running task's priority names it. */
+    return (uintptr_t)OSPrioCur + 1u;
+}
+
 /* --- time ----------------------------------------------------------------------------- */
 
 /* Longest delay or timeout the kernel takes, in ticks. Current uC/OS-II (and this project's

@@ -36,6 +36,8 @@ const char *vnet_strerror(vnet_err_t err)
         return "VNET_E_UNSUPP";
     case VNET_E_OS:
         return "VNET_E_OS";
+    case VNET_E_CONTEXT:
+        return "VNET_E_CONTEXT";
     default:
         return "VNET_E_?";
     }

@@ -4,8 +4,8 @@
  * DRIVER_OK), halt (reset, wait for the RX task to park, free), detach, and the small
  * accessors (MAC, link, features, MTU, running).
  *
- * Owns: dev->state transitions and every allocation. Context: tasks only, one caller at
- * a time per device (the application serialises attach/initialize/halt/detach). State
+ * Owns: dev->state transitions and every allocation. Context: any task but the device's
+ * own RX task; initialize/halt/detach are serialised by dev->ctl_lock. State
  * changes are made under osal_crit, and halt's under dev->tx.lock too, so the ISR, the
  * RX task and senders see them in order.
  */
@@ -143,10 +143,26 @@ static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
     return VNET_OK;
 }
 
-vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
+/*
+ * Control calls may come from any task, but not from an ISR (they block) nor from the
+ * device's own RX task, i.e. its rx_fn/rx_hdr_fn/batch_fn/link_fn (halt waits for that
+ * task to park: it would wait for itself). Refused at once, never a timeout.
+ */
+static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return false;
+    osal_crit_t c = osal_crit_enter();
+    bool own = dev->rx_task_id != 0 && dev->rx_task_id == osal_task_self();
+    osal_crit_exit(c);
+    return !own;
+}
+
+static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev);
+
+/* Body of virtio_net_initialize; caller holds ctl_lock. */
+static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
+{
     osal_crit_t c = osal_crit_enter();
     enum virtio_net_state st = dev->state;
     osal_crit_exit(c);
@@ -336,14 +352,21 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
     vnet_stats_clear_locked(dev);
     dev->link_event = false;
     /* The ISR must see RUNNING before the device can interrupt (after DRIVER_OK). */
-    dev->state = VIRTIO_NET_ST_RUNNING;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_RUNNING);
     osal_crit_exit(c);
 
+    if (dev->cfg.rx_poll) {
+        /* The poller owns the queue for good: callbacks off, an interrupt only counted. */
+        c = osal_crit_enter();
+        virtq_disable_cb(dev->rx.vq);
+        dev->task_scheduled = true;
+        osal_crit_exit(c);
+    }
     virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER_OK);
     if (virtio_tr_get_status(tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
         /* Live already (the ISR and task may run): unwind through halt, which waits for
          * them, then give up on the device. */
-        vnet_err_t herr = virtio_net_halt(dev);
+        vnet_err_t herr = vnet_halt_ctl(dev);
         if (herr != VNET_OK)
             return herr; /* still HALTING: the caller must call halt again */
         virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
@@ -365,15 +388,26 @@ fail:
     virtio_tr_add_status(tr, VIRTIO_STATUS_FAILED);
     dev->features = 0;
     c = osal_crit_enter();
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
     osal_crit_exit(c);
     return err;
 }
 
-vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
+vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
+    vnet_err_t err = vnet_initialize_ctl(dev);
+    osal_lock_release(&dev->ctl_lock);
+    return err;
+}
+
+/* Body of virtio_net_halt; caller holds ctl_lock. */
+static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
+{
     /* Taking the TX lock first means no sender is between its state check and its kick
      * when the state changes, so nothing is posted or notified after the reset below. */
     osal_lock_acquire(&dev->tx.lock);
@@ -385,7 +419,7 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     }
     /* From here the ISR and the task leave the queues and the software ring alone; a
      * repeated halt after a timeout resumes here. */
-    dev->state = VIRTIO_NET_ST_HALTING;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTING);
     osal_crit_exit(c);
     osal_lock_release(&dev->tx.lock);
 
@@ -413,53 +447,77 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     vnet_free_rx(dev);
 
     c = osal_crit_enter();
+    if (dev->cfg.rx_poll)
+        dev->task_scheduled = false; /* no task: nothing pending */
     vnet_stats_clear_locked(dev);
     dev->stats.resets++;
     dev->features = 0;
     dev->link_event = false;
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
     osal_crit_exit(c);
     return VNET_OK;
+}
+
+vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
+    vnet_err_t err = vnet_halt_ctl(dev);
+    osal_lock_release(&dev->ctl_lock);
+    return err;
+}
+
+/* Log "virtio-net: device type N is not a network device" (no printf in firmware). */
+static void vnet_log_wrong_type(uint32_t id)
+{
+    static const char pre[] = "virtio-net: device type ";
+    static const char post[] = " is not a network device (1)";
+    char msg[sizeof(pre) + 10 + sizeof(post)];
+    char digits[10];
+    unsigned nd = 0;
+    do {
+        digits[nd++] = (char)('0' + id % 10u);
+        id /= 10u;
+    } while (id != 0 && nd < sizeof(digits));
+    size_t n = 0;
+    memcpy(msg, pre, sizeof(pre) - 1u);
+    n = sizeof(pre) - 1u;
+    while (nd != 0)
+        msg[n++] = digits[--nd];
+    memcpy(msg + n, post, sizeof(post)); /* with its NUL */
+    osal_log(msg);
 }
 
 vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_net_config *cfg)
 {
     if (out == NULL || cfg == NULL || cfg->transport == NULL || cfg->rx_fn == NULL)
         return VNET_E_INVAL;
-    uint32_t entries =
-        cfg->rx_sw_ring_entries ? cfg->rx_sw_ring_entries : VIRTIO_NET_SW_RING_DEFAULT;
-    if (!vnet_is_pow2(entries) || entries > 32768u)
-        return VNET_E_INVAL;
-    if (cfg->rx_mrg_buf_bytes != 0 && (cfg->rx_mrg_buf_bytes < VIRTIO_NET_RX_MRG_BUF_MIN ||
-                                       cfg->rx_mrg_buf_bytes > VIRTIO_NET_RX_MRG_BUF_MAX))
+    /* Spec 5.1: device type 1. Anything else (a block device found on a scanned bus) is
+     * refused before it is touched, and what was found is reported. */
+    uint32_t id = virtio_transport_device_id(cfg->transport);
+    if (id != VIRTIO_NET_DEVICE_ID) {
+        vnet_log_wrong_type(id);
+        return VNET_E_UNSUPP;
+    }
+    /* Ranges and defaults: one table (vnet_cfg_ranges), out of range = VNET_E_INVAL. */
+    struct virtio_net_config c = *cfg;
+    if (vnet_cfg_apply(&c) != VNET_OK)
         return VNET_E_INVAL;
 
     struct virtio_net_dev *dev = osal_mem_alloc(sizeof(*dev));
     if (dev == NULL)
         return VNET_E_NOMEM;
     memset(dev, 0, sizeof(*dev));
-    dev->cfg = *cfg;
-    dev->cfg.rx_sw_ring_entries = (uint16_t)entries;
-    if (dev->cfg.isr_budget == 0)
-        dev->cfg.isr_budget = VIRTIO_NET_BUDGET_DEFAULT;
-    if (dev->cfg.isr_budget_bytes == 0)
-        dev->cfg.isr_budget_bytes = UINT32_MAX; /* no byte limit */
-    if (dev->cfg.rx_budget == 0)
-        dev->cfg.rx_budget = VIRTIO_NET_BUDGET_DEFAULT;
-    if (dev->cfg.rx_mrg_buf_bytes == 0)
-        dev->cfg.rx_mrg_buf_bytes = VIRTIO_NET_RX_MRG_BUF;
-    if (dev->cfg.rx_defer_min_frames == 0)
-        dev->cfg.rx_defer_min_frames = dev->cfg.rx_budget;
-    if (dev->cfg.rx_posted > VIRTIO_NET_QUEUE_MAX_USED)
-        dev->cfg.rx_posted = VIRTIO_NET_QUEUE_MAX_USED;
-    if (dev->cfg.tx_slots > VIRTIO_NET_QUEUE_MAX_USED)
-        dev->cfg.tx_slots = VIRTIO_NET_QUEUE_MAX_USED;
+    dev->cfg = c;
     if (dev->cfg.name == NULL)
         dev->cfg.name = "vnet_rx";
     /* Decided once so the address survives halt/initialize cycles. */
     virtio_net_fallback_mac(cfg->fallback_mac, dev->cfg.fallback_mac);
     dev->tr = cfg->transport;
-    dev->state = VIRTIO_NET_ST_HALTED;
+    VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTED);
 
     vnet_err_t err = osal_sem_init(&dev->sem, 0);
     if (err != VNET_OK)
@@ -467,6 +525,13 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->tx.lock);
     if (err != VNET_OK)
         goto fail_lock;
+    err = osal_lock_init(&dev->ctl_lock);
+    if (err != VNET_OK)
+        goto fail_ctl;
+    if (cfg->rx_poll) {
+        *out = dev; /* no RX task: virtio_net_poll() is the owner */
+        return VNET_OK;
+    }
     struct osal_task_params tp = {
         .name = dev->cfg.name,
         .entry = virtio_net_rx_task,
@@ -482,6 +547,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     return VNET_OK;
 
 fail_task:
+    osal_lock_destroy(&dev->ctl_lock);
+fail_ctl:
     osal_lock_destroy(&dev->tx.lock);
 fail_lock:
     osal_sem_destroy(&dev->sem);
@@ -494,13 +561,26 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    osal_lock_acquire(&dev->ctl_lock);
     osal_crit_t c = osal_crit_enter();
     bool halted = dev->state == VIRTIO_NET_ST_HALTED;
     osal_crit_exit(c);
     if (!halted) {
-        vnet_err_t err = virtio_net_halt(dev);
-        if (err != VNET_OK)
+        vnet_err_t err = vnet_halt_ctl(dev);
+        if (err != VNET_OK) {
+            osal_lock_release(&dev->ctl_lock);
             return err;
+        }
+    }
+    if (dev->cfg.rx_poll) {
+        osal_lock_release(&dev->ctl_lock);
+        osal_lock_destroy(&dev->ctl_lock);
+        osal_lock_destroy(&dev->tx.lock);
+        osal_sem_destroy(&dev->sem);
+        osal_mem_free(dev);
+        return VNET_OK;
     }
     c = osal_crit_enter();
     dev->task_stop = true;
@@ -513,12 +593,45 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     if (post)
         (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
+    osal_lock_release(&dev->ctl_lock);
     if (err != VNET_OK)
         return err;
+    osal_lock_destroy(&dev->ctl_lock);
     osal_lock_destroy(&dev->tx.lock);
     osal_sem_destroy(&dev->sem);
     osal_mem_free(dev);
     return VNET_OK;
+}
+
+int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return VNET_E_CONTEXT;
+    if (!dev->cfg.rx_poll)
+        return VNET_E_STATE;
+    osal_crit_t c = osal_crit_enter();
+    vnet_err_t err = VNET_OK;
+    if (dev->state != VIRTIO_NET_ST_RUNNING)
+        err = VNET_E_STATE;
+    else if (dev->task_active)
+        err = VNET_E_BUSY;
+    else {
+        dev->task_active = true;            /* halt waits for this poll to end before freeing */
+        dev->rx_task_id = osal_task_self(); /* control calls from its callbacks refused */
+    }
+    osal_crit_exit(c);
+    if (err != VNET_OK)
+        return err;
+    bool work;
+    unsigned delivered = 0;
+    (void)vnet_rx_owner_pass(dev, budget != 0 ? budget : dev->cfg.rx_budget, &work, &delivered);
+    c = osal_crit_enter();
+    dev->rx_task_id = 0;
+    dev->task_active = false;
+    osal_crit_exit(c);
+    return (int)delivered;
 }
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
@@ -533,13 +646,13 @@ vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])
     return VNET_OK;
 }
 
-int virtio_net_link_up(const struct virtio_net_dev *dev)
+bool virtio_net_link_up(const struct virtio_net_dev *dev)
 {
     if (dev == NULL)
-        return 0;
+        return false;
     if (!(dev->features & VIRTIO_NET_F_STATUS))
-        return 1;
-    return VNET_READ_ONCE(dev->link_up) ? 1 : 0;
+        return true;
+    return VNET_READ_ONCE(dev->link_up);
 }
 
 uint64_t virtio_net_features(const struct virtio_net_dev *dev)

@@ -5,6 +5,7 @@
  * Owns: nothing at run time. Pure functions of their arguments (plus osal_random32 for a
  * fallback MAC), callable from any context; white-box tests call them directly.
  */
+#include <stddef.h>
 #include <string.h>
 #include "net/virtio_net_priv.h"
 
@@ -142,4 +143,56 @@ void virtio_net_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16
         c = 0xffffu;
     frame[(size_t)start + offset] = (uint8_t)(c >> 8);
     frame[(size_t)start + offset + 1u] = (uint8_t)c;
+}
+
+#define VNET_CFG(f, lo, hi, d)                                                                     \
+    {                                                                                              \
+#f, offsetof(struct virtio_net_config, f), sizeof(((struct virtio_net_config *)0)->f), lo, \
+            hi, d                                                                                  \
+    }
+const struct vnet_cfg_range vnet_cfg_ranges[] = {
+    /* power of two as well (checked in vnet_cfg_apply) */
+    VNET_CFG(rx_sw_ring_entries, 2u, 32768u, VIRTIO_NET_SW_RING_DEFAULT),
+    VNET_CFG(rx_posted, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
+    VNET_CFG(tx_slots, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
+    VNET_CFG(isr_budget, 1u, 65535u, VIRTIO_NET_BUDGET_DEFAULT),
+    VNET_CFG(isr_budget_bytes, 1u, UINT32_MAX, VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT),
+    VNET_CFG(rx_mrg_buf_bytes, VIRTIO_NET_RX_MRG_BUF_MIN, VIRTIO_NET_RX_MRG_BUF_MAX,
+             VIRTIO_NET_RX_MRG_BUF),
+    VNET_CFG(rx_budget, 1u, 65535u, VIRTIO_NET_BUDGET_DEFAULT),
+    VNET_CFG(rx_defer_ms, 1u, 1000u, 0u),
+    VNET_CFG(rx_defer_min_frames, 1u, 65535u, 0u), /* 0 -> rx_budget */
+};
+#undef VNET_CFG
+const unsigned vnet_cfg_range_count = sizeof(vnet_cfg_ranges) / sizeof(vnet_cfg_ranges[0]);
+
+vnet_err_t vnet_cfg_apply(struct virtio_net_config *cfg)
+{
+    for (unsigned i = 0; i < vnet_cfg_range_count; i++) {
+        const struct vnet_cfg_range *r = &vnet_cfg_ranges[i];
+        unsigned char *p = (unsigned char *)cfg + r->off;
+        uint32_t v;
+        if (r->size == sizeof(uint16_t)) {
+            uint16_t v16;
+            memcpy(&v16, p, sizeof(v16));
+            v = v16;
+        } else {
+            memcpy(&v, p, sizeof(v));
+        }
+        if (v == 0)
+            v = r->def;
+        else if (v < r->min || v > r->max)
+            return VNET_E_INVAL;
+        if (r->size == sizeof(uint16_t)) {
+            uint16_t v16 = (uint16_t)v;
+            memcpy(p, &v16, sizeof(v16));
+        } else {
+            memcpy(p, &v, sizeof(v));
+        }
+    }
+    if (!vnet_is_pow2(cfg->rx_sw_ring_entries))
+        return VNET_E_INVAL;
+    if (cfg->rx_defer_min_frames == 0)
+        cfg->rx_defer_min_frames = cfg->rx_budget;
+    return VNET_OK;
 }

@@ -17,9 +17,13 @@ static inline unsigned vnet_log2_bucket(uint64_t d)
     return b < VIRTIO_NET_ISR_HIST_BUCKETS ? b : VIRTIO_NET_ISR_HIST_BUCKETS - 1u;
 }
 
-static void vnet_isr_account_locked(struct virtio_net_dev *dev, uint64_t t0, bool did)
+/* t0: the ISR's start; tk: when it masked interrupts (its critical section). */
+static void vnet_isr_account_locked(struct virtio_net_dev *dev, uint64_t t0, uint64_t tk, bool did)
 {
-    uint64_t d = osal_cycles() - t0;
+    uint64_t now = osal_cycles();
+    uint64_t d = now - t0;
+    if (now - tk > dev->stats.irqoff_isr_cycles_max)
+        dev->stats.irqoff_isr_cycles_max = now - tk;
     if (!did)
         dev->stats.spurious_interrupts++;
     if (dev->stats.interrupts == 1 || d < dev->stats.isr_cycles_min)
@@ -48,9 +52,10 @@ static inline void vnet_isr_run(struct virtio_net_dev *dev,
 {
     uint64_t t0 = osal_cycles();
     osal_crit_t c = osal_crit_enter();
+    uint64_t tk = osal_cycles();
     dev->stats.interrupts++;
     bool did = work(dev);
-    vnet_isr_account_locked(dev, t0, did);
+    vnet_isr_account_locked(dev, t0, tk, did);
     osal_crit_exit(c);
 }
 

@@ -35,9 +35,13 @@
 #define VIRTIO_NET_OFFLOAD_RX 0x1u
 #define VIRTIO_NET_OFFLOAD_TX 0x2u
 
+#define VIRTIO_NET_DEVICE_ID       1u /* virtio device type of a network card (spec 5.1) */
 #define VIRTIO_NET_SW_RING_DEFAULT 64u
 #define VIRTIO_NET_BUDGET_DEFAULT  64u
-#define VIRTIO_NET_QUEUE_MAX_USED  256u /* rx_posted / tx_slots cap */
+/* ISR copy bound in bytes when cfg.isr_budget_bytes is 0: one largest GSO frame. Without
+ * offloads 64 entries of 1.5 KB stay below it, so it changes nothing there. */
+#define VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT 65536u
+#define VIRTIO_NET_QUEUE_MAX_USED           256u /* rx_posted / tx_slots cap */
 
 /*
  * Each software ring slot is cache-line aligned; the frame starts VIRTIO_NET_RX_PAD bytes
@@ -105,8 +109,10 @@ enum virtio_net_hook_point {
 extern void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_hook_point p);
 #define VNET_HOOK(dev, p)                                                                          \
     do {                                                                                           \
-        if (virtio_net_test_hook != NULL)                                                          \
-            virtio_net_test_hook((dev), (p));                                                      \
+        void (*hook_)(struct virtio_net_dev *, enum virtio_net_hook_point) =                       \
+            __atomic_load_n(&virtio_net_test_hook, __ATOMIC_ACQUIRE);                              \
+        if (hook_ != NULL)                                                                         \
+            hook_((dev), (p));                                                                     \
     } while (0)
 #else
 #define VNET_HOOK(dev, p)                                                                          \
@@ -172,6 +178,7 @@ struct virtio_net_dev {
     bool task_active;    /* task is between a wake-up and parking (touches queues) */
     bool task_stop;      /* detach: the task returns */
     bool link_event;     /* config change seen by the ISR, handled by the task */
+    bool task_in_crit;   /* the RX task (or poller) is inside vnet_task_crit_enter/exit */
 
     /* Negotiated configuration (valid while RUNNING). */
     uint64_t features;
@@ -188,6 +195,9 @@ struct virtio_net_dev {
 
     osal_sem_t sem;
     osal_task_t task;
+    /* Serialises initialize/halt/detach (any tasks, any time). */
+    osal_lock_t ctl_lock;
+    uintptr_t rx_task_id; /* osal_task_self() of the RX task, once it runs (crit) */
     struct virtio_net_stats stats;
 };
 
@@ -221,6 +231,24 @@ vnet_err_t virtio_net_check_mtu(uint16_t mtu);
 /* Fill `mac` from `fallback` or, when that is all zero, with a random locally
  * administered unicast address. */
 void virtio_net_fallback_mac(const uint8_t fallback[6], uint8_t mac[6]);
+/*
+ * Valid ranges and defaults of the numeric struct virtio_net_config fields: the one place
+ * both attach (vnet_cfg_apply) and docs/driver.md's configuration table follow
+ * (test_unit cross-checks the doc). A field left 0 takes `def` (0 = decided at
+ * initialize from the device: rx_posted, tx_slots; rx_defer_min_frames follows
+ * rx_budget); any other value outside [min, max] is VNET_E_INVAL.
+ */
+struct vnet_cfg_range {
+    const char *name;
+    size_t off;
+    uint8_t size; /* 2 or 4 bytes */
+    uint32_t min, max, def;
+};
+extern const struct vnet_cfg_range vnet_cfg_ranges[];
+extern const unsigned vnet_cfg_range_count;
+/* Check every ranged field of `cfg` and fill in defaults: VNET_OK or VNET_E_INVAL. */
+vnet_err_t vnet_cfg_apply(struct virtio_net_config *cfg);
+
 /* Name/offset table behind virtio_net_stats_foreach (exposed for the doc/test cross-check). */
 unsigned virtio_net_stat_count(void);
 
@@ -252,20 +280,55 @@ void virtio_net_rx_task(void *arg);
 /* --- virtio_net_rx.c: RX queue servicing, the software ring's producer side --- */
 
 /*
- * [ISR, or task with crit] Take up to `budget` used RX entries (or `byte_budget` bytes;
- * a merged frame is always finished), stage each frame into the software ring (or count
- * its drop), re-post the buffers and set rx.notify_pending if the device wants a
- * notification (written by the caller). *budget_hit (may be NULL): a budget ran out.
- * Returns entries consumed, 0 when not RUNNING, VNET_E_BROKEN when the queue is broken.
+ * One service pass over the RX used ring, by the queue's owner (docs/rx-handshake.md
+ * "Ownership"): the ISR (task not scheduled, under osal_crit), or the RX task / the
+ * poller (task_scheduled set, interrupts on). Limits in; tallies out, added to dev->stats
+ * by vnet_rx_pass_commit_locked() so that the pass itself writes nothing the ISR or a
+ * stats reader touches.
  */
-int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
-                           bool *budget_hit);
+struct vnet_rx_pass {
+    unsigned budget;      /* used entries (a merged frame once started is finished) */
+    uint32_t byte_budget; /* bytes as the device wrote them */
+    bool stage_or_leave;  /* task/poller: take no frame the software ring cannot hold */
+    /* out */
+    unsigned consumed;              /* used entries taken (staged, dropped or bad) */
+    uint32_t bad_len, bad_hdr, gso; /* -> rx_bad_len, rx_bad_hdr, rx_gso_packets */
+    uint32_t drops;                 /* -> rx_queue_drops (never with stage_or_leave) */
+    uint32_t hwm;                   /* highest software ring fill seen */
+    uint32_t bad_used;              /* protocol violations: the queue is now broken */
+    bool budget_hit;                /* a budget ran out */
+    bool ring_full;                 /* stage_or_leave stopped at a full software ring */
+    bool notify;                    /* buffers published, device wants a notification */
+};
 /*
- * [ISR, or task with crit] Re-post `n` used RX buffers (a chunk already read). False when
- * the queue broke doing so (counted, marked); *reposted counts the buffers posted.
+ * [queue owner] Take used RX entries within p's budgets, stage each frame into the
+ * software ring (or count its drop), re-post the buffers. Returns entries consumed, 0
+ * when not RUNNING, VNET_E_BROKEN when the queue is (or just became) broken.
  */
-bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs,
-                           unsigned n, unsigned *reposted);
+int vnet_rx_service(struct virtio_net_dev *dev, struct vnet_rx_pass *p);
+/* [crit] Add a pass's tallies to dev->stats; mark the queue broken and set
+ * rx.notify_pending as the pass found. Constant time. */
+void vnet_rx_pass_commit_locked(struct virtio_net_dev *dev, const struct vnet_rx_pass *p);
+/*
+ * [queue owner] Re-post `n` used RX buffers (a chunk already read). False when the queue
+ * refused one (a protocol violation: the caller counts it and the queue breaks);
+ * *reposted counts the buffers posted. Shared by both receive designs.
+ */
+bool vnet_rx_repost(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs, unsigned n,
+                    unsigned *reposted);
+
+/* --- virtio_net_rx_task.c --- */
+
+/* [queue owner: RX task, or virtio_net_poll] One pass: link, service, notify, deliver
+ * (see the definition). false: the device is not running. */
+bool vnet_rx_owner_pass(struct virtio_net_dev *dev, unsigned budget, bool *work,
+                        unsigned *delivered);
+
+#ifdef VIRTIO_NET_TEST_HOOKS
+/* Frame copies made in task context, and those of them made while the task held one of
+ * its own critical sections (tests/net/test_owner.c asserts 0). */
+extern uint64_t virtio_net_test_task_copies, virtio_net_test_copies_in_task_crit;
+#endif
 
 /* --- virtio_net_rx_irq.c: the RX work of an interrupt (the one unit a receive design
  *     replaces: bench/in-isr/ links the benchmark-only old design in its place) --- */
@@ -284,9 +347,9 @@ extern const struct vnet_rx_design vnet_rx_design;
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev);
 /*
  * [task or ISR, crit] The design's service pass outside an interrupt (what
- * virtio_net_service_rx_ring runs, which then writes a pending notification): up to
- * `budget` used entries, frames delivered or handed on as the design does it. Returns
- * entries consumed or VNET_E_BROKEN.
+ * virtio_net_service_rx_ring runs): up to `budget` used entries, frames delivered or
+ * handed on as the design does it, a pending refill notification written. Returns entries
+ * consumed (0 while the RX task owns the queue) or VNET_E_BROKEN.
  */
 int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget);
 
@@ -324,6 +387,31 @@ static inline void vnet_rx_segs(const struct virtio_net_dev *dev, const struct v
     }
 }
 
+/*
+ * Critical sections of the RX task and the poller: measured (longest one kept in
+ * irqoff_task_cycles_max) and marked, so a test can check that no frame is copied inside
+ * one. Everything done between enter and exit must be constant work (flags, indices,
+ * counters), independent of budgets and frame sizes.
+ */
+struct vnet_crit {
+    osal_crit_t saved;
+    uint64_t t0;
+};
+static inline void vnet_task_crit_enter(struct virtio_net_dev *dev, struct vnet_crit *k)
+{
+    k->saved = osal_crit_enter();
+    k->t0 = osal_cycles();
+    dev->task_in_crit = true;
+}
+static inline void vnet_task_crit_exit(struct virtio_net_dev *dev, struct vnet_crit *k)
+{
+    uint64_t d = osal_cycles() - k->t0;
+    if (d > dev->stats.irqoff_task_cycles_max)
+        dev->stats.irqoff_task_cycles_max = d;
+    dev->task_in_crit = false;
+    osal_crit_exit(k->saved);
+}
+
 /* Take (clear and count) a pending RX refill notification; true if there was one, which
  * the caller must then write. Caller holds the critical section. */
 static inline bool vnet_rx_take_notify_locked(struct virtio_net_dev *dev)
@@ -351,6 +439,10 @@ static inline void vnet_schedule_task_locked(struct virtio_net_dev *dev)
 {
     if (dev->task_scheduled)
         return;
+    /* The queue changes owner: callbacks stay off while the task owns it (an interrupt
+     * meanwhile would only be counted, rx_irq_owned). */
+    if (dev->state == VIRTIO_NET_ST_RUNNING && dev->rx.vq != NULL)
+        virtq_disable_cb(dev->rx.vq);
     dev->task_scheduled = true;
     dev->stats.rx_task_wakeups++;
     (void)osal_sem_post(&dev->sem);
@@ -372,22 +464,6 @@ static inline void vnet_mark_broken_locked(struct virtio_net_dev *dev, uint32_t 
     osal_log(queue_bit == VNET_BROKEN_RX
                  ? "virtio-net: RX queue broken by the device (bad used entry)"
                  : "virtio-net: TX queue broken by the device (bad used entry)");
-}
-
-/* [ISR, or task with crit] Take the next used RX entry: 1 (*b and *len set), 0 when none
- * is pending, VNET_E_BROKEN when the queue broke (counted and marked here). */
-static inline int vnet_rx_take_locked(struct virtio_net_dev *dev, struct virtio_net_buf **b,
-                                      uint32_t *len)
-{
-    void *cookie;
-    int r = virtq_get(dev->rx.vq, &cookie, len);
-    if (r < 0) {
-        vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
-        return VNET_E_BROKEN;
-    }
-    if (r > 0)
-        *b = cookie;
-    return r > 0 ? 1 : 0;
 }
 
 #endif /* VNET_SRC_VIRTIO_NET_PRIV_H */

@@ -4,27 +4,46 @@
  * the software ring, and re-posts the buffers at once (the seed's design, see
  * docs/driver.md "Why copy on receive").
  *
- * Owns: dev->rx and the producer side of dev->sw. Runs in the ISR (virtio_net_isr.c), or
- * in a task with osal_crit held (the RX task's leftover pass; virtio_net_service_rx_ring,
- * which enters it itself): every other function here expects osal_crit held. The consumer
- * side of the software ring is in virtio_net_rx_task.c.
+ * Owns: dev->rx and the producer side of dev->sw, on behalf of the queue's current owner
+ * (docs/rx-handshake.md "Ownership"): the ISR while the RX task is not scheduled (it runs
+ * under osal_crit), or the RX task / the poller while it is, with interrupts ON: nothing
+ * here writes dev->stats or another field the ISR reads; a pass tallies into its struct
+ * vnet_rx_pass and the caller adds the tally with vnet_rx_pass_commit_locked(), a short
+ * constant critical section. The consumer side of the software ring is in
+ * virtio_net_rx_task.c.
  */
 #include <string.h>
 #include "net/virtio_net_priv.h"
 #include "virtio/virtio_barrier.h"
 
+#ifdef VIRTIO_NET_TEST_HOOKS
+uint64_t virtio_net_test_task_copies, virtio_net_test_copies_in_task_crit;
+/* A frame copy: counted when it runs in task context, and again when that task holds one
+ * of its own critical sections (which must never happen: tests/net/test_owner.c). */
+#define VNET_COPY_CHECK(dev)                                                                       \
+    do {                                                                                           \
+        if (!osal_in_isr()) {                                                                      \
+            __atomic_fetch_add(&virtio_net_test_task_copies, 1u, __ATOMIC_RELAXED);                \
+            if ((dev)->task_in_crit)                                                               \
+                __atomic_fetch_add(&virtio_net_test_copies_in_task_crit, 1u, __ATOMIC_RELAXED);    \
+        }                                                                                          \
+    } while (0)
+#else
+#define VNET_COPY_CHECK(dev) ((void)0)
+#endif
+
 /* Next free software ring slot, or NULL when the ring is full. Producer side. */
-static struct virtio_net_rx_sw_packet *vnet_rx_slot_locked(struct virtio_net_dev *dev)
+static struct virtio_net_rx_sw_packet *vnet_rx_slot(struct virtio_net_dev *dev)
 {
-    /* sw_tail is written by the task outside the critical section (vnet_rx_drain). */
+    /* sw_tail is written by the consumer outside any critical section (vnet_rx_drain). */
     if (dev->sw.head - VNET_READ_ONCE(dev->sw.tail) > dev->sw.mask)
         return NULL;
     return &dev->sw.slot[dev->sw.head & dev->sw.mask];
 }
 
 /* Hand the filled slot at sw_head to the task. Producer side. */
-static void vnet_rx_publish_locked(struct virtio_net_dev *dev, struct virtio_net_rx_sw_packet *e,
-                                   uint32_t len)
+static void vnet_rx_publish(struct virtio_net_dev *dev, struct vnet_rx_pass *p,
+                            struct virtio_net_rx_sw_packet *e, uint32_t len)
 {
     uint32_t head = dev->sw.head;
     /* Frame bytes (and header) before len: the task treats len != 0 as "complete". */
@@ -34,8 +53,8 @@ static void vnet_rx_publish_locked(struct virtio_net_dev *dev, struct virtio_net
     vnet_smp_wmb();
     VNET_WRITE_ONCE(dev->sw.head, head + 1u);
     uint32_t count = head + 1u - VNET_READ_ONCE(dev->sw.tail);
-    if (count > dev->stats.rx_queue_hwm)
-        dev->stats.rx_queue_hwm = count;
+    if (count > p->hwm)
+        p->hwm = count;
 }
 
 /* The header in front of a received buffer (legacy ones lack num_buffers: 1). */
@@ -54,12 +73,12 @@ static void vnet_rx_read_hdr(const struct virtio_net_dev *dev, const uint8_t *p,
  * checksum whose field lies inside the frame, a non-GSO frame no longer than the MTU
  * allows. Counts the reason and returns false otherwise.
  */
-static bool vnet_rx_hdr_ok_locked(struct virtio_net_dev *dev, const struct virtio_net_hdr *h,
-                                  uint32_t len)
+static bool vnet_rx_hdr_ok(const struct virtio_net_dev *dev, struct vnet_rx_pass *p,
+                           const struct virtio_net_hdr *h, uint32_t len)
 {
     unsigned gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
     if (len < VIRTIO_NET_ETH_HLEN || (gso == VIRTIO_NET_HDR_GSO_NONE && len > dev->frame_max)) {
-        dev->stats.rx_bad_len++;
+        p->bad_len++;
         return false;
     }
     bool ok = (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) == 0;
@@ -76,7 +95,7 @@ static bool vnet_rx_hdr_ok_locked(struct virtio_net_dev *dev, const struct virti
     else
         ok = false; /* UFO/USO were never negotiated */
     if (!ok) {
-        dev->stats.rx_bad_hdr++;
+        p->bad_hdr++;
         return false;
     }
     return true;
@@ -84,28 +103,30 @@ static bool vnet_rx_hdr_ok_locked(struct virtio_net_dev *dev, const struct virti
 
 /*
  * Copy one received single-buffer frame (header at buf[0], hdr_len + len bytes) into the
- * software ring. Producer side: only the ISR, or the task with interrupts excluded, ever
- * runs this (caller holds the critical section).
+ * software ring. Producer side: the queue's owner only.
  */
-static void vnet_rx_stage_locked(struct virtio_net_dev *dev, uint8_t *buf, uint32_t len)
+static void vnet_rx_stage(struct virtio_net_dev *dev, struct vnet_rx_pass *p, uint8_t *buf,
+                          uint32_t len)
 {
     struct virtio_net_hdr h;
     if (dev->cfg.rx_hdr_fn != NULL) {
         vnet_rx_read_hdr(dev, buf, &h);
-        if (!vnet_rx_hdr_ok_locked(dev, &h, len))
+        if (!vnet_rx_hdr_ok(dev, p, &h, len))
             return;
     }
-    struct virtio_net_rx_sw_packet *e = vnet_rx_slot_locked(dev);
+    struct virtio_net_rx_sw_packet *e = vnet_rx_slot(dev);
     if (e == NULL) {
-        /* Ring full: drop, but the descriptor is still recycled by the caller, and the
-         * task is woken by the ISR epilogue so the backlog drains fast. */
-        dev->stats.rx_queue_drops++;
+        /* Ring full (the ISR only: the task stops before a frame it cannot stage):
+         * drop, but the descriptor is still recycled by the caller, and the task is woken
+         * by the ISR epilogue so the backlog drains fast. */
+        p->drops++;
         return;
     }
+    VNET_COPY_CHECK(dev);
     memcpy(e->data, buf + dev->hdr_len, len);
     if (dev->cfg.rx_hdr_fn != NULL)
         e->hdr = h;
-    vnet_rx_publish_locked(dev, e, len);
+    vnet_rx_publish(dev, p, e, len);
 }
 
 /*
@@ -124,27 +145,27 @@ struct vnet_rx_frame {
     struct virtio_net_hdr hdr;
 };
 
-/* Take one used MRG_RXBUF buffer of `len` bytes. Producer side, critical section held. */
-static void vnet_rx_mrg_buf_locked(struct virtio_net_dev *dev, struct vnet_rx_frame *fr,
-                                   const uint8_t *buf, uint32_t len)
+/* Take one used MRG_RXBUF buffer of `len` bytes. Producer side (the queue's owner). */
+static void vnet_rx_mrg_buf(struct virtio_net_dev *dev, struct vnet_rx_pass *p,
+                            struct vnet_rx_frame *fr, const uint8_t *buf, uint32_t len)
 {
     if (fr->left == 0) {
         /* First buffer of a frame. */
         if (len < dev->hdr_len) {
-            dev->stats.rx_bad_len++;
+            p->bad_len++;
             return;
         }
         vnet_rx_read_hdr(dev, buf, &fr->hdr);
         if (fr->hdr.num_buffers == 0 || fr->hdr.num_buffers > dev->rx.count) {
             /* No frame can be described so: drop this buffer alone, so that the next
              * entries are still read as frames of their own. */
-            dev->stats.rx_bad_hdr++;
+            p->bad_hdr++;
             return;
         }
         fr->left = fr->hdr.num_buffers;
         fr->len = 0;
         fr->bad = false;
-        fr->slot = vnet_rx_slot_locked(dev);
+        fr->slot = vnet_rx_slot(dev);
         buf += dev->hdr_len;
         len -= dev->hdr_len;
     }
@@ -153,27 +174,29 @@ static void vnet_rx_mrg_buf_locked(struct virtio_net_dev *dev, struct vnet_rx_fr
         if (len > dev->rx.frame_max - fr->len) {
             /* Too long: keep taking (and recycling) the buffers it claims. */
             fr->bad = true;
-            dev->stats.rx_bad_len++;
+            p->bad_len++;
         } else {
-            if (fr->slot != NULL)
+            if (fr->slot != NULL) {
+                VNET_COPY_CHECK(dev);
                 memcpy(fr->slot->data + fr->len, buf, len);
+            }
             fr->len += len;
         }
     }
-    if (fr->left != 0 || fr->bad || !vnet_rx_hdr_ok_locked(dev, &fr->hdr, fr->len))
+    if (fr->left != 0 || fr->bad || !vnet_rx_hdr_ok(dev, p, &fr->hdr, fr->len))
         return;
     if (fr->slot == NULL) {
-        dev->stats.rx_queue_drops++;
+        p->drops++;
         return;
     }
     fr->slot->hdr = fr->hdr;
     if ((fr->hdr.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE)
-        dev->stats.rx_gso_packets++;
-    vnet_rx_publish_locked(dev, fr->slot, fr->len);
+        p->gso++;
+    vnet_rx_publish(dev, p, fr->slot, fr->len);
 }
 
-bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs,
-                           unsigned n, unsigned *reposted)
+bool vnet_rx_repost(struct virtio_net_dev *dev, struct virtio_net_buf *const *bufs, unsigned n,
+                    unsigned *reposted)
 {
     for (unsigned i = 0; i < n; i++) {
         struct virtq_seg segs[2];
@@ -181,7 +204,6 @@ bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *co
         vnet_rx_segs(dev, bufs[i], segs, &nseg);
         if (virtq_add(dev->rx.vq, segs, nseg, bufs[i]) != VNET_OK) {
             /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
-            vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
             return false;
         }
         (*reposted)++;
@@ -190,7 +212,7 @@ bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *co
 }
 
 /*
- * Body of virtio_net_service_rx_ring(); caller holds the critical section.
+ * One pass over the used ring (see struct vnet_rx_pass). Caller: the queue's owner.
  *
  * Used entries are taken in chunks and the chunk's buffers re-posted only after the chunk
  * was read (as Linux refills after its poll loop): re-posting each buffer at once would
@@ -198,15 +220,15 @@ bool vnet_rx_repost_locked(struct virtio_net_dev *dev, struct virtio_net_buf *co
  * ring is read, and the duplicate would pass as a fresh completion of stale data.
  */
 #define VNET_RX_CHUNK 32u
-int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t byte_budget,
-                           bool *budget_hit)
+int vnet_rx_service(struct virtio_net_dev *dev, struct vnet_rx_pass *p)
 {
     uint64_t bytes = 0; /* bytes the device wrote into the buffers taken (copy work) */
-    if (dev->state != VIRTIO_NET_ST_RUNNING || dev->rx.vq == NULL)
+    p->consumed = 0;
+    if (VNET_READ_ONCE(dev->state) != VIRTIO_NET_ST_RUNNING || dev->rx.vq == NULL)
         return 0;
     /* Broken by a bad used entry (virtq) or by DEVICE_NEEDS_RESET (driver flag): silent
      * until halt + initialize. */
-    if (virtq_is_broken(dev->rx.vq) || (dev->stats.broken & VNET_BROKEN_RX))
+    if (virtq_is_broken(dev->rx.vq) || (VNET_READ_ONCE(dev->stats.broken) & VNET_BROKEN_RX))
         return VNET_E_BROKEN;
     struct virtio_net_buf *done[VNET_RX_CHUNK];
     struct vnet_rx_frame fr;
@@ -219,48 +241,63 @@ int vnet_rx_service_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t
      * at most budget + rx_count entries). Its buffers may span chunks: every buffer is
      * copied out when read, and re-posted buffers are published (able to complete again)
      * only by the kick_prepare after the loop, so a duplicate is still caught. */
-    while (((consumed < budget && bytes < byte_budget) || fr.left != 0) && !broke) {
+#define VNET_RX_MORE() ((consumed < p->budget && bytes < p->byte_budget) || fr.left != 0)
+    while (VNET_RX_MORE() && !broke) {
         unsigned k = 0;
-        while (k < VNET_RX_CHUNK && ((consumed < budget && bytes < byte_budget) || fr.left != 0)) {
-            struct virtio_net_buf *b;
+        while (k < VNET_RX_CHUNK && VNET_RX_MORE()) {
+            /* The task leaves a frame it could not stage in the used ring for its next
+             * pass instead of dropping it (issue 15 finding 5): checked before the first
+             * buffer of each frame, so a started merged frame always has its slot. */
+            if (p->stage_or_leave && fr.left == 0 && vnet_rx_slot(dev) == NULL) {
+                p->ring_full = true;
+                break;
+            }
+            void *cookie;
             uint32_t len;
-            int r = vnet_rx_take_locked(dev, &b, &len);
-            if (r <= 0) {
-                broke = r < 0;
+            int r = virtq_get(dev->rx.vq, &cookie, &len);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                p->bad_used++;
+                broke = true;
                 break;
             }
             consumed++;
             bytes += len;
+            struct virtio_net_buf *b = cookie;
             /* virtq_get bounded len by what was posted (else the queue breaks); here the
              * frame must at least hold the header and an Ethernet header. */
             if (dev->rx.mrg)
-                vnet_rx_mrg_buf_locked(dev, &fr, b->cpu, len);
+                vnet_rx_mrg_buf(dev, p, &fr, b->cpu, len);
             else if (len < dev->hdr_len + VIRTIO_NET_ETH_HLEN ||
                      len - dev->hdr_len > dev->frame_max)
-                dev->stats.rx_bad_len++;
+                p->bad_len++;
             else
-                vnet_rx_stage_locked(dev, b->cpu, len - dev->hdr_len);
+                vnet_rx_stage(dev, p, b->cpu, len - dev->hdr_len);
             done[k++] = b;
         }
         /* Recycle at once (per chunk): the device never runs dry because the task is
          * slow; the software ring absorbs (or drops) instead. A broken queue gets nothing
          * back: it is silent until halt, which reclaims every buffer anyway. */
-        if (!broke && !vnet_rx_repost_locked(dev, done, k, &reposted))
+        if (!broke && !vnet_rx_repost(dev, done, k, &reposted)) {
+            p->bad_used++;
             broke = true;
-        if (k < VNET_RX_CHUNK)
+        }
+        if (k < VNET_RX_CHUNK || p->ring_full)
             break;
     }
+#undef VNET_RX_MORE
     if (fr.left != 0 && !broke && !fr.bad) {
         /* Fewer buffers published than num_buffers said: dropped, its buffers recycled
          * (the slot was never published, so it is simply reused). */
-        dev->stats.rx_bad_len++;
+        p->bad_len++;
     }
     /* Publish the buffers; one notification per batch, only if the device asked for it
      * (spec 2.7.10). The caller writes it: now, or (ISR) left to the task. */
     if (reposted != 0 && !broke && virtq_kick_prepare(dev->rx.vq))
-        dev->rx.notify_pending = true;
-    if (budget_hit != NULL)
-        *budget_hit = consumed >= budget || bytes >= byte_budget;
+        p->notify = true;
+    p->budget_hit = consumed >= p->budget || bytes >= p->byte_budget;
+    p->consumed = consumed;
     return broke ? VNET_E_BROKEN : (int)consumed;
 }
 
@@ -272,7 +309,22 @@ int virtio_net_service_rx_ring(struct virtio_net_dev *dev, unsigned budget)
         budget = dev->cfg.isr_budget;
     osal_crit_t c = osal_crit_enter();
     int n = vnet_rx_poll_locked(dev, budget);
-    vnet_rx_notify_locked(dev);
     osal_crit_exit(c);
     return n;
+}
+
+void vnet_rx_pass_commit_locked(struct virtio_net_dev *dev, const struct vnet_rx_pass *p)
+{
+    dev->stats.rx_bad_len += p->bad_len;
+    dev->stats.rx_bad_hdr += p->bad_hdr;
+    dev->stats.rx_queue_drops += p->drops;
+    dev->stats.rx_gso_packets += p->gso;
+    if (p->hwm > dev->stats.rx_queue_hwm)
+        dev->stats.rx_queue_hwm = p->hwm;
+    if (p->bad_used != 0) {
+        dev->stats.bad_used += p->bad_used - 1u; /* and one more by the marking: */
+        vnet_mark_broken_locked(dev, VNET_BROKEN_RX);
+    }
+    if (p->notify)
+        dev->rx.notify_pending = true;
 }

@@ -2,8 +2,8 @@
  * virtio-net: what an RX interrupt does in the driver's receive design (the seed's
  * NAPI-style one): RX callbacks off, service the queue into the software ring
  * (virtio_net_rx.c), hand the frames to the RX task, or re-arm with a re-check when there
- * were none; the refill notification is left to a scheduled task. vnet_rx_poll_locked is
- * the same pass from a task (virtio_net_service_rx_ring).
+ * were none; the refill notification is left to a scheduled task. vnet_rx_poll_locked (what
+ * virtio_net_service_rx_ring runs) does the same work from a task.
  *
  * This is the one unit a receive design replaces: the benchmark-only old design
  * (bench/in-isr/) links its own file in place of this one, against the same internal
@@ -32,19 +32,49 @@ static void vnet_rx_handoff_locked(struct virtio_net_dev *dev)
     vnet_schedule_task_locked(dev);
 }
 
+/*
+ * The ISR's pass over the queue it owns: callbacks off, service within the ISR budgets,
+ * tallies committed, staged frames handed to the task. Caller holds the critical section
+ * and checked that the task does not own the queue.
+ */
+static int vnet_rx_isr_pass_locked(struct virtio_net_dev *dev, unsigned budget, uint32_t bytes,
+                                   bool *hit)
+{
+    struct vnet_rx_pass p = {.budget = budget, .byte_budget = bytes};
+    int n = vnet_rx_service(dev, &p);
+    vnet_rx_pass_commit_locked(dev, &p);
+    *hit = p.budget_hit;
+    /* Frames this pass staged reach the task even when no interrupt follows (a caller
+     * outside the ISR: the pending interrupt then finds the used ring empty). Also after
+     * a pass that stopped because the queue broke: frames copied must be delivered. */
+    vnet_rx_handoff_locked(dev);
+    return n;
+}
+
 int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget)
 {
-    int n = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
-    /* Frames this call staged must reach the task even though no interrupt will follow
-     * (the ISR that may be pending finds the used ring empty): hand them off exactly as
-     * the ISR does. Regression: review finding "service_rx_ring from a task". */
-    vnet_rx_handoff_locked(dev);
+    /* One owner at a time: while the RX task (or the poller) owns the queue this pass
+     * leaves it alone, as the ISR does (a broken queue is reported either way). */
+    if (!vnet_rx_queue_ok_locked(dev) && dev->state == VIRTIO_NET_ST_RUNNING && dev->rx.vq != NULL)
+        return VNET_E_BROKEN;
+    if (dev->task_scheduled)
+        return 0;
+    bool hit;
+    int n = vnet_rx_isr_pass_locked(dev, budget, dev->cfg.isr_budget_bytes, &hit);
+    vnet_rx_notify_locked(dev);
     return n;
 }
 
 /* RX work of an interrupt. Returns true when it found something to do. */
 bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
 {
+    if (dev->task_scheduled) {
+        /* The task owns the queue (scheduled or running): acknowledge and count, never
+         * walk the ring. Its callbacks are off, so this is the device interrupting anyway
+         * (suppression is advisory, spec 2.7.7) or a line shared with others. */
+        dev->stats.rx_irq_owned++;
+        return false;
+    }
     /*
      * Callbacks off before servicing, not after. With EVENT_IDX an enabled queue has
      * virtq_get() move used_event along with every entry taken, so the device, refilling
@@ -59,11 +89,10 @@ bool vnet_rx_irq_locked(struct virtio_net_dev *dev)
         virtq_disable_cb(dev->rx.vq);
     /* isr_budget_bytes bounds the copy work (GSO frames are up to 64 KiB each). */
     bool hit = false;
-    int n = vnet_rx_service_locked(dev, dev->cfg.isr_budget, dev->cfg.isr_budget_bytes, &hit);
+    int n = vnet_rx_isr_pass_locked(dev, dev->cfg.isr_budget, dev->cfg.isr_budget_bytes, &hit);
     if (n > 0 && hit && virtq_has_used(dev->rx.vq))
         dev->stats.isr_budget_exhausted++;
     bool staged = dev->sw.head != dev->sw.tail;
-    vnet_rx_handoff_locked(dev);
     if (own && !dev->task_scheduled && vnet_rx_queue_ok_locked(dev)) {
         /* Nothing handed to the task (a stray interrupt): nobody else would re-enable, so
          * re-arm here with the task's re-check (docs/rx-handshake.md, "ISR re-arm");

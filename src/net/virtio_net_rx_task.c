@@ -61,28 +61,30 @@ static unsigned vnet_rx_drain(struct virtio_net_dev *dev, unsigned budget)
         bytes += len;
     }
     if (n != 0) {
-        osal_crit_t c = osal_crit_enter();
+        struct vnet_crit k;
+        vnet_task_crit_enter(dev, &k);
         dev->stats.rx_packets += n;
         dev->stats.rx_bytes += bytes;
-        osal_crit_exit(c);
+        vnet_task_crit_exit(dev, &k);
     }
     return n;
 }
 
 static void vnet_handle_link(struct virtio_net_dev *dev)
 {
-    osal_crit_t c = osal_crit_enter();
+    struct vnet_crit k;
+    vnet_task_crit_enter(dev, &k);
     bool ev = dev->link_event && dev->state == VIRTIO_NET_ST_RUNNING;
     dev->link_event = false;
-    osal_crit_exit(c);
+    vnet_task_crit_exit(dev, &k);
     if (!ev)
         return;
     if (virtio_tr_get_status(dev->tr) & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
         /* Spec 2.1.1: the device needs a reset; nothing it does is trustworthy until the
          * application runs virtio_net_halt() + virtio_net_initialize(). */
-        c = osal_crit_enter();
+        vnet_task_crit_enter(dev, &k);
         dev->stats.broken |= VNET_BROKEN_RX | VNET_BROKEN_TX;
-        osal_crit_exit(c);
+        vnet_task_crit_exit(dev, &k);
         osal_log("virtio-net: device set DEVICE_NEEDS_RESET");
         return;
     }
@@ -115,6 +117,68 @@ static void vnet_rx_task_notify(struct virtio_net_dev *dev)
 }
 
 /*
+ * One pass of the queue's owner (the RX task, or virtio_net_poll's caller), interrupts
+ * on except for short constant sections: link event, leftover used entries (serviced
+ * first, so the device gets its buffers back before the stack runs a batch; never more
+ * than the software ring can take, the rest stays in the used ring), a pending refill
+ * notification, then up to `budget` frames delivered and batch_fn. Returns false when the
+ * device is not running (the caller parks), else true with *work = the pass found
+ * anything (the backlog may not be empty yet) and *delivered = frames delivered.
+ */
+bool vnet_rx_owner_pass(struct virtio_net_dev *dev, unsigned budget, bool *work,
+                        unsigned *delivered)
+{
+    vnet_handle_link(dev);
+    if (VNET_READ_ONCE(dev->state) != VIRTIO_NET_ST_RUNNING)
+        return false;
+    /* The ISR leaves the queue alone while we own it (task_scheduled), and halt frees
+     * nothing until we have parked, so the copy needs no critical section. */
+    struct vnet_rx_pass p = {.budget = budget, .byte_budget = UINT32_MAX, .stage_or_leave = true};
+    int s = vnet_rx_service(dev, &p);
+    struct vnet_crit k;
+    vnet_task_crit_enter(dev, &k);
+    vnet_rx_pass_commit_locked(dev, &p);
+    dev->stats.task_serviced += p.consumed;
+    /* This pass's notification or one an ISR left: a device waiting for one waits no
+     * longer than this. One set later is seen before parking (step H1). */
+    bool notify = vnet_rx_take_notify_locked(dev);
+    vnet_task_crit_exit(dev, &k);
+    if (notify)
+        vnet_rx_task_notify(dev);
+
+    uint64_t t_fn = osal_cycles();
+    unsigned n = vnet_rx_drain(dev, budget);
+    if (n != 0) {
+        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DRAIN);
+        if (dev->cfg.batch_fn != NULL)
+            dev->cfg.batch_fn(dev->cfg.batch_arg);
+    }
+    /* Includes a batch_fn sleep (the router's fairness yield): an upper bound. */
+    t_fn = osal_cycles() - t_fn;
+
+    vnet_task_crit_enter(dev, &k);
+    if (n != 0)
+        dev->stats.rx_task_batches++;
+    dev->stats.rx_fn_cycles += t_fn;
+    *work = s > 0 || n != 0 || dev->sw.head != dev->sw.tail || dev->link_event ||
+            dev->rx.notify_pending;
+    vnet_task_crit_exit(dev, &k);
+    *delivered = n;
+    return true;
+}
+
+/* [task] Park: halt may now free what the task uses. Caller holds the task's crit. */
+static void vnet_rx_task_park_locked(struct virtio_net_dev *dev, bool own_token)
+{
+    /* With own_token (halt under way, we run on the token we woke with) the flag is ours
+     * to clear; otherwise it is true only when a token is pending, which the next wait
+     * consumes, and is left alone. */
+    if (own_token)
+        dev->task_scheduled = false;
+    dev->task_active = false;
+}
+
+/*
  * Process until the backlog is gone and interrupts are safely re-armed. Entered with
  * task_active set; returns with task_active cleared (parked), ready to block.
  */
@@ -122,51 +186,18 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
 {
     unsigned budget = dev->cfg.rx_budget;
     unsigned woke_frames = 0; /* delivered since the wake-up or the last deferral */
+    struct vnet_crit k;
     for (;;) {
-        vnet_handle_link(dev);
-
-        /* Leftover used entries first: RX interrupts are off, so nobody else will move
-         * them, and servicing them before the stack runs hands the device its buffers
-         * back at once instead of after a whole batch (a device out of buffers stops
-         * receiving). Inside the critical section so it never interleaves with an ISR
-         * that the device may still raise (disabling is only advisory, spec 2.7.7). */
-        osal_crit_t c = osal_crit_enter();
-        if (dev->state != VIRTIO_NET_ST_RUNNING) {
-            /* Halt under way: we own the token we woke with, so clear the flag. */
-            dev->task_scheduled = false;
-            dev->task_active = false;
-            osal_crit_exit(c);
+        bool work;
+        unsigned delivered;
+        if (!vnet_rx_owner_pass(dev, budget, &work, &delivered)) {
+            vnet_task_crit_enter(dev, &k);
+            vnet_rx_task_park_locked(dev, true);
+            vnet_task_crit_exit(dev, &k);
             return;
         }
-        int s = vnet_rx_service_locked(dev, budget, UINT32_MAX, NULL);
-        if (s > 0)
-            dev->stats.task_serviced += (uint64_t)s;
-        /* This pass's notification or one an ISR left: a device waiting for one waits no
-         * longer than this. One set later is seen before parking (step 1). */
-        bool notify = vnet_rx_take_notify_locked(dev);
-        osal_crit_exit(c);
-        if (notify)
-            vnet_rx_task_notify(dev);
-
-        uint64_t t_fn = osal_cycles();
-        unsigned delivered = vnet_rx_drain(dev, budget);
         woke_frames += delivered;
-        if (delivered != 0) {
-            VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DRAIN);
-            if (dev->cfg.batch_fn != NULL)
-                dev->cfg.batch_fn(dev->cfg.batch_arg);
-        }
-        /* Includes a batch_fn sleep (the router's fairness yield): an upper bound. */
-        t_fn = osal_cycles() - t_fn;
-
-        c = osal_crit_enter();
-        if (delivered != 0)
-            dev->stats.rx_task_batches++;
-        dev->stats.rx_fn_cycles += t_fn;
-        bool backlog = s > 0 || delivered != 0 || dev->sw.head != dev->sw.tail || dev->link_event ||
-                       dev->rx.notify_pending;
-        osal_crit_exit(c);
-        if (backlog)
+        if (work)
             continue;
 
         /* Under load, poll once more after a period instead of re-arming at once (see
@@ -174,61 +205,59 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
          * be lost meanwhile: the next pass services whatever the device completed. */
         if (dev->cfg.rx_defer_ms != 0 && woke_frames >= dev->cfg.rx_defer_min_frames) {
             woke_frames = 0;
-            c = osal_crit_enter();
+            vnet_task_crit_enter(dev, &k);
             dev->stats.rx_defers++;
-            osal_crit_exit(c);
+            vnet_task_crit_exit(dev, &k);
             VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_DEFER);
             osal_sleep_ms(dev->cfg.rx_defer_ms);
             continue;
         }
 
-        /* --- Handshake (docs/rx-handshake.md). Step 1: nothing left anywhere. --- */
+        /* --- Handshake (docs/rx-handshake.md). H0: nothing left anywhere. --- */
         VNET_HOOK(dev, VIRTIO_NET_HOOK_BACKLOG_EMPTY);
-        c = osal_crit_enter();
+        vnet_task_crit_enter(dev, &k);
         if (dev->state != VIRTIO_NET_ST_RUNNING) {
-            dev->task_scheduled = false;
-            dev->task_active = false;
-            osal_crit_exit(c);
+            vnet_rx_task_park_locked(dev, true);
+            vnet_task_crit_exit(dev, &k);
             return;
         }
         if (dev->sw.head != dev->sw.tail || dev->link_event || dev->rx.notify_pending) {
-            /* An ISR staged work, or left a notification, since the check above
-             * (interrupts are advisory-off). */
-            osal_crit_exit(c);
+            /* A config interrupt or a notification arrived since the check above. */
+            vnet_task_crit_exit(dev, &k);
             continue;
         }
-        /* Step 2: from here an ISR must post again, because we may block. */
+        /* H1: from here the queue is the ISR's again, and an ISR must post, because we
+         * may block. */
         dev->task_scheduled = false;
-        osal_crit_exit(c);
+        vnet_task_crit_exit(dev, &k);
         VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_CLEAR);
 
-        /* Step 3: re-arm, full barrier, re-check used->idx (inside virtq_enable_cb). A
+        /* H2: re-arm, full barrier, re-check used->idx (inside virtq_enable_cb). A
          * completion the device wrote before it saw the re-arm may never interrupt, so
          * the re-check result decides, not the hope of an interrupt. */
         bool go_round = false;
-        c = osal_crit_enter();
+        vnet_task_crit_enter(dev, &k);
         if (vnet_rx_queue_ok_locked(dev)) {
             bool pending = virtq_enable_cb(dev->rx.vq);
             if (pending) {
                 dev->stats.recheck_hits++;
                 if (!dev->task_scheduled) {
-                    /* Nobody posted: keep the work ourselves, interrupts off again. No
-                     * post, so the semaphore stays at 0. */
+                    /* H3: nobody posted: take the queue back ourselves. No post, so the
+                     * semaphore stays at 0. */
                     dev->task_scheduled = true;
-                    virtq_disable_cb(dev->rx.vq);
                     go_round = true;
                 }
-                /* else an ISR ran after step 2 and posted: the token wakes us at once;
+                /* else an ISR ran after H1 and posted: the token wakes us at once;
                  * going round without taking it would let the count reach 2. */
             }
+            /* Owned again (by going round, or by the pending token): callbacks off,
+             * so the device does not interrupt for every completion meanwhile. */
+            if (dev->task_scheduled)
+                virtq_disable_cb(dev->rx.vq);
         }
-        if (!go_round) {
-            /* Parked: halt may now free what the task uses. If the state is no longer
-             * RUNNING, task_scheduled is left alone: it is true only when a token is
-             * pending, which the next wait consumes. */
-            dev->task_active = false;
-        }
-        osal_crit_exit(c);
+        if (!go_round)
+            vnet_rx_task_park_locked(dev, false);
+        vnet_task_crit_exit(dev, &k);
         VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_ENABLE);
         VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DECIDE);
         if (go_round)
@@ -241,6 +270,10 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
 void virtio_net_rx_task(void *arg)
 {
     struct virtio_net_dev *dev = arg;
+    /* Control calls from this task (its callbacks) are refused: they would wait for it. */
+    osal_crit_t c = osal_crit_enter();
+    dev->rx_task_id = osal_task_self();
+    osal_crit_exit(c);
     for (;;) {
         vnet_err_t err = osal_sem_wait(&dev->sem, 0);
         if (err != VNET_OK) {
@@ -248,26 +281,27 @@ void virtio_net_rx_task(void *arg)
             osal_sleep_ms(1);
             continue;
         }
-        osal_crit_t c = osal_crit_enter();
+        struct vnet_crit k;
+        vnet_task_crit_enter(dev, &k);
         if (dev->task_stop) {
             dev->task_scheduled = false;
-            osal_crit_exit(c);
+            vnet_task_crit_exit(dev, &k);
             return;
         }
         if (dev->state != VIRTIO_NET_ST_RUNNING) {
             /* Woken for a device that has been halted meanwhile: token consumed. */
             dev->task_scheduled = false;
-            osal_crit_exit(c);
+            vnet_task_crit_exit(dev, &k);
             continue;
         }
         dev->task_active = true;
-        osal_crit_exit(c);
+        vnet_task_crit_exit(dev, &k);
         uint64_t t0 = osal_cycles();
         vnet_rx_task_run(dev);
         t0 = osal_cycles() - t0;
         /* Parked: halt may have cleared the stats meanwhile; a late add is harmless. */
-        c = osal_crit_enter();
+        vnet_task_crit_enter(dev, &k);
         dev->stats.rx_task_cycles += t0;
-        osal_crit_exit(c);
+        vnet_task_crit_exit(dev, &k);
     }
 }

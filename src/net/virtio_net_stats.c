@@ -55,6 +55,9 @@ static const struct {
     VNET_STAT(isr_cycles_total),
     VNET_STAT(rx_task_cycles),
     VNET_STAT(rx_fn_cycles),
+    VNET_STAT(rx_irq_owned),
+    VNET_STAT(irqoff_isr_cycles_max),
+    VNET_STAT(irqoff_task_cycles_max),
 };
 #undef VNET_STAT
 

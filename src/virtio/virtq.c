@@ -14,6 +14,51 @@
 #include "virtq.h"
 #include "virtq_test.h"
 
+#ifdef VIRTQ_TEST_HOOKS
+/*
+ * Barrier verification (test builds only; tests/unit/test_barriers.c). Each queue models
+ * its CPU's store buffer with two flags: a store to a field the device reads for its
+ * notification decisions (avail->idx, avail->flags, used_event) sets vq_ord_store, an
+ * avail ring entry sets vq_ord_ring; the barriers below clear them, exactly where the
+ * code calls them (redefined here so that deleting a call deletes its effect). The loads
+ * that must come after a full barrier (the re-checks), and the avail->idx store that
+ * must come after the publish barrier, count a violation when their flag is still set.
+ */
+struct virtq_order_stats virtq_test_order;
+#define VQ_ORD_COUNT(f, site) __atomic_fetch_add(&virtq_test_order.f[site], 1u, __ATOMIC_RELAXED)
+#define VQ_ORD_CHECK(vq, flag, site)                                                               \
+    do {                                                                                           \
+        VQ_ORD_COUNT(checks, site);                                                                \
+        if ((vq)->flag)                                                                            \
+            VQ_ORD_COUNT(violations, site);                                                        \
+    } while (0)
+#define VQ_ORD_MARK(vq, flag) ((vq)->flag = true)
+static inline void vq_real_mb(void)
+{
+    vnet_mb();
+}
+static inline void vq_real_wmb(void)
+{
+    vnet_wmb();
+}
+#undef vnet_mb
+#define vnet_mb()                                                                                  \
+    do {                                                                                           \
+        vq_real_mb();                                                                              \
+        vq->vq_ord_store = false;                                                                  \
+        vq->vq_ord_ring = false;                                                                   \
+    } while (0)
+#undef vnet_wmb
+#define vnet_wmb()                                                                                 \
+    do {                                                                                           \
+        vq_real_wmb();                                                                             \
+        vq->vq_ord_ring = false;                                                                   \
+    } while (0)
+#else
+#define VQ_ORD_CHECK(vq, flag, site) ((void)0)
+#define VQ_ORD_MARK(vq, flag)        ((void)0)
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "virtq.c: ring fields are little-endian; add byte swapping for big-endian CPUs"
 #endif
@@ -62,6 +107,10 @@ struct virtq {
     uint16_t vq_detach_pos; /* scan cursor of virtq_detach_unused */
     bool vq_cb_disabled;
     bool vq_any_added;
+#ifdef VIRTQ_TEST_HOOKS
+    bool vq_ord_store; /* barrier check: a notification store not yet fenced by vnet_mb */
+    bool vq_ord_ring;  /* barrier check: ring entries not yet fenced by vnet_wmb/vnet_mb */
+#endif
 
     enum virtq_broken_reason vq_broken;
     struct virtq_stats vq_stats;
@@ -245,6 +294,7 @@ vnet_err_t virtq_add(struct virtq *vq, const struct virtq_seg *segs, uint16_t n,
 
     /* Not visible to the device until virtq_kick_prepare() moves avail->idx past it. */
     vq->vq_avail->ring[vq->vq_avail_idx & vq->vq_mask] = head;
+    VQ_ORD_MARK(vq, vq_ord_ring);
     vq->vq_avail_heads[vq->vq_avail_idx & vq->vq_mask] = head;
     vq->vq_avail_idx++;
     vq->vq_any_added = true;
@@ -262,7 +312,9 @@ bool virtq_kick_prepare(struct virtq *vq)
     /* 2.7.13.2/2.7.13.3: descriptor table and avail ring entries must be visible to the
      * device before the avail->idx that publishes them. */
     vnet_wmb();
+    VQ_ORD_CHECK(vq, vq_ord_ring, VIRTQ_ORD_PUBLISH);
     VNET_WRITE_ONCE(vq->vq_avail->idx, new_idx);
+    VQ_ORD_MARK(vq, vq_ord_store);
     vq->vq_published = new_idx;
     /* From here the device may complete these heads (private copy: the avail ring is
      * shared memory and never read back). */
@@ -272,6 +324,7 @@ bool virtq_kick_prepare(struct virtq *vq)
      * device's suppression state, or a device that just went idle and reads the old idx
      * is never notified (store->load: full barrier). */
     vnet_mb();
+    VQ_ORD_CHECK(vq, vq_ord_store, VIRTQ_ORD_KICK);
     if (vq->vq_flags & VIRTQ_EVENT_IDX)
         need = virtq_need_event(VNET_READ_ONCE(*vq->vq_avail_event), new_idx, old);
     else
@@ -335,6 +388,10 @@ int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
 
     if (vq->vq_broken != VIRTQ_OK)
         return VNET_E_BROKEN;
+    /* With callbacks on and EVENT_IDX, this load is the re-check after the previous
+     * call's used_event store. */
+    if (!vq->vq_cb_disabled && (vq->vq_flags & VIRTQ_EVENT_IDX))
+        VQ_ORD_CHECK(vq, vq_ord_store, VIRTQ_ORD_GET_EVENT);
     used_idx = VNET_READ_ONCE(vq->vq_used->idx);
     if (used_idx == vq->vq_last_used)
         return 0;
@@ -383,6 +440,7 @@ int virtq_get(struct virtq *vq, void **cookie, uint32_t *len)
              * completion the device did not interrupt for (it read the old
              * used_event) could also be missed by that load (store->load). */
             VNET_WRITE_ONCE(*vq->vq_used_event, vq->vq_last_used);
+            VQ_ORD_MARK(vq, vq_ord_store);
             vnet_mb();
         } else {
             /* Keep the suppressing value just behind the device so it never matches. */
@@ -415,8 +473,10 @@ void virtq_disable_cb(struct virtq *vq)
 void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step step);
 #define VQ_ENABLE_STEP(vq, step)                                                                   \
     do {                                                                                           \
-        if (virtq_test_enable_hook != NULL)                                                        \
-            virtq_test_enable_hook((vq), (step));                                                  \
+        void (*hook_)(struct virtq *, enum virtq_enable_step) =                                    \
+            __atomic_load_n(&virtq_test_enable_hook, __ATOMIC_ACQUIRE);                            \
+        if (hook_ != NULL)                                                                         \
+            hook_((vq), (step));                                                                   \
     } while (0)
 #else
 #define VQ_ENABLE_STEP(vq, step) ((void)0)
@@ -431,12 +491,14 @@ bool virtq_enable_cb(struct virtq *vq)
         VNET_WRITE_ONCE(*vq->vq_used_event, vq->vq_last_used);
     else
         VNET_WRITE_ONCE(vq->vq_avail->flags, (uint16_t)0);
+    VQ_ORD_MARK(vq, vq_ord_store);
     VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_REARM);
     /* The re-arm store must be ordered before the re-check load: a device that completed
      * just before seeing the re-arm did not interrupt, and we must see its used->idx
      * instead (store->load, 2.7.10 / 2.7.14). */
     vnet_mb();
     VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_BARRIER);
+    VQ_ORD_CHECK(vq, vq_ord_store, VIRTQ_ORD_ENABLE);
     return VNET_READ_ONCE(vq->vq_used->idx) != vq->vq_last_used;
 }
 

@@ -34,4 +34,24 @@ enum virtq_enable_step {
 extern void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step step);
 #endif
 
+/*
+ * Barrier verification (builds with VIRTQ_TEST_HOOKS): per site, how often the ordering
+ * was checked and how often the required barrier had not run since the store it orders
+ * (see virtq.c). Any violation means a barrier is missing.
+ */
+enum virtq_order_site {
+    VIRTQ_ORD_PUBLISH = 0, /* kick_prepare: ring entries (vnet_wmb) before avail->idx */
+    VIRTQ_ORD_KICK,        /* kick_prepare: avail->idx (vnet_mb) before avail_event/flags */
+    VIRTQ_ORD_ENABLE,      /* enable_cb: re-arm (vnet_mb) before the used->idx re-check */
+    VIRTQ_ORD_GET_EVENT,   /* get with EVENT_IDX, callbacks on: used_event before used->idx */
+    VIRTQ_ORD_SITES
+};
+struct virtq_order_stats {
+    uint64_t checks[VIRTQ_ORD_SITES];
+    uint64_t violations[VIRTQ_ORD_SITES];
+};
+#ifdef VIRTQ_TEST_HOOKS
+extern struct virtq_order_stats virtq_test_order;
+#endif
+
 #endif /* VNET_SRC_VIRTQ_TEST_H */

@@ -211,6 +211,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     if (o->rx_hdr)
         cfg.rx_hdr_fn = nh_rx_hdr_fn;
     cfg.tx_offloads = o->tx_offloads;
+    cfg.rx_poll = o->rx_poll;
     cfg.batch_fn = nh_batch_fn;
     cfg.batch_arg = h;
     cfg.link_fn = nh_link_fn;

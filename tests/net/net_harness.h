@@ -27,6 +27,7 @@ struct nh_opts {
     bool rx_hdr;      /* configure rx_hdr_fn (receive offloads) instead of rx_fn delivery */
     bool tx_offloads; /* cfg.tx_offloads */
     bool no_init;     /* attach only; the test calls virtio_net_initialize itself */
+    bool rx_poll;     /* cfg.rx_poll: no RX task, the test calls virtio_net_poll */
 };
 
 /* Receive bookkeeping, written by rx_fn (RX task), read by the test thread. */

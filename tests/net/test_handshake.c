@@ -47,27 +47,29 @@ static int inject_next(struct nh *h)
 /* Detach the hooks from the test's device and close it. */
 static void hk_close(struct nh *h)
 {
-    virtio_net_test_hook = NULL;
-    virtq_test_enable_hook = NULL;
-    hk_h = NULL;
+    __atomic_store_n(&virtio_net_test_hook, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&hk_h, NULL, __ATOMIC_RELEASE);
     TN_CHECK(nh_close(h));
 }
 
 static void inject_at(int p)
 {
-    if (hk_h == NULL || hk_fired || p != hk_point)
+    /* hk_h: set and cleared by the test thread, read by the RX task (atomics for TSan). */
+    struct nh *hh = __atomic_load_n(&hk_h, __ATOMIC_ACQUIRE);
+    if (hh == NULL || hk_fired || p != hk_point)
         return;
     hk_fired = 1;
     for (int i = 0; i < hk_inject_count; i++) {
-        int r = inject_next(hk_h);
+        int r = inject_next(hh);
         if (r != SIMDEV_OK)
             hk_inject_result = r;
     }
     if (hk_stray_irq) {
-        if (hk_h->opts.irq_mode == SIMDEV_IRQ_MSIX)
-            osal_posix_irq_raise(hk_h->irq_rx);
+        if (hh->opts.irq_mode == SIMDEV_IRQ_MSIX)
+            osal_posix_irq_raise(hh->irq_rx);
         else
-            osal_posix_irq_raise(hk_h->irq_shared);
+            osal_posix_irq_raise(hh->irq_shared);
     }
 }
 
@@ -120,10 +122,10 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     struct nh_opts o = {
         .transport = SIMDEV_PCI_MODERN, .irq_mode = mode, .device_features = features};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
-    virtio_net_test_hook = hook;
-    virtq_test_enable_hook = vq_hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     struct virtio_net_stats st0, st;
     virtio_net_get_stats(h.dev, &st0);
@@ -160,8 +162,8 @@ static void test_recheck_without_interrupts(void)
     struct nh h;
     struct nh_opts o = {.transport = SIMDEV_PCI_MODERN};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     for (int p = VIRTIO_NET_HOOK_BACKLOG_EMPTY; p <= VIRTIO_NET_HOOK_AFTER_CLEAR; p++) {
         struct virtio_net_stats a, b;
@@ -189,10 +191,10 @@ static void test_isr_rearm(uint64_t features, const char *name)
     struct nh_opts o = {
         .transport = SIMDEV_PCI_MODERN, .irq_mode = SIMDEV_IRQ_MSIX, .device_features = features};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
-    virtio_net_test_hook = hook;
-    virtq_test_enable_hook = vq_hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtq_test_enable_hook, vq_hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     static const int points[] = {VIRTIO_NET_HOOK_ISR_REARM, VQ_POINT(VIRTQ_ENABLE_AFTER_REARM),
                                  VQ_POINT(VIRTQ_ENABLE_AFTER_BARRIER)};
@@ -245,9 +247,9 @@ static void test_defer(uint64_t features, const char *name)
                         .rx_defer_ms = 5,
                         .rx_defer_min_frames = 1};
     TN_EQ(nh_open(&h, &o), VNET_OK);
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = 0;
     static const int counts[] = {1, 3, 70, 200};
     for (unsigned round = 0; round < sizeof(counts) / sizeof(counts[0]); round++) {
@@ -348,9 +350,9 @@ static void test_refill_notify(uint64_t features, const char *name)
      * a notification); the ISR then takes 2 (its budget), publishes them and leaves the
      * notification to the task it scheduled. The hook adds a completion and a stray
      * interrupt right before the task writes it. */
-    hk_h = &h;
+    __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = (uint32_t)frames;
-    virtio_net_test_hook = hook;
+    __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
     uint64_t delivered = frames;
     for (int round = 0; round < 4; round++) {
         struct virtio_net_stats a, b;
@@ -375,7 +377,7 @@ static void test_refill_notify(uint64_t features, const char *name)
      * dropped) while the task is between its last notification and parking: the task
      * must still write it (step 1 counts it as work). Made exact by setting the ISR's flag
      * from the hook at that point. */
-    virtio_net_test_hook = pending_hook;
+    __atomic_store_n(&virtio_net_test_hook, pending_hook, __ATOMIC_RELEASE);
     for (int round = 0; round < 2; round++) {
         struct simdev_stats s0, s1;
         simdev_get_stats(h.sim, &s0);

@@ -383,6 +383,42 @@ static void test_attach_args(void)
     TN_EQ(virtio_net_attach(&dev, &cfg), VNET_E_INVAL);
     TN_EQ(osal_posix_mem_outstanding(), 0);
     TN_EQ(virtio_net_send(NULL, "x", 1, 0), VNET_E_INVAL);
+    /* Not a network device (a virtio-blk on a scanned bus): refused, the id reported. */
+    tn_case("attach to a non-network device (type 2) -> VNET_E_UNSUPP, id logged");
+    cfg.rx_sw_ring_entries = 0;
+    f.base.device_id = 2;
+    uint64_t logs = osal_posix_log_count();
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_E_UNSUPP);
+    TN_EQ(osal_posix_log_count(), logs + 1);
+    TN_EQ(osal_posix_mem_outstanding(), 0);
+    TN_EQ(f.status, 0); /* device untouched */
+    f.base.device_id = 1;
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_OK);
+    TN_EQ(virtio_net_detach(dev), VNET_OK);
+    /* Every ranged field: just outside its range -> VNET_E_INVAL, at its bounds -> OK
+     * (one table, vnet_cfg_ranges, used by attach and documented in docs/driver.md). */
+    tn_case("configuration ranges: out of range rejected with VNET_E_INVAL, bounds accepted");
+    for (unsigned i = 0; i < vnet_cfg_range_count; i++) {
+        const struct vnet_cfg_range *r = &vnet_cfg_ranges[i];
+        uint32_t lim = r->size == 2 ? 0xffffu : UINT32_MAX;
+        uint32_t probe[4] = {r->min - 1u, r->max + 1u, r->min, r->max};
+        for (unsigned k = 0; k < 4; k++) {
+            struct virtio_net_config c2 = cfg;
+            if ((k == 0 && r->min <= 1u) || (k == 1 && r->max >= lim))
+                continue; /* 0 means default; no value above the type's maximum */
+            if (r->size == 2) {
+                uint16_t v = (uint16_t)probe[k];
+                memcpy((unsigned char *)&c2 + r->off, &v, sizeof(v));
+            } else {
+                memcpy((unsigned char *)&c2 + r->off, &probe[k], sizeof(probe[k]));
+            }
+            vnet_err_t e = virtio_net_attach(&dev, &c2);
+            TN_EQ(e, k < 2 ? VNET_E_INVAL : VNET_OK);
+            if (e == VNET_OK)
+                TN_EQ(virtio_net_detach(dev), VNET_OK);
+        }
+    }
+    TN_EQ(osal_posix_mem_outstanding(), 0);
 }
 
 struct stat_visit {
@@ -419,7 +455,7 @@ static void test_stats_names(void)
     virtio_net_stats_foreach(dev, visit, &v);
     virtio_net_stats_foreach(dev, NULL, NULL); /* tolerated */
     TN_EQ(v.n, virtio_net_stat_count());
-    TN_EQ(v.n, 35 + VIRTIO_NET_ISR_HIST_BUCKETS);
+    TN_EQ(v.n, 38 + VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_hist, VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_drops, 1);
     TN_EQ(v.saw_cycles_total, 1);
