@@ -288,11 +288,16 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
                            msix ? dev->cfg.msix_rx_vector : VIRTIO_PCI_NO_VECTOR);
     if (err != VNET_OK)
         goto fail;
-    /* TX completions are reclaimed on the send path: no vector, callbacks off. */
-    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq, VIRTIO_PCI_NO_VECTOR);
+    /* TX completions are reclaimed on the send path, callbacks off; the TX interrupt only
+     * delivers the TX space event (docs/tx-handshake.md), through the shared line or the
+     * TX vector when one is given. */
+    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq,
+                           msix ? dev->cfg.msix_tx_vector : VIRTIO_PCI_NO_VECTOR);
     if (err != VNET_OK)
         goto fail;
     virtq_disable_cb(dev->tx.vq);
+    dev->tx.irq = !msix || dev->cfg.msix_tx_vector != VIRTIO_PCI_NO_VECTOR;
+    dev->tx.space_armed = false;
 
     if (dev->rx.mrg) {
         /* Merged buffers of the configured size, but all posted buffers together must
@@ -391,6 +396,8 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
     /* From here the ISR and the task leave the queues and the software ring alone; a
      * repeated halt after a timeout resumes here. */
     dev->state = VIRTIO_NET_ST_HALTING;
+    /* Senders blocked in virtio_net_send_wait wake and see the state. */
+    vnet_tx_halt_wake_locked(dev);
     osal_crit_exit(c);
     osal_lock_release(&dev->tx.lock);
 
@@ -474,6 +481,9 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->tx.lock);
     if (err != VNET_OK)
         goto fail_lock;
+    err = vnet_tx_attach(dev);
+    if (err != VNET_OK)
+        goto fail_txsem;
     struct osal_task_params tp = {
         .name = dev->cfg.name,
         .entry = virtio_net_rx_task,
@@ -489,6 +499,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     return VNET_OK;
 
 fail_task:
+    (void)vnet_tx_detach(dev);
+fail_txsem:
     osal_lock_destroy(&dev->tx.lock);
 fail_lock:
     osal_sem_destroy(&dev->sem);
@@ -520,6 +532,9 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     if (post)
         (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
+    if (err != VNET_OK)
+        return err;
+    err = vnet_tx_detach(dev);
     if (err != VNET_OK)
         return err;
     osal_lock_destroy(&dev->tx.lock);
