@@ -11,7 +11,8 @@
  * Data path per NIC: the driver's RX task calls router_rx() for each frame (into
  * net_process_received_packet) and router_rx_batch() after each batch (net_rx_batch_end,
  * which flushes the TX kicks, then the fairness yield). The stack transmits through
- * router_output() = virtio_net_send(..., VIRTIO_NET_SEND_MORE while a batch lasts) and
+ * router_output() = virtio_net_send_wait(..., VIRTIO_NET_SEND_MORE while a batch lasts),
+ * which waits for TX space instead of dropping (backpressure), and
  * router_flush() = virtio_net_flush().
  *
  * Offloads (kernel command line word "offloads=on"): the drivers negotiate receive
@@ -34,10 +35,12 @@
 #include "vnet/vnet_err.h"
 #include "net/net_csum.h"
 
-/* MSI-X table entries the router gives the device (virtio msix_config / RX queue). TX
- * completions are reclaimed on the send path and need no vector. */
+/* MSI-X table entries the router gives the device (virtio msix_config / RX queue / TX
+ * queue). TX completions are reclaimed on the send path; the TX vector only delivers the
+ * TX space event that wakes a forwarding task waiting for ring space. */
 #define ROUTER_MSIX_ENTRY_CONFIG 0u
 #define ROUTER_MSIX_ENTRY_RX     1u
+#define ROUTER_MSIX_ENTRY_TX     2u
 
 /* ROUTER_LAN_IP is "a, b, c, d": one more expansion step splits it into four arguments. */
 #define ROUTER_IP4_(a, b, c, d) NET_IP4(a, b, c, d)
@@ -178,10 +181,21 @@ static void router_unlock(void *arg)
     OSSchedUnlock();
 }
 
+/*
+ * Backpressure instead of drops: a full TX ring makes the sending task wait for the TX
+ * space event (docs/tx-handshake.md), at most ROUTER_TX_WAIT_MS per wait. The forwarding
+ * RX task then stops draining its software ring; frames wait there and in the RX
+ * virtqueue, and once that is full the device stops taking frames from its backend, so
+ * the pressure reaches the sender. Only a TX ring that makes no progress for that long
+ * (a stalled device) still drops, counted as tx_busy.
+ */
 static int router_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
 {
-    /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged. */
-    return virtio_net_send(drv, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+    /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged;
+     * VNET_E_TIMEOUT counts as tx_error. */
+    return virtio_net_send_wait(drv, NULL, frame, len,
+                                (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u,
+                                ROUTER_TX_WAIT_MS);
 }
 
 static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
@@ -196,8 +210,8 @@ static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const 
                                .num_buffers = 0};
     /* VNET_E_UNSUPP (the egress did not negotiate this GSO type) == NET_E_UNSUPP: the
      * stack drops the frame as gso_unsupported. */
-    return virtio_net_send_hdr(drv, &h, frame, len,
-                               (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+    return virtio_net_send_wait(
+        drv, &h, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u, ROUTER_TX_WAIT_MS);
 }
 
 static void router_flush(void *drv)
@@ -266,7 +280,7 @@ static bool router_fastpath(struct router_nic *n, uint8_t *f, size_t len)
     uint16_t ck = net_csum_update16((uint16_t)(f[24] << 8 | f[25]), old, neww);
     f[24] = (uint8_t)(ck >> 8);
     f[25] = (uint8_t)ck;
-    (void)virtio_net_send(o->dev, f, len, VIRTIO_NET_SEND_MORE);
+    (void)virtio_net_send_wait(o->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS);
     fp->sent++;
     fp->fwd++;
     return true;
@@ -395,6 +409,11 @@ static void router_isr_rx(void *arg)
     virtio_net_rx_isr(arg);
 }
 
+static void router_isr_tx(void *arg)
+{
+    virtio_net_tx_isr(arg);
+}
+
 static void router_isr_config(void *arg)
 {
     virtio_net_config_isr(arg);
@@ -444,7 +463,10 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.irq_mode = n->msix ? VIRTIO_NET_IRQ_MSIX : VIRTIO_NET_IRQ_SHARED;
     cfg.msix_config_vector = ROUTER_MSIX_ENTRY_CONFIG;
     cfg.msix_rx_vector = ROUTER_MSIX_ENTRY_RX;
-    cfg.msix_tx_vector = VIRTIO_PCI_NO_VECTOR;
+    /* QEMU's virtio-net-pci has 3 entries (vectors=3); with fewer the TX space event has
+     * no route and send_wait polls each millisecond. */
+    bool txv = n->msix && f->msix_table_size > ROUTER_MSIX_ENTRY_TX;
+    cfg.msix_tx_vector = txv ? ROUTER_MSIX_ENTRY_TX : VIRTIO_PCI_NO_VECTOR;
     err = virtio_net_attach(&n->dev, &cfg);
     if (err != VNET_OK) {
         bsp_printf("router: %s: attach: %s\r\n", n->name, vnet_strerror(err));
@@ -459,6 +481,8 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_CONFIG, router_isr_config, n->dev);
         if (b == BSP_OK)
             b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_RX, router_isr_rx, n->dev);
+        if (b == BSP_OK && txv)
+            b = bsp_pci_msix_attach(f, ROUTER_MSIX_ENTRY_TX, router_isr_tx, n->dev);
         if (b == BSP_OK)
             b = bsp_pci_msix_enable(f);
         n->irq_info = f->msix_vector[ROUTER_MSIX_ENTRY_RX];
