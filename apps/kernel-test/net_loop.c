@@ -91,7 +91,9 @@ static int nic_up(unsigned idx, unsigned prio)
         return 0;
     }
     bool msix = false;
-    err = bsp_vnet_irq_select(n->f, n->tr, MSIX_ENTRY_CFG, MSIX_ENTRY_RX, &msix);
+    static const struct bsp_vnet_msix ents = {
+        .cfg = MSIX_ENTRY_CFG, .rx = MSIX_ENTRY_RX, .tx = VIRTIO_PCI_NO_VECTOR};
+    err = bsp_vnet_irq_select(n->f, n->tr, &ents, &msix);
     if (err != VNET_OK) {
         bsp_printf("NTEST nic%u msix: %s\n", idx, vnet_strerror(err));
         return 0;
@@ -109,7 +111,7 @@ static int nic_up(unsigned idx, unsigned prio)
         return 0;
     }
     /* Routes first: the device may interrupt as soon as RX buffers are posted. */
-    b = bsp_vnet_irq_attach(n->f, n->dev, n->msix != 0, MSIX_ENTRY_CFG, MSIX_ENTRY_RX, &n->vector);
+    b = bsp_vnet_irq_attach(n->f, n->dev, n->msix != 0, &ents, &n->vector);
     if (b != BSP_OK) {
         bsp_printf("NTEST nic%u interrupt setup: %d\n", idx, b);
         return 0;

@@ -79,6 +79,12 @@
  * ROUTER_RX_BUDGET (a backlog that does not go away), the RX task sleeps one OS tick so
  * that the other NIC's RX task, the tick task and the shell run. 0 disables the yield.
  */
+/* Longest wait for TX ring space per forwarded frame (router_output): TX completions of
+ * a live device come within microseconds; this only bounds a stalled one. */
+#ifndef ROUTER_TX_WAIT_MS
+#define ROUTER_TX_WAIT_MS 50
+#endif
+
 #ifndef ROUTER_RX_YIELD_BATCHES
 #define ROUTER_RX_YIELD_BATCHES 4
 #endif

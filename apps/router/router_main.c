@@ -11,7 +11,8 @@
  * Data path per NIC: the driver's RX task calls router_rx() for each frame (into
  * net_process_received_packet) and router_rx_batch() after each batch (net_rx_batch_end,
  * which flushes the TX kicks, then the fairness yield). The stack transmits through
- * router_output() = virtio_net_send(..., VIRTIO_NET_SEND_MORE while a batch lasts) and
+ * router_output() = virtio_net_send_wait(..., VIRTIO_NET_SEND_MORE while a batch lasts),
+ * which waits for TX space instead of dropping (backpressure), and
  * router_flush() = virtio_net_flush().
  *
  * Offloads (kernel command line word "offloads=on"): the drivers negotiate receive
@@ -37,10 +38,12 @@
 #include "vnet/vnet_err.h"
 #include "net/net_csum.h"
 
-/* MSI-X table entries the router gives the device (virtio msix_config / RX queue). TX
- * completions are reclaimed on the send path and need no vector. */
+/* MSI-X table entries the router gives the device (virtio msix_config / RX queue / TX
+ * queue). TX completions are reclaimed on the send path; the TX vector only delivers the
+ * TX space event that wakes a forwarding task waiting for ring space. */
 #define ROUTER_MSIX_ENTRY_CONFIG 0u
 #define ROUTER_MSIX_ENTRY_RX     1u
+#define ROUTER_MSIX_ENTRY_TX     2u
 
 /* ROUTER_LAN_IP is "a, b, c, d": one more expansion step splits it into four arguments. */
 #define ROUTER_IP4_(a, b, c, d) NET_IP4(a, b, c, d)
@@ -181,10 +184,21 @@ static void router_unlock(void *arg)
     OSSchedUnlock();
 }
 
+/*
+ * Backpressure instead of drops: a full TX ring makes the sending task wait for the TX
+ * space event (docs/tx-handshake.md), at most ROUTER_TX_WAIT_MS per wait. The forwarding
+ * RX task then stops draining its software ring; frames wait there and in the RX
+ * virtqueue, and once that is full the device stops taking frames from its backend, so
+ * the pressure reaches the sender. Only a TX ring that makes no progress for that long
+ * (a stalled device) still drops, counted as tx_busy.
+ */
 static int router_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
 {
-    /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged. */
-    return virtio_net_send(drv, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+    /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged;
+     * VNET_E_TIMEOUT counts as tx_error. */
+    return virtio_net_send_wait(drv, NULL, frame, len,
+                                (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u,
+                                ROUTER_TX_WAIT_MS);
 }
 
 static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
@@ -199,8 +213,8 @@ static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const 
                                .num_buffers = 0};
     /* VNET_E_UNSUPP (the egress did not negotiate this GSO type) == NET_E_UNSUPP: the
      * stack drops the frame as gso_unsupported. */
-    return virtio_net_send_hdr(drv, &h, frame, len,
-                               (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u);
+    return virtio_net_send_wait(
+        drv, &h, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u, ROUTER_TX_WAIT_MS);
 }
 
 static void router_flush(void *drv)
@@ -269,7 +283,7 @@ static bool router_fastpath(struct router_nic *n, uint8_t *f, size_t len)
     uint16_t ck = net_csum_update16((uint16_t)(f[24] << 8 | f[25]), old, neww);
     f[24] = (uint8_t)(ck >> 8);
     f[25] = (uint8_t)ck;
-    (void)virtio_net_send(o->dev, f, len, VIRTIO_NET_SEND_MORE);
+    (void)virtio_net_send_wait(o->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS);
     fp->sent++;
     fp->fwd++;
     return true;
@@ -446,7 +460,11 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         bsp_printf("router: %s: transport: %s\r\n", n->name, vnet_strerror(err));
         return err;
     }
-    err = bsp_vnet_irq_select(f, n->tr, ROUTER_MSIX_ENTRY_CONFIG, ROUTER_MSIX_ENTRY_RX, &n->msix);
+    /* QEMU's virtio-net-pci has 3 entries (vectors=3); with fewer the TX space event has
+     * no route and send_wait polls each millisecond. */
+    static const struct bsp_vnet_msix ents = {
+        .cfg = ROUTER_MSIX_ENTRY_CONFIG, .rx = ROUTER_MSIX_ENTRY_RX, .tx = ROUTER_MSIX_ENTRY_TX};
+    err = bsp_vnet_irq_select(f, n->tr, &ents, &n->msix);
     if (err != VNET_OK)
         return err;
 #endif
@@ -489,8 +507,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     n->irq_info = intid;
 #else
     uint8_t vector = 0;
-    b = bsp_vnet_irq_attach(f, n->dev, n->msix, ROUTER_MSIX_ENTRY_CONFIG, ROUTER_MSIX_ENTRY_RX,
-                            &vector);
+    b = bsp_vnet_irq_attach(f, n->dev, n->msix, &ents, &vector);
     n->irq_info = n->msix ? vector : f->intx_gsi;
 #endif
     if (b < 0) {

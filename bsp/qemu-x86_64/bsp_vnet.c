@@ -16,36 +16,52 @@ static void bsp_vnet_isr_rx(void *arg)
     virtio_net_rx_isr(arg);
 }
 
+static void bsp_vnet_isr_tx(void *arg)
+{
+    virtio_net_tx_isr(arg);
+}
+
 static void bsp_vnet_isr_config(void *arg)
 {
     virtio_net_config_isr(arg);
 }
 
-vnet_err_t bsp_vnet_irq_select(const struct bsp_pci_func *f, struct virtio_transport *tr,
-                               uint16_t cfg_entry, uint16_t rx_entry, bool *msix)
+/* The TX entry if the function's table has it, else none. */
+static uint16_t bsp_vnet_tx_entry(const struct bsp_pci_func *f, const struct bsp_vnet_msix *e)
 {
-    const uint16_t qv[] = {rx_entry}; /* virtqueue 0 = RX */
-    uint16_t top = cfg_entry > rx_entry ? cfg_entry : rx_entry;
+    return e->tx != VIRTIO_PCI_NO_VECTOR && f->msix_table_size > e->tx ? e->tx
+                                                                       : VIRTIO_PCI_NO_VECTOR;
+}
+
+vnet_err_t bsp_vnet_irq_select(const struct bsp_pci_func *f, struct virtio_transport *tr,
+                               const struct bsp_vnet_msix *e, bool *msix)
+{
+    const uint16_t qv[] = {e->rx, bsp_vnet_tx_entry(f, e)}; /* virtqueue 0 = RX, 1 = TX */
+    uint16_t top = e->cfg > e->rx ? e->cfg : e->rx;
 
     *msix = f->msix_cap != 0u && f->msix_table_size > top;
-    return *msix ? virtio_transport_use_msix(tr, cfg_entry, qv, 1u) : VNET_OK;
+    return *msix ? virtio_transport_use_msix(tr, e->cfg, qv, 2u) : VNET_OK;
 }
 
 int bsp_vnet_irq_attach(struct bsp_pci_func *f, struct virtio_net_dev *dev, bool msix,
-                        uint16_t cfg_entry, uint16_t rx_entry, uint8_t *vector)
+                        const struct bsp_vnet_msix *e, uint8_t *vector)
 {
     int b;
     uint8_t v;
 
     if (msix) {
-        b = bsp_pci_msix_attach(f, cfg_entry, bsp_vnet_isr_config, dev);
+        uint16_t tx = bsp_vnet_tx_entry(f, e);
+        b = bsp_pci_msix_attach(f, e->cfg, bsp_vnet_isr_config, dev);
         if (b == BSP_OK) {
-            b = bsp_pci_msix_attach(f, rx_entry, bsp_vnet_isr_rx, dev);
+            b = bsp_pci_msix_attach(f, e->rx, bsp_vnet_isr_rx, dev);
+        }
+        if (b == BSP_OK && tx != VIRTIO_PCI_NO_VECTOR) {
+            b = bsp_pci_msix_attach(f, tx, bsp_vnet_isr_tx, dev);
         }
         if (b == BSP_OK) {
             b = bsp_pci_msix_enable(f);
         }
-        v = rx_entry < BSP_PCI_MAX_MSIX ? f->msix_vector[rx_entry] : 0u;
+        v = e->rx < BSP_PCI_MAX_MSIX ? f->msix_vector[e->rx] : 0u;
     } else {
         b = bsp_pci_intx_attach(f, bsp_vnet_isr_shared, dev);
         v = f->intx_vector;

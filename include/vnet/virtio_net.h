@@ -15,7 +15,10 @@
  *   - A full software ring drops the frame, counts it in rx_queue_drops, still recycles
  *     the descriptor and wakes the task.
  * Transmit: frames are copied into driver-owned TX buffers; completions are reclaimed on
- * the send path (no TX interrupt needed); a full ring returns VNET_E_BUSY.
+ * the send path (TX interrupts stay off while there is space). A full ring returns
+ * VNET_E_BUSY and arms one TX completion event for when space has returned: it calls
+ * cfg.tx_space_fn (ISR context) and wakes senders blocked in virtio_net_send_wait()
+ * (docs/tx-handshake.md).
  *
  * Context rules are stated per function: "task" = RTOS task context only (may block),
  * "ISR" = safe from interrupt context (never blocks).
@@ -69,6 +72,12 @@ typedef void (*virtio_net_rx_hdr_fn)(void *arg, const struct virtio_net_hdr *hdr
                                      size_t len);
 /* Called by the RX task after each batch of received frames (flush point for TX kicks). */
 typedef void (*virtio_net_batch_fn)(void *arg);
+/*
+ * TX space event: called from the TX interrupt path (ISR context: it may only signal, e.g.
+ * post a semaphore; never send from here) once after a send returned VNET_E_BUSY, when
+ * the device has completed enough of the ring for sending to be worth retrying.
+ */
+typedef void (*virtio_net_tx_space_fn)(void *arg);
 /* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
 typedef void (*virtio_net_link_fn)(void *arg, bool up);
 
@@ -134,6 +143,11 @@ struct virtio_net_config {
     void *batch_arg;
     virtio_net_link_fn link_fn; /* optional */
     void *link_arg;
+    /* Optional TX space event (docs/tx-handshake.md). Needs a TX interrupt: the shared
+     * line, or with MSI-X a table entry for queue 1 (virtio_transport_use_msix) routed to
+     * virtio_net_tx_isr(). */
+    virtio_net_tx_space_fn tx_space_fn;
+    void *tx_space_arg;
 
     /* Feature bits (masks, VIRTIO_NET_F_* as 1ull << bit) the application allows the
      * driver to negotiate; 0 -> everything the driver supports. The driver never accepts
@@ -144,7 +158,9 @@ struct virtio_net_config {
      * locally administered unicast address. */
     uint8_t fallback_mac[6];
     /* Interrupts: wired by the board on the transport (virtio_transport_use_msix, or
-     * the shared line by default); see the interrupt entry points below. */
+     * the shared line by default); see the interrupt entry points below. With MSI-X and
+     * no table entry for the TX queue (1), no TX interrupt arrives: virtio_net_send_wait()
+     * then polls once per millisecond and tx_space_fn is never called. */
 };
 
 /* Buckets of virtio_net_stats.isr_hist: 2^32 cycles (~1 s at 4 GHz) tops any ISR. */
@@ -166,6 +182,10 @@ struct virtio_net_stats {
     uint64_t tx_gso_packets;       /* GSO frames handed to the device (send_hdr) */
     uint64_t tx_gso_refused;       /* send_hdr GSO frames refused with VNET_E_UNSUPP */
     uint64_t tx_csum_sw;           /* NEEDS_CSUM checksums completed by the driver */
+    uint64_t tx_space_arms;        /* ring full: a TX completion event was armed */
+    uint64_t tx_space_events;      /* armed TX completion events delivered (ISR) */
+    uint64_t tx_waits;             /* virtio_net_send_wait() blocked for space */
+    uint64_t tx_wait_timeouts;     /* virtio_net_send_wait() gave up (VNET_E_TIMEOUT) */
     uint64_t interrupts;           /* ISR invocations (any vector) */
     uint64_t spurious_interrupts;  /* invocations with nothing to do */
     uint64_t config_interrupts;    /* config-change notifications */
@@ -278,20 +298,36 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
  */
 int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
 
+/*
+ * virtio_net_send_hdr() that waits for TX space instead of returning VNET_E_BUSY: when
+ * the ring is full it kicks what SEND_MORE deferred, arms a TX completion event and
+ * blocks on it (osal_sem_wait), then retries. timeout_ms bounds each wait for space (0 =
+ * forever): VNET_E_TIMEOUT when no space returned for that long (a stalled device).
+ * VNET_E_STATE when the device is halted meanwhile (the sender is woken at once; nothing
+ * of the frame stays with the driver). Other returns as virtio_net_send_hdr(). Task
+ * context only (blocks); several senders may wait on one device.
+ */
+vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                                const void *frame, size_t len, unsigned flags, uint32_t timeout_ms);
+
 /* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
 vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);
 
 /*
  * Interrupt entry points, called by the board between OSIntEnter()/OSIntExit(). ISR.
- * virtio_net_isr: shared line (reads/acks ISR status, then RX and config work).
- * virtio_net_rx_isr / virtio_net_config_isr: MSI-X, for the table entries the board gave
- * virtqueue 0 (RX) and configuration changes with virtio_transport_use_msix(); the TX
- * queue (1) never interrupts. initialize refuses (VNET_E_INVAL) a transport left on its
- * shared line whose function has MSI-X enabled.
+ * virtio_net_isr: shared line (reads/acks ISR status, then RX, TX event and config work).
+ * virtio_net_rx_isr / virtio_net_config_isr / virtio_net_tx_isr: MSI-X, for the table
+ * entries the board gave virtqueue 0 (RX), configuration changes and (optionally)
+ * virtqueue 1 (TX) with virtio_transport_use_msix(). initialize refuses (VNET_E_INVAL) a
+ * transport left on its shared line whose function has MSI-X enabled.
  */
 void virtio_net_isr(struct virtio_net_dev *dev);
 void virtio_net_rx_isr(struct virtio_net_dev *dev);
 void virtio_net_config_isr(struct virtio_net_dev *dev);
+/* MSI-X entry of the TX queue (virtio_transport_use_msix, queue 1): delivers the armed TX
+ * completion event (tx_space_fn, wakes virtio_net_send_wait); never reclaims
+ * (docs/tx-handshake.md). */
+void virtio_net_tx_isr(struct virtio_net_dev *dev);
 
 /* Snapshot of the counters (consistent per field, not across fields). Task or ISR. */
 vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_net_stats *out);

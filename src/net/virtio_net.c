@@ -299,11 +299,15 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
     err = vnet_setup_queue(dev, VIRTIO_NET_RXQ, rxsize, &dev->rx.vq, true);
     if (err != VNET_OK)
         goto fail;
-    /* TX completions are reclaimed on the send path: no interrupt, callbacks off. */
-    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq, false);
+    /* TX completions are reclaimed on the send path, callbacks off; the TX interrupt only
+     * delivers the TX space event (docs/tx-handshake.md), through the shared line or the
+     * TX queue's MSI-X entry when the board gave it one. */
+    err = vnet_setup_queue(dev, VIRTIO_NET_TXQ, txsize, &dev->tx.vq, true);
     if (err != VNET_OK)
         goto fail;
     virtq_disable_cb(dev->tx.vq);
+    dev->tx.irq = virtio_tr_queue_irq(tr, VIRTIO_NET_TXQ);
+    dev->tx.space_armed = false;
 
     if (dev->rx.mrg) {
         /* Merged buffers of the configured size, but all posted buffers together must
@@ -420,6 +424,8 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
     /* From here the ISR and the task leave the queues and the software ring alone; a
      * repeated halt after a timeout resumes here. */
     VNET_WRITE_ONCE(dev->state, VIRTIO_NET_ST_HALTING);
+    /* Senders blocked in virtio_net_send_wait wake and see the state. */
+    vnet_tx_halt_wake_locked(dev);
     osal_crit_exit(c);
     osal_lock_release(&dev->tx.lock);
 
@@ -528,6 +534,9 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->ctl_lock);
     if (err != VNET_OK)
         goto fail_ctl;
+    err = vnet_tx_attach(dev);
+    if (err != VNET_OK)
+        goto fail_txsem;
     if (cfg->rx_poll) {
         *out = dev; /* no RX task: virtio_net_poll() is the owner */
         return VNET_OK;
@@ -547,6 +556,8 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     return VNET_OK;
 
 fail_task:
+    (void)vnet_tx_detach(dev);
+fail_txsem:
     osal_lock_destroy(&dev->ctl_lock);
 fail_ctl:
     osal_lock_destroy(&dev->tx.lock);
@@ -576,6 +587,9 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     }
     if (dev->cfg.rx_poll) {
         osal_lock_release(&dev->ctl_lock);
+        vnet_err_t err = vnet_tx_detach(dev);
+        if (err != VNET_OK)
+            return err;
         osal_lock_destroy(&dev->ctl_lock);
         osal_lock_destroy(&dev->tx.lock);
         osal_sem_destroy(&dev->sem);
@@ -594,6 +608,9 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
         (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
     osal_lock_release(&dev->ctl_lock);
+    if (err != VNET_OK)
+        return err;
+    err = vnet_tx_detach(dev);
     if (err != VNET_OK)
         return err;
     osal_lock_destroy(&dev->ctl_lock);

@@ -114,7 +114,25 @@ extern void (*virtio_net_test_hook)(struct virtio_net_dev *dev, enum virtio_net_
         if (hook_ != NULL)                                                                         \
             hook_((dev), (p));                                                                     \
     } while (0)
+/* Step boundaries of the TX space handshake (docs/tx-handshake.md), in the sender. */
+enum virtio_net_tx_hook_point {
+    VIRTIO_NET_TX_HOOK_FULL = 0,    /* reclaim found no free slot, event not yet armed */
+    VIRTIO_NET_TX_HOOK_ARMED,       /* armed and re-checked: nothing pending, BUSY next */
+    VIRTIO_NET_TX_HOOK_BEFORE_WAIT, /* send_wait: about to block on the space semaphore */
+    VIRTIO_NET_TX_HOOK_COUNT
+};
+/* Called (when non-NULL) at each point, from the sender, outside critical sections
+ * (FULL and ARMED with dev->tx.lock held). */
+extern void (*virtio_net_tx_test_hook)(struct virtio_net_dev *dev, enum virtio_net_tx_hook_point p);
+#define VNET_TX_HOOK(dev, p)                                                                       \
+    do {                                                                                           \
+        if (virtio_net_tx_test_hook != NULL)                                                       \
+            virtio_net_tx_test_hook((dev), (p));                                                   \
+    } while (0)
 #else
+#define VNET_TX_HOOK(dev, p)                                                                       \
+    do {                                                                                           \
+    } while (0)
 #define VNET_HOOK(dev, p)                                                                          \
     do {                                                                                           \
     } while (0)
@@ -166,6 +184,13 @@ struct virtio_net_txq {
     size_t dma_bytes;
     uint32_t stride;    /* bytes per TX DMA buffer */
     uint32_t frame_max; /* largest frame accepted by send (GSO with HOST_TSO*) */
+    /* TX space event (docs/tx-handshake.md). `space_armed` and `waiters` are read and
+     * written under osal_crit only (the ISR delivers the event); `irq` is set by
+     * initialize before RUNNING and read-only afterwards. */
+    bool irq;             /* TX interrupts reach the driver (shared line or a TX vector) */
+    bool space_armed;     /* a TX completion event is armed and not yet delivered */
+    uint16_t waiters;     /* senders inside virtio_net_send_wait */
+    osal_sem_t space_sem; /* their wake-ups: each event posts one token per waiter */
 };
 
 struct virtio_net_dev {
@@ -352,6 +377,20 @@ bool vnet_rx_irq_locked(struct virtio_net_dev *dev);
  * consumed (0 while the RX task owns the queue) or VNET_E_BROKEN.
  */
 int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget);
+
+/* --- virtio_net_tx.c: the TX space event's parts outside the send path --- */
+
+/* [task] attach: the space semaphore. VNET_OK or the OS error. */
+vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev);
+/* [task] detach: wait (bounded) until no sender waits any more, destroy the semaphore.
+ * VNET_OK or VNET_E_TIMEOUT (a sender never left: nothing is freed then). */
+vnet_err_t vnet_tx_detach(struct virtio_net_dev *dev);
+/* [task, crit] halt, once state is HALTING: disarm and wake every waiting sender (each
+ * then returns VNET_E_STATE from virtio_net_send_wait). */
+void vnet_tx_halt_wake_locked(struct virtio_net_dev *dev);
+/* [ISR, crit] The TX part of an interrupt: callbacks off; an armed event is delivered
+ * (waiters woken, tx_space_fn called). Never reclaims. True when an event was armed. */
+bool vnet_tx_irq_locked(struct virtio_net_dev *dev);
 
 /* --- virtio_net_stats.c --- */
 

@@ -2,15 +2,22 @@
  * virtio-net transmit: virtio_net_send/virtio_net_send_hdr copy a frame into a free TX
  * slot (header validated against what was negotiated, checksum completed in software when
  * the device has no CSUM), post it, and kick unless SEND_MORE; completed slots are
- * reclaimed on the send path (TX interrupts stay off); virtio_net_flush kicks what
- * SEND_MORE deferred.
+ * reclaimed on the send path (TX interrupts stay off while there is space);
+ * virtio_net_flush kicks what SEND_MORE deferred. A send that finds the ring full arms a
+ * TX completion event (virtio_net_send_wait blocks on it); the TX interrupt only delivers
+ * the event (docs/tx-handshake.md).
  *
- * Owns: dev->tx. Context: tasks only (the calls may block on dev->tx.lock); everything
- * here runs under dev->tx.lock, counters included (the ISR never writes TX counters).
+ * Owns: dev->tx. Context: tasks, except vnet_tx_irq_locked (ISR). The send path runs
+ * under dev->tx.lock, counters included; the event state (tx.space_armed, tx.waiters)
+ * and its counters are touched under osal_crit only, which is all the ISR touches.
  */
 #include <string.h>
 #include "net/virtio_net_priv.h"
 #include "virtio/virtio_barrier.h"
+
+#ifdef VIRTIO_NET_TEST_HOOKS
+void (*virtio_net_tx_test_hook)(struct virtio_net_dev *dev, enum virtio_net_tx_hook_point p);
+#endif
 
 /* Take back completed TX slots. Caller holds tx_lock. */
 static void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
@@ -39,6 +46,35 @@ static void vnet_tx_kick_locked(struct virtio_net_dev *dev)
         virtio_tr_notify(dev->tr, VIRTIO_NET_TXQ);
         dev->stats.tx_kicks++;
     }
+}
+
+/*
+ * The ring is full: arm the TX completion event, the handshake of docs/tx-handshake.md.
+ * Callbacks are off (TX interrupts stay off while there is space); the caller has just
+ * reclaimed and found no slot. Under the critical section (the ISR cannot run between
+ * the flag and the ring's event word): flag armed, enable with used_event 3/4 ahead,
+ * full barrier, re-check. Returns true when the event is armed and nothing had completed
+ * meanwhile (an interrupt will come: report BUSY); false when completions raced in (the
+ * event is withdrawn again, callbacks off: reclaim and retry). Caller holds tx_lock.
+ */
+static bool vnet_tx_arm_locked(struct virtio_net_dev *dev)
+{
+    VNET_TX_HOOK(dev, VIRTIO_NET_TX_HOOK_FULL);
+    osal_crit_t c = osal_crit_enter();
+    dev->tx.space_armed = true;
+    dev->stats.tx_space_arms++;
+    bool pending = virtq_enable_cb_delayed(dev->tx.vq);
+    if (pending) {
+        /* Completions are there now; they may or may not interrupt (they happened before
+         * the barrier). Taking them here is the sender's job, not the ISR's. */
+        virtq_disable_cb(dev->tx.vq);
+        dev->tx.space_armed = false;
+        dev->stats.tx_space_arms--;
+    }
+    osal_crit_exit(c);
+    if (!pending)
+        VNET_TX_HOOK(dev, VIRTIO_NET_TX_HOOK_ARMED);
+    return !pending;
 }
 
 /*
@@ -116,14 +152,24 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
         goto out;
     }
     vnet_tx_reclaim_locked(dev);
-    if (dev->tx.free_top == 0) {
+    /* Bounded: each failed arm means the device completed chains, which the next reclaim
+     * takes; a device that shows completions the reclaim cannot take broke the queue. */
+    for (unsigned round = 0; dev->tx.free_top == 0; round++) {
         /* Frames deferred with SEND_MORE fill the ring without a kick; the device would
-         * never drain them, so kick before reporting busy. */
+         * never drain them, so kick before waiting for space. */
         if (dev->tx.unkicked != 0)
             vnet_tx_kick_locked(dev);
-        dev->stats.tx_ring_full++;
-        err = VNET_E_BUSY;
-        goto out;
+        if (round == 4 || vnet_tx_arm_locked(dev)) {
+            dev->stats.tx_ring_full++;
+            err = VNET_E_BUSY;
+            goto out;
+        }
+        vnet_tx_reclaim_locked(dev);
+        if (virtq_is_broken(dev->tx.vq) || (dev->stats.broken & VNET_BROKEN_TX)) {
+            dev->stats.tx_errors++;
+            err = VNET_E_BROKEN;
+            goto out;
+        }
     }
     uint16_t slot = dev->tx.free[--dev->tx.free_top];
     struct virtio_net_buf *b = &dev->tx.bufs[slot];
@@ -202,4 +248,105 @@ vnet_err_t virtio_net_flush(struct virtio_net_dev *dev)
         vnet_tx_kick_locked(dev);
     osal_lock_release(&dev->tx.lock);
     return err;
+}
+
+vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                                const void *frame, size_t len, unsigned flags, uint32_t timeout_ms)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    /* Registered before the first attempt: an event delivered between a BUSY result and
+     * the wait below leaves its token in the semaphore (no lost wakeup). */
+    osal_crit_t c = osal_crit_enter();
+    dev->tx.waiters++;
+    osal_crit_exit(c);
+    vnet_err_t err;
+    uint32_t polled_ms = 0;
+    bool counted = false;
+    for (;;) {
+        err = virtio_net_send_hdr(dev, hdr, frame, len, flags);
+        if (err != VNET_E_BUSY)
+            break;
+        if (!counted) {
+            c = osal_crit_enter();
+            dev->stats.tx_waits++;
+            osal_crit_exit(c);
+            counted = true;
+        }
+        if (!VNET_READ_ONCE(dev->tx.irq)) {
+            /* No TX interrupt route: the event is armed but never delivered; poll. */
+            if (timeout_ms != 0 && polled_ms >= timeout_ms) {
+                err = VNET_E_TIMEOUT;
+                break;
+            }
+            osal_sleep_ms(1);
+            polled_ms++;
+            continue;
+        }
+        VNET_TX_HOOK(dev, VIRTIO_NET_TX_HOOK_BEFORE_WAIT);
+        vnet_err_t w = osal_sem_wait(&dev->tx.space_sem, timeout_ms);
+        if (w != VNET_OK) {
+            err = w;
+            break;
+        }
+    }
+    c = osal_crit_enter();
+    dev->tx.waiters--;
+    if (err == VNET_E_TIMEOUT)
+        dev->stats.tx_wait_timeouts++;
+    osal_crit_exit(c);
+    return err;
+}
+
+bool vnet_tx_irq_locked(struct virtio_net_dev *dev)
+{
+    if (dev->state != VIRTIO_NET_ST_RUNNING || dev->tx.vq == NULL)
+        return false;
+    /* Off again at once, armed or not (a stray one: a reclaim that raced the previous
+     * delivery may have moved used_event): TX interrupts stay off while there is space.
+     * This touches only the ring's event word and the queue's callback flag, which the
+     * sender changes only under this same critical section; the reclaim stays with the
+     * sender, under its lock (reclaiming here would race it). */
+    virtq_disable_cb(dev->tx.vq);
+    if (!dev->tx.space_armed)
+        return false;
+    dev->tx.space_armed = false;
+    dev->stats.tx_space_events++;
+    /* One token per registered waiter (each takes at most one per wait): the count stays
+     * bounded by the number of senders. */
+    for (uint16_t i = 0; i < dev->tx.waiters; i++)
+        (void)osal_sem_post(&dev->tx.space_sem);
+    if (dev->cfg.tx_space_fn != NULL)
+        dev->cfg.tx_space_fn(dev->cfg.tx_space_arg);
+    return true;
+}
+
+void vnet_tx_halt_wake_locked(struct virtio_net_dev *dev)
+{
+    dev->tx.space_armed = false;
+    for (uint16_t i = 0; i < dev->tx.waiters; i++)
+        (void)osal_sem_post(&dev->tx.space_sem);
+}
+
+vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev)
+{
+    return osal_sem_init(&dev->tx.space_sem, 0);
+}
+
+vnet_err_t vnet_tx_detach(struct virtio_net_dev *dev)
+{
+    /* halt woke every waiter; they only need to run to the end of send_wait (one that
+     * arrives later finds the device halted and never blocks). */
+    for (uint32_t waited = 0;; waited++) {
+        osal_crit_t c = osal_crit_enter();
+        uint16_t w = dev->tx.waiters;
+        osal_crit_exit(c);
+        if (w == 0)
+            break;
+        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
+            return VNET_E_TIMEOUT;
+        osal_sleep_ms(1);
+    }
+    osal_sem_destroy(&dev->tx.space_sem);
+    return VNET_OK;
 }

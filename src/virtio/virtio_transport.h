@@ -194,6 +194,13 @@ static inline vnet_err_t virtio_tr_config_irq_setup(struct virtio_transport *t)
 {
     return t->msix ? virtio_tr_set_config_vector(t, t->msix_config) : VNET_OK;
 }
+/* Whether queue idx's interrupts reach the driver as wired: always on the shared line,
+ * with MSI-X only when the board gave the queue a table entry. */
+static inline bool virtio_tr_queue_irq(const struct virtio_transport *t, uint16_t idx)
+{
+    return !t->msix ||
+           (idx < VIRTIO_TRANSPORT_MSIX_QUEUES && t->msix_queue[idx] != VIRTIO_PCI_NO_VECTOR);
+}
 /* virtio_tr_queue_setup() with the queue's interrupt as wired when `irq`, none otherwise. */
 static inline vnet_err_t virtio_tr_queue_enable(struct virtio_transport *t, uint16_t idx,
                                                 uint16_t size, uint64_t desc, uint64_t avail,

@@ -502,6 +502,30 @@ bool virtq_enable_cb(struct virtq *vq)
     return VNET_READ_ONCE(vq->vq_used->idx) != vq->vq_last_used;
 }
 
+bool virtq_enable_cb_delayed(struct virtq *vq)
+{
+    if (vq->vq_broken != VIRTQ_OK)
+        return false;
+    vq->vq_cb_disabled = false;
+    if (vq->vq_flags & VIRTQ_EVENT_IDX) {
+        /* 2.7.10: the device interrupts when used->idx moves past used_event. Chains in
+         * flight (wrap-safe 16-bit distance) never exceed the queue size, so the 3/4
+         * point lies in [last_used, published) and is crossed exactly once; 0 in flight
+         * puts it at last_used (the next completion), as virtq_enable_cb() does. */
+        uint16_t in_flight = (uint16_t)(vq->vq_published - vq->vq_last_used);
+        uint16_t ahead = (uint16_t)((uint32_t)in_flight * 3u / 4u);
+        VNET_WRITE_ONCE(*vq->vq_used_event, (uint16_t)(vq->vq_last_used + ahead));
+    } else {
+        VNET_WRITE_ONCE(vq->vq_avail->flags, (uint16_t)0);
+    }
+    VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_REARM);
+    /* Same store->load ordering as virtq_enable_cb(): a completion the device made before
+     * it could see the new used_event/flag is seen by this load instead. */
+    vnet_mb();
+    VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_BARRIER);
+    return VNET_READ_ONCE(vq->vq_used->idx) != vq->vq_last_used;
+}
+
 void *virtq_detach_unused(struct virtq *vq)
 {
     while (vq->vq_detach_pos < vq->vq_size) {

@@ -107,6 +107,18 @@ void virtq_disable_cb(struct virtq *vq);
 bool virtq_enable_cb(struct virtq *vq);
 
 /*
+ * virtq_enable_cb() for a queue whose completions are worth handling in bulk (TX space):
+ * with VIRTQ_EVENT_IDX, used_event is placed three quarters of the way through the
+ * chains now outstanding, so the one interrupt comes when that much has completed (the
+ * idea of Linux's virtqueue_enable_cb_delayed); without it the flag is cleared (the next
+ * completion interrupts). Then the same full barrier and re-check as virtq_enable_cb():
+ * returns true when used entries are ALREADY pending (take them instead of waiting: an
+ * interrupt may or may not follow), false when nothing is pending and an interrupt will
+ * come. A broken queue returns false.
+ */
+bool virtq_enable_cb_delayed(struct virtq *vq);
+
+/*
  * After the device was reset: return, one per call, the cookie of every chain still
  * posted (never completed), freeing its descriptors. NULL when none is left. Works on a
  * broken queue too, so halt can always reclaim every buffer.

@@ -153,6 +153,17 @@ unsigned nh_sem_count(struct nh *h)
     return c;
 }
 
+static void nh_isr_tx(void *arg)
+{
+    virtio_net_tx_isr(arg);
+}
+
+static void nh_tx_space_fn(void *arg)
+{
+    struct nh *h = arg;
+    __atomic_fetch_add(&h->tx_space_calls, 1u, __ATOMIC_SEQ_CST);
+}
+
 int nh_open(struct nh *h, const struct nh_opts *o)
 {
     memset(h, 0, sizeof(*h));
@@ -167,6 +178,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     sc.irq_base = 8;
     sc.tx_mode = o->tx_mode;
     sc.keep_tx_frames = o->keep_tx_frames;
+    sc.tx_hold = o->tx_hold;
     int r = simdev_create(&h->sim, &sc);
     if (r != SIMDEV_OK) {
         printf("simdev_create: %d\n", r);
@@ -184,8 +196,9 @@ int nh_open(struct nh *h, const struct nh_opts *o)
         return err;
     }
     if (o->irq_mode == SIMDEV_IRQ_MSIX) {
-        /* The simulator's table entry 0 for config changes, 1 for the RX queue. */
-        static const uint16_t qv[] = {1, VIRTIO_PCI_NO_VECTOR};
+        /* The simulator's table entry 0 for config changes, 1 for the RX queue, 2 for the
+         * TX queue when the test asks for a TX vector. */
+        const uint16_t qv[] = {1, o->tx_vector ? 2 : VIRTIO_PCI_NO_VECTOR};
         err = virtio_transport_use_msix(h->tr, 0, qv, 2);
         if (err != VNET_OK) {
             printf("use_msix: %s\n", vnet_strerror(err));
@@ -217,6 +230,8 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.link_fn = nh_link_fn;
     cfg.link_arg = h;
     cfg.feature_allow = o->feature_allow;
+    cfg.tx_space_fn = nh_tx_space_fn;
+    cfg.tx_space_arg = h;
     err = virtio_net_attach(&h->dev, &cfg);
     if (err != VNET_OK) {
         printf("attach: %s\n", vnet_strerror(err));
@@ -227,6 +242,10 @@ int nh_open(struct nh *h, const struct nh_opts *o)
         h->irq_rx = simdev_irq_vector(h->sim, 1);
         (void)osal_posix_irq_attach(h->irq_cfg, nh_isr_cfg, h->dev);
         (void)osal_posix_irq_attach(h->irq_rx, nh_isr_rx, h->dev);
+        if (o->tx_vector) {
+            h->irq_tx = simdev_irq_vector(h->sim, 2);
+            (void)osal_posix_irq_attach(h->irq_tx, nh_isr_tx, h->dev);
+        }
     } else {
         h->irq_shared = simdev_irq_shared(h->sim);
         (void)osal_posix_irq_attach(h->irq_shared, nh_isr_shared, h->dev);
@@ -248,6 +267,8 @@ bool nh_close(struct nh *h)
         if (h->opts.irq_mode == SIMDEV_IRQ_MSIX) {
             osal_posix_irq_detach(h->irq_cfg);
             osal_posix_irq_detach(h->irq_rx);
+            if (h->opts.tx_vector)
+                osal_posix_irq_detach(h->irq_tx);
         } else {
             osal_posix_irq_detach(h->irq_shared);
         }

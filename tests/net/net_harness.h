@@ -28,6 +28,8 @@ struct nh_opts {
     bool tx_offloads; /* cfg.tx_offloads */
     bool no_init;     /* attach only; the test calls virtio_net_initialize itself */
     bool rx_poll;     /* cfg.rx_poll: no RX task, the test calls virtio_net_poll */
+    bool tx_vector;   /* MSI-X: TX queue on vector 2, routed to virtio_net_tx_isr */
+    bool tx_hold;     /* simdev tx_hold: TX chains complete only through simdev_tx_complete */
 };
 
 /* Receive bookkeeping, written by rx_fn (RX task), read by the test thread. */
@@ -50,7 +52,9 @@ struct nh {
     struct virtio_transport *tr;
     struct virtio_net_dev *dev;
     struct nh_opts opts;
-    unsigned irq_shared, irq_cfg, irq_rx;
+    unsigned irq_shared, irq_cfg, irq_rx, irq_tx;
+    /* cfg.tx_space_fn calls (ISR context), read with __atomic loads. */
+    unsigned tx_space_calls;
     struct nh_rx rx;
     /* Optional extra per-frame action in rx_fn (e.g. a gate that blocks the task). */
     void (*on_rx)(struct nh *h, const uint8_t *frame, size_t len);

@@ -118,7 +118,8 @@ struct simdev {
     uint64_t gen_start_ns, gen_progress_ns;
     bool gen_wait_kick; /* kick_only: out of buffers, waiting for an RX notification */
     uint32_t gen_rng;
-    bool tx_pending; /* SIMDEV_TX_THREAD: a TX kick waits for the thread */
+    bool tx_pending;   /* SIMDEV_TX_THREAD: a TX kick waits for the thread */
+    unsigned tx_limit; /* simdev_tx_complete: chains sd_tx_run may still consume (0: all) */
 
     /* TX observation. */
     struct sd_kept *kept;
@@ -713,6 +714,8 @@ static int sd_tx_run(struct simdev *dev, struct sd_irqs *irqs)
         }
         vnet_rmb(); /* 2.7.13: idx before entries */
         while (q->last_avail != avail_idx) {
+            if (dev->tx_limit != 0 && (unsigned)frames >= dev->tx_limit)
+                goto done;
             uint16_t head = r.avail->ring[q->last_avail & (q->size - 1)];
             size_t total = 0, pos = 0;
             int n = sd_chain(dev, SD_TXQ, &r, head, segs, 64);
@@ -752,8 +755,22 @@ static int sd_tx_run(struct simdev *dev, struct sd_irqs *irqs)
             frames++;
         }
     }
+done:
     sd_maybe_irq(dev, SD_TXQ, &r, old, irqs);
     return frames;
+}
+
+int simdev_tx_complete(struct simdev *dev, unsigned max)
+{
+    struct sd_irqs irqs = {0};
+    int n;
+
+    pthread_mutex_lock(&dev->lock);
+    dev->tx_limit = max;
+    n = sd_tx_run(dev, &irqs);
+    dev->tx_limit = 0;
+    sd_unlock_raise(dev, &irqs);
+    return n;
 }
 
 int simdev_tx_process(struct simdev *dev)
@@ -819,7 +836,9 @@ static void sd_notify(struct simdev *dev, uint32_t qi, struct sd_irqs *irqs)
     }
     dev->q[qi].seen_idx = VNET_READ_ONCE(r.avail->idx);
     if (qi == SD_TXQ) {
-        if (dev->cfg.tx_mode == SIMDEV_TX_SYNC) {
+        if (dev->cfg.tx_hold) {
+            /* simdev_tx_complete() decides when chains complete. */
+        } else if (dev->cfg.tx_mode == SIMDEV_TX_SYNC) {
             sd_tx_run(dev, irqs);
         } else {
             dev->tx_pending = true;
@@ -1657,7 +1676,8 @@ static void *sd_thread(void *arg)
 
         if (dev->tx_pending) {
             dev->tx_pending = false;
-            sd_tx_run(dev, &irqs);
+            if (!dev->cfg.tx_hold) /* held: only simdev_tx_complete() completes TX */
+                sd_tx_run(dev, &irqs);
             sleep_ns = 0;
         }
         if (dev->gen_active) {

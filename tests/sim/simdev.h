@@ -101,6 +101,8 @@ struct simdev_config {
     enum simdev_tx_mode tx_mode;
     bool keep_tx_frames; /* keep copies of transmitted frames for simdev_tx_pop() */
     size_t keep_tx_max;  /* max kept copies (oldest dropped beyond); 0 -> 1024 */
+    bool tx_hold;        /* TX notifications are counted but process nothing: the test
+                            completes TX chains itself with simdev_tx_complete() */
 };
 
 /* Create / destroy. create: SIMDEV_OK, SIMDEV_E_INVAL, SIMDEV_E_NOMEM. The device thread
@@ -163,6 +165,10 @@ void simdev_rx_gen_stop(struct simdev *dev);
 /* Process the TX ring now (as a notify would, but without counting a kick). Returns the
  * number of frames consumed. Useful in SIMDEV_TX_THREAD mode tests and for polling. */
 int simdev_tx_process(struct simdev *dev);
+/* Consume at most `max` published TX chains (0: all) and make the interrupt decision
+ * for them as a device would (2.7.10), on the calling thread. Returns chains consumed.
+ * With tx_hold this is the only way TX chains complete. */
+int simdev_tx_complete(struct simdev *dev, unsigned max);
 /* Pop the oldest kept TX frame (keep_tx_frames): copies at most cap bytes into buf and
  * sets *len to the frame's full length. SIMDEV_OK or SIMDEV_E_NOBUF (none kept). */
 int simdev_tx_pop(struct simdev *dev, void *buf, size_t cap, size_t *len);

@@ -15,25 +15,33 @@
 #include "vnet/virtio_net.h"
 #include "vnet/virtio_transport.h"
 
+/* Table entries a NIC's interrupts use with MSI-X. tx: VIRTIO_PCI_NO_VECTOR for none (TX
+ * space events then have no interrupt, docs/tx-handshake.md); an entry beyond the
+ * function's table is dropped the same way. */
+struct bsp_vnet_msix {
+    uint16_t cfg, rx, tx;
+};
+
 /*
  * Choose the interrupt wiring of one NIC and tell its transport: MSI-X when the function's
- * table has cfg_entry and rx_entry (configuration changes, virtqueue 0 = RX), else the
- * shared INTx line (VIRTIO_NET_IRQ_SHARED). *msix says which. VNET_OK, or the transport's
- * error (virtio_transport_use_msix). Task, before virtio_net_initialize().
+ * table has the cfg and rx entries (configuration changes, virtqueue 0 = RX; virtqueue 1 =
+ * TX too if its entry fits), else the shared INTx line. *msix says which. VNET_OK, or the
+ * transport's error (virtio_transport_use_msix). Task, before virtio_net_initialize().
  */
 vnet_err_t bsp_vnet_irq_select(const struct bsp_pci_func *f, struct virtio_transport *tr,
-                               uint16_t cfg_entry, uint16_t rx_entry, bool *msix);
+                               const struct bsp_vnet_msix *e, bool *msix);
 
 /*
  * Route the device's interrupts to `dev`, between virtio_net_attach() and
  * virtio_net_initialize() (the device may interrupt as soon as RX buffers are posted):
- *   msix: table entry cfg_entry -> virtio_net_config_isr(), rx_entry -> virtio_net_rx_isr(),
- *         then MSI-X enabled (before the transport programs the entries into the device);
+ *   msix: entry e->cfg -> virtio_net_config_isr(), e->rx -> virtio_net_rx_isr(), e->tx (if
+ *         it fits) -> virtio_net_tx_isr(), then MSI-X enabled (before the transport
+ *         programs the entries into the device);
  *   else: INTx -> virtio_net_isr() (bsp_pci_intx_attach(): machines pc and q35).
  * BSP_OK with the RX interrupt's vector in *vector (may be NULL), or the board's error.
  * Task.
  */
 int bsp_vnet_irq_attach(struct bsp_pci_func *f, struct virtio_net_dev *dev, bool msix,
-                        uint16_t cfg_entry, uint16_t rx_entry, uint8_t *vector);
+                        const struct bsp_vnet_msix *e, uint8_t *vector);
 
 #endif /* BSP_VNET_H */

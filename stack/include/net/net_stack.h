@@ -11,8 +11,9 @@
  * after each batch; a periodic task calls net_tick().
  *
  * Contexts: every function here is task-level only, never callable from an ISR. None
- * blocks: they take the lock hook for a short, bounded region and call output/flush with
- * the lock released. Several tasks may call concurrently; the lock hooks serialise them.
+ * blocks by itself: they take the lock hook for a short, bounded region and call
+ * output/flush with the lock released (an output function may wait for TX space). Several tasks may
+ * call concurrently; the lock hooks serialise them.
  *
  * Addresses in this API are IPv4 addresses in host byte order (NET_IP4(198,18,0,1)).
  * See docs/stack.md for behaviour, drop reasons and RFC references.
@@ -57,7 +58,10 @@
  * Output function: transmit one Ethernet frame (no FCS). `frame` is valid only during
  * the call; the callee must copy it or finish with it before returning. Returns 0, or
  * NET_E_BUSY (ring full), or another negative error. The stack never retries: a failure
- * is counted (drop reason tx_busy or tx_error for forwarded frames).
+ * is counted (drop reason tx_busy or tx_error for forwarded frames). An output function
+ * may block for a bounded time waiting for ring space (the firmware's does: backpressure
+ * onto the calling RX task, docs/tx-handshake.md); the stack calls it with its lock
+ * released, so that only delays the calling task.
  */
 typedef int (*net_output_fn)(void *drv, const uint8_t *frame, size_t len, unsigned flags);
 /* Kick the device for frames given with NET_TX_MORE. */
