@@ -90,6 +90,8 @@ stage "model check (spin)" tests/model/run.sh "$top/build/model"
 # 2. Formatting and static analysis of our C sources.
 mapfile -t csrc < <(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus')
 stage "clang-format" clang-format --dry-run -Werror "${csrc[@]}"
+# The benchmark suite's own arithmetic and report rendering (no VM, no root).
+stage "bench self-test" /usr/bin/python3 -m unittest discover -s bench/lib -p 'test_*.py'
 stage "layers" "$top/scripts/check-layers.sh"  # docs/architecture.md's map and include arrows
 # cppcheck reads each build's compile_commands.json so every file is analysed with its
 # real include paths and configuration headers (host build here, firmware build below).

@@ -16,7 +16,7 @@ sys.path[:0] = [os.path.join(HERE, "..", "..", "scripts", "lib"), HERE]
 from benchsuite import counters, report, workloads  # noqa: E402
 
 
-def fw_kv(rx, irqs, kicks, wakeups, total, mn, mx, drops=0, hist=None):
+def fw_kv(rx, irqs, kicks, wakeups, total, mn, mx, drops=0, hist=None, irqoff=None):
     kv = {}
     for nic, share in (("lan", 0.75), ("wan", 0.25)):
         kv.update({f"{nic}.rx_packets": str(int(rx * share)),
@@ -29,6 +29,9 @@ def fw_kv(rx, irqs, kicks, wakeups, total, mn, mx, drops=0, hist=None):
                    f"{nic}.isr_cycles_avg": "1", f"{nic}.mtu": "1500"})
     for k, v in (hist or {}).items():
         kv[f"lan.isr_hist_{k}"] = str(v)
+    for nic, (isr, task) in (irqoff or {}).items():
+        kv[f"{nic}.irqoff_isr_cycles_max"] = str(isr)
+        kv[f"{nic}.irqoff_task_cycles_max"] = str(task)
     kv["heap.used_bytes"] = "5"
     return kv
 
@@ -50,6 +53,20 @@ class Counters(unittest.TestCase):
         self.assertEqual(m["rx_queue_drops"], 8)
         self.assertIsNone(m["isr_cycles_p99"])       # no histogram keys
         self.assertIsNone(m["isr_hist"])
+
+    def test_irqoff_maxima(self):
+        irqoff = {"lan": (700, 90), "wan": (1200, 40)}
+        b = counters.fw_snapshot(fw_kv(0, 0, 0, 0, 0, 0, 0, irqoff=irqoff))
+        a = counters.fw_snapshot(fw_kv(10, 1, 0, 0, 0, 0, 0, irqoff=irqoff))
+        m = counters.fw_metrics(counters.fw_delta(b, a))
+        self.assertEqual(m["irqoff_isr_cycles_max"], 1200)   # max over NICs, not a delta
+        self.assertEqual(m["irqoff_task_cycles_max"], 90)
+        old = counters.fw_metrics(counters.fw_delta(counters.fw_snapshot(fw_kv(
+            0, 0, 0, 0, 0, 0, 0)), counters.fw_snapshot(fw_kv(10, 1, 0, 0, 0, 0, 0))))
+        self.assertIsNone(old["irqoff_isr_cycles_max"])      # not exported: unknown
+        agg = counters.fw_aggregate([m, dict(m, irqoff_isr_cycles_max=5000), old])
+        self.assertEqual(agg["irqoff_isr_cycles_max"], 5000)
+        self.assertEqual(agg["irqoff_task_cycles_max"], 90)
 
     def test_old_design_has_no_wakeups(self):
         b = counters.fw_snapshot(fw_kv(0, 0, 0, 0, 0, 0, 0))
@@ -169,6 +186,7 @@ class Report(unittest.TestCase):
                       "600 (540–660) | failed |", md)
         self.assertIn("×0.500 / ×2.00", md)   # fw vs Linux / vs old design
         self.assertIn("p99 is n/a", md)
+        self.assertIn("| longest irq-off, ISR | longest irq-off, task |", md)
         self.assertEqual(report.count_failures(d["results"]["veth"]["tcp1"]), 1)
         sec = report.readme_section(d)
         self.assertTrue(sec.startswith("## Results"))

@@ -63,6 +63,11 @@ def main():
     # The LAN RX task outranks every other data-path task, so its cycles are its own
     # (plus the ISRs that interrupt it); the WAN task's include the LAN task's when
     # preempted, so busy% above is an upper bound and the split is LAN-only.
+    def irqoff(key):
+        # Longest interrupts-off section since boot (a maximum, not a delta), both NICs.
+        vals = [a[f"{n}.{key}"] for n in NICS if f"{n}.{key}" in a]
+        return max(vals) if vals else "n/a"
+
     def lan(key):
         return d.get(f"lan.{key}", 0) / frames
 
@@ -73,7 +78,8 @@ def main():
           f"task-other {lan('rx_task_cycles') - lan('rx_fn_cycles'):.0f} | "
           f"busy<={busy:.0f}% | lan isr p99<{p99(hist)} "
           f"drops {d.get('lan.rx_queue_drops', 0)} yields {d.get('lan.rx_yields', 0)} "
-          f"tsc {hz / 1e9:.2f} GHz")
+          f"irqoff max isr {irqoff('irqoff_isr_cycles_max')} "
+          f"task {irqoff('irqoff_task_cycles_max')} | tsc {hz / 1e9:.2f} GHz")
 
 if __name__ == "__main__":
     main()

@@ -69,7 +69,7 @@ def fw_snapshot(kv):
         if n is None:
             continue
         nic, _, name = k.partition(".")
-        if nic in NICS and (name in FW_MONOTONIC or name.startswith("isr_")):
+        if nic in NICS and (name in FW_MONOTONIC or name.startswith(("isr_", "irqoff_"))):
             snap[k] = n
         elif k in ("os.cpu_usage_pct", "os.ctx_switches", "os.uptime_ms"):
             snap[k] = n
@@ -145,11 +145,20 @@ def fw_metrics(delta):
     m["isr_hist"] = None if hist is None else [[_bound_json(b), n] for b, n in
                                                sorted(hist.items())]
     m["isr_cycles_p99"] = _bound_json(hist_quantile(hist))
+    # Longest interrupts-off section per path (issue 15): the ISR's and the RX task's,
+    # maxima since the guest booted (cleared only by a driver halt), over both NICs; None
+    # when the driver does not export them (results from before they existed).
+    for key in IRQOFF_KEYS:
+        vals = [delta[f"{n}.{key}"] for n in NICS if f"{n}.{key}" in delta]
+        m[key] = max(vals) if vals else None
     return m
 
 
 def _bound_json(b):
     return "inf" if b == math.inf else b
+
+
+IRQOFF_KEYS = ("irqoff_isr_cycles_max", "irqoff_task_cycles_max")
 
 
 def fw_aggregate(runs):
@@ -186,6 +195,9 @@ def fw_aggregate(runs):
             hist[b] = hist.get(b, 0) + n
     a["isr_hist"] = hist is not None
     a["isr_cycles_p99"] = _bound_json(hist_quantile(hist))
+    for key in IRQOFF_KEYS:
+        vals = [r[key] for r in runs if r.get(key) is not None]
+        a[key] = max(vals) if vals else None
     return a
 
 

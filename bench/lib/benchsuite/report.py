@@ -319,6 +319,10 @@ def _p99_cell(v):
     return "< " + _fmt(v)
 
 
+def _irqoff_cell(a, key):
+    return "n/a" if a.get(key) is None else _fmt(a[key])
+
+
 def fw_table(doc):
     fw = [c for c in _contenders(doc) if c["kind"] == "fw"]
     if not fw:
@@ -327,8 +331,9 @@ def fw_table(doc):
     wl = set(doc["meta"]["workloads"])
     out = ["| design | workload | frames in | ISR cycles min | mean | p99 | max | "
            "mean µs | ISR cycles/frame | task cycles/frame | interrupts/frame | kicks/frame | "
-           "frames/RX-task wake-up | rx_queue_drops |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "frames/RX-task wake-up | rx_queue_drops | longest irq-off, ISR | "
+           "longest irq-off, task |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     any_hist = False
     for c in fw:
         for wid, phase, label in PHASES:
@@ -337,7 +342,7 @@ def fw_table(doc):
             e = doc["results"].get(c["id"], {}).get(wid) or {}
             a = counters.fw_aggregate(_phase_metrics(e, phase))
             if not a:
-                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | | | |")
+                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | | | | | |")
                 continue
             any_hist = any_hist or a["isr_hist"]
             p99 = _p99_cell(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
@@ -347,7 +352,8 @@ def fw_table(doc):
                 f"{_fmt(_us(a['isr_cycles_mean'], mhz))} | {_fmt(a['isr_cycles_per_frame'])} | "
                 f"{_fmt(a['task_cycles_per_frame'])} | {_fmt(a['irq_per_frame'])} | "
                 f"{_fmt(a['kicks_per_frame'])} | {_fmt(a['frames_per_wakeup'])} | "
-                f"{a['rx_queue_drops']:,} |")
+                f"{a['rx_queue_drops']:,} | {_irqoff_cell(a, 'irqoff_isr_cycles_max')} | "
+                f"{_irqoff_cell(a, 'irqoff_task_cycles_max')} |")
     notes = [
         "",
         "ISR duration: TSC cycles read by the driver around its interrupt handler (under "
@@ -360,6 +366,10 @@ def fw_table(doc):
         "stack included, and so is any sleep of the router's fairness yield: an upper "
         "bound; — without an RX task or the counter). Kicks = RX-refill plus TX "
         "notifications. The old design has no RX task, so frames per wake-up is — there.",
+        "Longest irq-off: the longest section with interrupts masked, in TSC cycles, in the "
+        "ISR and in the RX task (the driver's `irqoff_isr_cycles_max`, "
+        "`irqoff_task_cycles_max`; both NICs, since boot: the console cannot clear them); "
+        "n/a for a build that does not export them.",
     ]
     for c in fw:
         for wid, e in doc["results"].get(c["id"], {}).items():
