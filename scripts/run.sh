@@ -18,6 +18,12 @@
 #     --machine q35|pc        QEMU machine (default q35 (ICH9); pc: i440FX/PIIX3)
 #     --nic-prop KEY=VAL      a virtio-net-pci property for both NICs, repeatable
 #                             (e.g. vectors=0 for INTx, rx_queue_size=1024, event_idx=off)
+#     --board qemu-x86_64|qemu-aarch64-virt
+#                             firmware board (default qemu-x86_64); qemu-aarch64-virt runs
+#                             qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a53
+#     --transport mmio|pci    qemu-aarch64-virt: NICs on virtio-mmio (default) or PCIe
+#     --mmio-modern           qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU
+#                             7.2's legacy version 1)
 #     --gro on|off            Linux guest only: GRO on its NICs (default on)
 #     --keep                  leave the VM and namespaces up until Ctrl-C
 #
@@ -38,6 +44,9 @@ reverse=0
 offloads=off
 machine=q35
 nic_props=()
+board=qemu-x86_64
+transport=mmio
+mmio_modern=0
 gro=on
 keep=0
 
@@ -61,6 +70,9 @@ while [ $# -gt 0 ]; do
     --offloads) need_arg "$opt" "$@"; offloads=$2; shift ;;
     --machine) need_arg "$opt" "$@"; machine=$2; shift ;;
     --nic-prop) need_arg "$opt" "$@"; nic_props+=("$2"); shift ;;
+    --board) need_arg "$opt" "$@"; board=$2; shift ;;
+    --transport) need_arg "$opt" "$@"; transport=$2; shift ;;
+    --mmio-modern) mmio_modern=1 ;;
     --gro) need_arg "$opt" "$@"; gro=$2; shift ;;
     --keep) keep=1 ;;
     -h|--help) usage; exit 0 ;;
@@ -71,6 +83,10 @@ done
 case "$guest" in firmware|linux) ;; *) die "--guest firmware|linux" ;; esac
 case "$offloads" in on|off) ;; *) die "--offloads on|off" ;; esac
 case "$machine" in q35|pc) ;; *) die "--machine q35|pc" ;; esac
+case "$board" in qemu-x86_64|qemu-aarch64-virt) ;; *) die "--board qemu-x86_64|qemu-aarch64-virt" ;; esac
+case "$transport" in mmio|pci) ;; *) die "--transport mmio|pci" ;; esac
+[ "$board" = qemu-aarch64-virt ] && [ "$guest" != firmware ] &&
+  die "--board qemu-aarch64-virt runs the firmware only"
 case "$gro" in on|off) ;; *) die "--gro on|off" ;; esac
 for p in ${nic_props[@]+"${nic_props[@]}"}; do
   [[ "$p" =~ ^[A-Za-z0-9_-]+=[^,]+$ ]] || die "--nic-prop takes KEY=VALUE (no commas), got '$p'"
@@ -103,6 +119,13 @@ wait_job() {
 pkgs=(python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps)
 [ "$guest" = linux ] && pkgs+=(linux-image-amd64 busybox-static ethtool kmod)
 fw_toolchain="$top/cmake/toolchain-x86_64-elf.cmake"
+fw_dir=build-fw
+if [ "$board" = qemu-aarch64-virt ]; then
+  fw_toolchain="$top/cmake/toolchain-aarch64-elf.cmake"
+  fw_dir=build-fw-aarch64
+  pkgs+=(qemu-system-arm)
+  [ -z "$image" ] && pkgs+=(gcc-aarch64-linux-gnu)
+fi
 [ "$guest" = firmware ] && [ -z "$image" ] && [ -f "$fw_toolchain" ] && pkgs+=(build-essential cmake)
 # shellcheck source=scripts/lib/apt-ensure.sh
 . "$top/scripts/lib/apt-ensure.sh"
@@ -110,18 +133,22 @@ vnet_apt_ensure "${pkgs[@]}" || { echo "run.sh: apt-get install failed" >&2; exi
 
 # ---- firmware image ---------------------------------------------------------------
 # The harness boots the firmware with offloads=on when --offloads on (GSO frames whole).
-up_args=(--guest "$guest" --offloads "$offloads" --machine "$machine")
+up_args=(--guest "$guest" --offloads "$offloads" --machine "$machine" --board "$board")
+if [ "$board" = qemu-aarch64-virt ]; then
+  up_args+=(--transport "$transport")
+  [ "$mmio_modern" -eq 1 ] && up_args+=(--mmio-modern)
+fi
 for p in ${nic_props[@]+"${nic_props[@]}"}; do up_args+=(--nic-prop "$p"); done
 if [ "$guest" = firmware ]; then
   if [ -z "$image" ]; then
-    image="$top/build-fw/apps/router/router.elf"
+    image="$top/$fw_dir/apps/router/router.elf"
     if [ -f "$fw_toolchain" ]; then
-      echo "== building the firmware (build-fw/; log build-fw.build.log)"
-      { cmake -S "$top" -B "$top/build-fw" -DVNET_TARGET=qemu-x86_64 \
-          -DCMAKE_TOOLCHAIN_FILE="$fw_toolchain" >"$top/build-fw.configure.log" 2>&1 &&
-        cmake --build "$top/build-fw" -j "$(nproc)" >"$top/build-fw.build.log" 2>&1; } &
-      wait_job $! building "$top/build-fw.build.log" ||
-        { tail -n 40 "$top/build-fw.configure.log" "$top/build-fw.build.log" 2>/dev/null
+      echo "== building the firmware for $board ($fw_dir/; log $fw_dir.build.log)"
+      { cmake -S "$top" -B "$top/$fw_dir" -DVNET_TARGET="$board" \
+          -DCMAKE_TOOLCHAIN_FILE="$fw_toolchain" >"$top/$fw_dir.configure.log" 2>&1 &&
+        cmake --build "$top/$fw_dir" -j "$(nproc)" >"$top/$fw_dir.build.log" 2>&1; } &
+      wait_job $! building "$top/$fw_dir.build.log" ||
+        { tail -n 40 "$top/$fw_dir.configure.log" "$top/$fw_dir.build.log" 2>/dev/null
           echo "run.sh: firmware build failed" >&2; exit 1; }
     fi
   fi
@@ -139,7 +166,9 @@ fi
 . "$top/scripts/lib/harness.sh"
 props=""
 [ ${#nic_props[@]} -gt 0 ] && props=", NIC ${nic_props[*]}"
-echo "== booting the $guest router (QEMU TCG, $machine, 1 vCPU, offloads $offloads$props)"
+where=$machine
+[ "$board" = qemu-aarch64-virt ] && where="aarch64 virt, cortex-a53, virtio-$transport"
+echo "== booting the $guest router (QEMU TCG, $where, 1 vCPU, offloads $offloads$props)"
 t0=$(date +%s%N)
 vh_up "${up_args[@]}" || { echo "run.sh: the router did not come up" >&2; exit 1; }
 ms=$((($(date +%s%N) - t0) / 1000000))

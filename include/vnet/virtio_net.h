@@ -305,7 +305,8 @@ int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
  * forever): VNET_E_TIMEOUT when no space returned for that long (a stalled device).
  * VNET_E_STATE when the device is halted meanwhile (the sender is woken at once; nothing
  * of the frame stays with the driver). Other returns as virtio_net_send_hdr(). Task
- * context only (blocks); several senders may wait on one device.
+ * context (blocks); several senders may wait on one device. From an ISR it never blocks:
+ * one attempt, exactly virtio_net_send_hdr().
  */
 vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
                                 const void *frame, size_t len, unsigned flags, uint32_t timeout_ms);

@@ -255,6 +255,11 @@ vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_
 {
     if (dev == NULL)
         return VNET_E_INVAL;
+    /* An ISR cannot block: there this is one attempt, as virtio_net_send_hdr() (a stack
+     * that runs inside the interrupt, like the benchmark-only in-ISR design, then sees
+     * VNET_E_BUSY on a full ring instead of stalling the interrupt for the timeout). */
+    if (osal_in_isr())
+        return virtio_net_send_hdr(dev, hdr, frame, len, flags);
     /* Registered before the first attempt: an event delivered between a BUSY result and
      * the wait below leaves its token in the semaphore (no lost wakeup). */
     osal_crit_t c = osal_crit_enter();
