@@ -5,7 +5,7 @@
  * accessors (MAC, link, features, MTU, running).
  *
  * Owns: dev->state transitions and every allocation. Context: any task but the device's
- * own RX task; initialize/halt/detach are serialised by dev->ctl_lock. State
+ * own RX task; initialize/halt/detach are serialised by dev->ctl_sem. State
  * changes are made under osal_crit, and halt's under dev->tx.lock too, so the ISR, the
  * RX task and senders see them in order.
  */
@@ -148,6 +148,13 @@ static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
  * device's own RX task, i.e. its rx_fn/rx_hdr_fn/batch_fn/link_fn (halt waits for that
  * task to park: it would wait for itself). Refused at once, never a timeout.
  */
+/* Take the control semaphore (forever: a control call in progress ends in bounded time). */
+static void vnet_ctl_take(struct virtio_net_dev *dev)
+{
+    while (osal_sem_wait(&dev->ctl_sem, 0u) == VNET_E_TIMEOUT) {
+    }
+}
+
 static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 {
     if (osal_in_isr())
@@ -160,7 +167,7 @@ static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 
 static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev);
 
-/* Body of virtio_net_initialize; caller holds ctl_lock. */
+/* Body of virtio_net_initialize; caller holds ctl_sem. */
 static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
 {
     osal_crit_t c = osal_crit_enter();
@@ -403,13 +410,13 @@ vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
         return VNET_E_INVAL;
     if (!vnet_ctl_context_ok(dev))
         return VNET_E_CONTEXT;
-    osal_lock_acquire(&dev->ctl_lock);
+    vnet_ctl_take(dev);
     vnet_err_t err = vnet_initialize_ctl(dev);
-    osal_lock_release(&dev->ctl_lock);
+    (void)osal_sem_post(&dev->ctl_sem);
     return err;
 }
 
-/* Body of virtio_net_halt; caller holds ctl_lock. */
+/* Body of virtio_net_halt; caller holds ctl_sem. */
 static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
 {
     /* Taking the TX lock first means no sender is between its state check and its kick
@@ -470,9 +477,9 @@ vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
         return VNET_E_INVAL;
     if (!vnet_ctl_context_ok(dev))
         return VNET_E_CONTEXT;
-    osal_lock_acquire(&dev->ctl_lock);
+    vnet_ctl_take(dev);
     vnet_err_t err = vnet_halt_ctl(dev);
-    osal_lock_release(&dev->ctl_lock);
+    (void)osal_sem_post(&dev->ctl_sem);
     return err;
 }
 
@@ -531,7 +538,7 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     err = osal_lock_init(&dev->tx.lock);
     if (err != VNET_OK)
         goto fail_lock;
-    err = osal_lock_init(&dev->ctl_lock);
+    err = osal_sem_init(&dev->ctl_sem, 1u);
     if (err != VNET_OK)
         goto fail_ctl;
     err = vnet_tx_attach(dev);
@@ -558,7 +565,7 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
 fail_task:
     (void)vnet_tx_detach(dev);
 fail_txsem:
-    osal_lock_destroy(&dev->ctl_lock);
+    osal_sem_destroy(&dev->ctl_sem);
 fail_ctl:
     osal_lock_destroy(&dev->tx.lock);
 fail_lock:
@@ -574,23 +581,23 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
         return VNET_E_INVAL;
     if (!vnet_ctl_context_ok(dev))
         return VNET_E_CONTEXT;
-    osal_lock_acquire(&dev->ctl_lock);
+    vnet_ctl_take(dev);
     osal_crit_t c = osal_crit_enter();
     bool halted = dev->state == VIRTIO_NET_ST_HALTED;
     osal_crit_exit(c);
     if (!halted) {
         vnet_err_t err = vnet_halt_ctl(dev);
         if (err != VNET_OK) {
-            osal_lock_release(&dev->ctl_lock);
+            (void)osal_sem_post(&dev->ctl_sem);
             return err;
         }
     }
     if (dev->cfg.rx_poll) {
-        osal_lock_release(&dev->ctl_lock);
+        (void)osal_sem_post(&dev->ctl_sem);
         vnet_err_t err = vnet_tx_detach(dev);
         if (err != VNET_OK)
             return err;
-        osal_lock_destroy(&dev->ctl_lock);
+        osal_sem_destroy(&dev->ctl_sem);
         osal_lock_destroy(&dev->tx.lock);
         osal_sem_destroy(&dev->sem);
         osal_mem_free(dev);
@@ -607,13 +614,13 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     if (post)
         (void)osal_sem_post(&dev->sem);
     vnet_err_t err = osal_task_join(&dev->task);
-    osal_lock_release(&dev->ctl_lock);
+    (void)osal_sem_post(&dev->ctl_sem);
     if (err != VNET_OK)
         return err;
     err = vnet_tx_detach(dev);
     if (err != VNET_OK)
         return err;
-    osal_lock_destroy(&dev->ctl_lock);
+    osal_sem_destroy(&dev->ctl_sem);
     osal_lock_destroy(&dev->tx.lock);
     osal_sem_destroy(&dev->sem);
     osal_mem_free(dev);

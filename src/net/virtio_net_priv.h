@@ -220,8 +220,10 @@ struct virtio_net_dev {
 
     osal_sem_t sem;
     osal_task_t task;
-    /* Serialises initialize/halt/detach (any tasks, any time). */
-    osal_lock_t ctl_lock;
+    /* Serialises initialize/halt/detach (any tasks, any time): a binary semaphore, not an
+     * osal_lock, because halt sleeps while it holds it (the uC/OS-II port's osal_lock is
+     * the scheduler lock, under which OSTimeDly does not sleep and no task can run). */
+    osal_sem_t ctl_sem;
     uintptr_t rx_task_id; /* osal_task_self() of the RX task, once it runs (crit) */
     struct virtio_net_stats stats;
 };
