@@ -146,7 +146,8 @@ static void run_mode(bool msix, uint64_t features, const char *name)
         sent += SLOTS;
         hk_fired = 0;
         hk_point = p;
-        struct waiter w = {.h = &h, .seq = seq++, .timeout_ms = 0};
+        unsigned my_seq = seq++;
+        struct waiter w = {.h = &h, .seq = my_seq, .timeout_ms = 0};
         pthread_t th;
         pthread_create(&th, NULL, waiter_main, &w);
         bool done = wait_done(&w);
