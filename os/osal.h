@@ -13,7 +13,23 @@
  *
  * "Interrupt context" is whatever the board runs device interrupt handlers in. The
  * critical section excludes it: code between osal_crit_enter() and osal_crit_exit()
- * never runs at the same time as a device ISR on the same CPU.
+ * never runs at the same time as a device ISR, nor as another task's critical section.
+ *
+ * SMP: "never at the same time" means on any CPU. Masking interrupts on the local CPU
+ * (uC/OS-II's OS_ENTER_CRITICAL, DAIF/cli) is enough only when the device's ISR and every
+ * task calling the driver run on that one CPU. If the ISR can be taken on another core,
+ * the port must also take one spinlock (interrupts masked first, then the lock; nesting
+ * counted per CPU, the lock taken only at the outermost level), or the board must route
+ * the device interrupt to the core the RX task and the senders are pinned to. What the
+ * driver keeps consistent this way (src/net/virtio_net_priv.h, fields marked "crit"):
+ * dev->state, the RX task hand-off flags (task_scheduled, task_active, task_stop,
+ * link_event: who owns the RX queue, docs/rx-handshake.md), the TX space event
+ * (tx.space_armed, tx.waiters, and the TX ring's event word they go with,
+ * docs/tx-handshake.md), rx.notify_pending, dev->stats and the RX task's identity. The
+ * software ring between the queue's owner and the RX task needs no critical section: it
+ * is a single-producer single-consumer ring ordered by the SMP barriers of
+ * src/virtio/virtio_barrier.h. The POSIX port's critical section is one global lock,
+ * ISRs included, i.e. the SMP-correct form.
  */
 #ifndef VNET_OSAL_H
 #define VNET_OSAL_H
@@ -99,13 +115,59 @@ void *osal_mem_alloc(size_t size);
 void osal_mem_free(void *ptr);
 
 /*
- * [task] Memory the device reads/writes (rings, buffers): zeroed, aligned to `align`
- * (a power of two, at most 4096), coherent with the device. *dma_addr receives the
- * address to program into the device, which need not equal the CPU pointer (the host
- * tests deliberately make them differ). NULL on failure.
+ * DMA memory comes in two kinds, as in Linux (dma_alloc_coherent for rings, streaming
+ * mappings synced with dma_sync_single_for_{device,cpu} for packet buffers):
+ *
+ *   coherent  osal_dma_alloc(): the rings. CPU and device see each other's writes with
+ *             no cache maintenance, only the barriers of src/virtio/virtio_barrier.h. On
+ *             a board whose DMA does not snoop the CPU caches the port must hand out
+ *             memory mapped uncached (or otherwise coherent) here. The driver never syncs
+ *             ring memory.
+ *   buffers   osal_dma_buf_alloc(): packet buffers. May be ordinary cached memory: the
+ *             CPU and the device agree on its bytes only across osal_dma_sync_for_device()
+ *             and osal_dma_sync_for_cpu(), which the driver calls on every hand-over.
+ *
+ * Both give a device (bus) address in *dma_addr, which need not equal the CPU pointer
+ * (the host tests deliberately make them differ; a real board may have an offset DMA
+ * window or an IOMMU). The driver programs into the device only addresses derived from
+ * *dma_addr (base + offset inside the block): the block must be contiguous for the
+ * device. Size ≥ 1, `align` a power of two ≤ 4096; NULL on failure.
  */
+
+/* [task] Coherent memory (rings): zeroed, aligned, coherent with the device. */
 void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr);
+/* [task] Free an osal_dma_alloc() block; `size` as allocated. */
 void osal_dma_free(void *ptr, size_t size);
+
+/* [task] Buffer memory (packet buffers): aligned, possibly cached, contents unspecified.
+ * Buffers handed to the device separately should not share a cache line: the driver
+ * aligns each to 64 bytes (see osal_dma_sync_for_cpu for larger lines). */
+void *osal_dma_buf_alloc(size_t size, size_t align, uint64_t *dma_addr);
+/* [task] Free an osal_dma_buf_alloc() block; `size` as allocated. */
+void osal_dma_buf_free(void *ptr, size_t size);
+
+/*
+ * [ISR] Hand [cpu, cpu + len) of a buffer block to the device. Called after the CPU's
+ * last write to it and before the descriptor that names it is made available: for a TX
+ * frame after it was copied in, for an RX buffer before every (re)post. Afterwards the
+ * device reads what the CPU wrote, and no dirty cache line of the range is written back
+ * later over what the device writes. Non-coherent board: clean (write back) every cache
+ * line the range touches to the point of coherency, then wait for completion (Armv8:
+ * DC CVAC, or DC CIVAC, by line, then DSB). Coherent board (x86, both QEMU boards): nothing.
+ */
+void osal_dma_sync_for_device(const void *cpu, size_t len);
+/*
+ * [ISR] Take [cpu, cpu + len) of a buffer block back from the device after it wrote
+ * there (an RX buffer the used ring returned, `len` the used length) and before the CPU
+ * reads it. Afterwards CPU reads see the device's bytes, not lines the cache kept or
+ * fetched speculatively while the device owned the buffer. Non-coherent board:
+ * invalidate every cache line the range touches (Armv8: DC IVAC by line, DC CIVAC for a
+ * line only partly inside the range, then DSB). Such a line is discarded whole: the
+ * driver never stores to an RX buffer, so lines it shares with a neighbour (cache lines
+ * above 64 bytes) hold nothing the CPU wrote. Coherent board: nothing. Never called for
+ * TX buffers (the CPU does not read them back).
+ */
+void osal_dma_sync_for_cpu(const void *cpu, size_t len);
 
 /* --- time and randomness ----------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 uint32_t bsp_boot_el;
 uint64_t bsp_ecam_base = 0x4010000000uL; /* QEMU's default (highmem): overridden by the DT */
 uint64_t bsp_boot_x0;
+uint64_t bsp_v2m_base; /* GICv2m MSI frame from the DT, 0 = none (gic-version=3) */
 
 static char cmdline[CMDLINE_MAX];
 static uint64_t ram_base = VIRT_RAM_BASE, ram_size = 128uL << 20;
@@ -40,10 +41,10 @@ void bsp_early(uint64_t x0)
 
     fdt_addr = (x0 >= VIRT_RAM_BASE && (x0 & 7u) == 0u) ? (uintptr_t)x0 : 0u;
     if (fdt_addr == 0u || bsp_fdt_parse((const void *)fdt_addr, cmdline, sizeof cmdline, &ram_base,
-                                        &ram_size, &bsp_ecam_base) != 0) {
+                                        &ram_size, &bsp_ecam_base, &bsp_v2m_base) != 0) {
         fdt_addr = VIRT_RAM_BASE;
         fdt_ok = bsp_fdt_parse((const void *)fdt_addr, cmdline, sizeof cmdline, &ram_base,
-                               &ram_size, &bsp_ecam_base) == 0;
+                               &ram_size, &bsp_ecam_base, &bsp_v2m_base) == 0;
     } else {
         fdt_ok = 1;
     }

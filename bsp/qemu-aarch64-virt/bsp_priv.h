@@ -104,10 +104,12 @@ static inline void bsp_irq_restore(uint64_t f)
 void bsp_uart_init(void);
 
 /* Device tree (fdt.c): /chosen/bootargs into cmd, RAM from /memory, the PCIe ECAM base
- * (left alone when there is no pcie node). 0 or -1. */
+ * (left alone when there is no pcie node), the GICv2m frame's base (left alone when there
+ * is none). 0 or -1. */
 int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_base,
-                  uint64_t *ram_size, uint64_t *ecam_base);
+                  uint64_t *ram_size, uint64_t *ecam_base, uint64_t *v2m_base);
 extern uint64_t bsp_ecam_base;
+extern uint64_t bsp_v2m_base;
 
 /* MMU (mmu.c): tables for RAM up to ram_top and the 1 GiB around the ECAM window; called
  * from boot.S's bsp_early with the MMU off. */

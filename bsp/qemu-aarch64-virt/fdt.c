@@ -3,7 +3,9 @@
  * virt machine (devicetree specification v0.4, chapter 5): /chosen/bootargs (the -append
  * string) and the first /memory node's reg (RAM base and size; virt uses two address and
  * two size cells), and the PCIe host bridge's ECAM window (/pcie@.../reg: QEMU puts it at
- * 0x40_1000_0000 unless highmem is off, then at 0x3f00_0000). Runs before the MMU is on, so it
+ * 0x40_1000_0000 unless highmem is off, then at 0x3f00_0000), and the GICv2m MSI frame (a child
+ * of the interrupt controller node with compatible "arm,gic-v2m-frame", present only with
+ * gic-version=2; its parent has two address cells). Runs before the MMU is on, so it
  * reads the blob byte by byte (no unaligned accesses to what is still Device memory). The blob is
  * untrusted input in the sense that every offset is checked against its declared size.
  */
@@ -40,12 +42,35 @@ static int name_is(const uint8_t *s, uint32_t avail, const char *want, int prefi
     return prefix_only || (i < avail && (s[i] == '\0' || s[i] == '@'));
 }
 
+/* Whether the NUL-separated string list [s, s + len) holds exactly `want`. */
+static int strlist_has(const uint8_t *s, uint32_t len, const char *want)
+{
+    uint32_t i = 0u;
+
+    while (i < len) {
+        uint32_t k = 0u;
+        while (i + k < len && want[k] != '\0' && s[i + k] == (uint8_t)want[k]) {
+            k++;
+        }
+        if (want[k] == '\0' && i + k < len && s[i + k] == '\0') {
+            return 1;
+        }
+        while (i < len && s[i] != '\0') {
+            i++;
+        }
+        i++; /* past the terminator */
+    }
+    return 0;
+}
+
 int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_base,
-                  uint64_t *ram_size, uint64_t *ecam_base)
+                  uint64_t *ram_size, uint64_t *ecam_base, uint64_t *v2m_base)
 {
     const uint8_t *b = fdt;
     uint32_t total, off_struct, size_struct, off_strings, size_strings, pos, end;
     int depth = 0, in_chosen = 0, in_memory = 0, in_pcie = 0, found_mem = 0;
+    int is_v2m = 0; /* the depth-3 node being read is a v2m frame */
+    uint64_t v2m_reg = 0u;
 
     if (b == NULL || be32(b) != FDT_MAGIC) {
         return -1;
@@ -75,11 +100,16 @@ int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_bas
                 in_chosen = name_is(name, n + 1u, "chosen", 0);
                 in_memory = name_is(name, n + 1u, "memory", 0);
                 in_pcie = name_is(name, n + 1u, "pcie", 0);
+            } else if (depth == 3) {
+                is_v2m = 0;
+                v2m_reg = 0u;
             }
             pos = (pos + n + 1u + 3u) & ~3u;
         } else if (tok == FDT_END_NODE) {
             if (depth == 2) {
                 in_chosen = in_memory = in_pcie = 0;
+            } else if (depth == 3 && is_v2m && v2m_reg != 0u && *v2m_base == 0u) {
+                *v2m_base = v2m_reg; /* the first frame: one is all QEMU makes */
             }
             depth--;
         } else if (tok == FDT_PROP) {
@@ -111,6 +141,11 @@ int bsp_fdt_parse(const void *fdt, char *cmd, size_t cmd_size, uint64_t *ram_bas
             } else if (depth == 2 && in_pcie && name_is(pname, size_strings - nameoff, "reg", 0) &&
                        len >= 16u) {
                 *ecam_base = be64(val);
+            } else if (depth == 3 && name_is(pname, size_strings - nameoff, "compatible", 0)) {
+                is_v2m = strlist_has(val, len, "arm,gic-v2m-frame");
+            } else if (depth == 3 && name_is(pname, size_strings - nameoff, "reg", 0) &&
+                       len >= 16u) {
+                v2m_reg = be64(val);
             }
             pos = (pos + len + 3u) & ~3u;
         } else if (tok == FDT_NOP) {

@@ -11,6 +11,14 @@
  * unless secure=on (GICD_CTLR.DS = 1): group 1 is signalled as IRQ at EL1.
  * Version detection: ID_AA64PFR0_EL1.GIC says whether the CPU interface has system
  * registers; QEMU sets it exactly when a GICv3 is connected.
+ *
+ * MSI (bsp_msi_alloc): with gic-version=2 QEMU adds a GICv2m frame (hw/intc/arm_gicv2m.c;
+ * 0x0802_0000 on virt, found in the device tree). MSI_TYPER (frame + 0x008) gives the first
+ * INTID it may raise (bits 25:16; QEMU: SPI 48 = INTID 80) and how many (bits 9:0; QEMU:
+ * 64); a 32-bit write of an INTID in that range to MSI_SETSPI_NS (frame + 0x040) pulses
+ * that SPI, so those SPIs are configured edge-triggered. A PCI function's MSI-X entry is
+ * then address = frame + 0x040, data = INTID. With gic-version=3 QEMU offers MSI only
+ * through the ITS, which this board does not drive: no MSI there (bsp_msi_count() = 0).
  */
 #include <stdbool.h>
 #include "bsp_priv.h"
@@ -47,6 +55,9 @@
 #define GICC_IAR  0x0Cu
 #define GICC_EOIR 0x10u
 
+#define V2M_MSI_TYPER     0x008u
+#define V2M_MSI_SETSPI_NS 0x040u
+
 #define GIC_PRIO_DEFAULT 0x80u
 #define GIC_PMR_ALL      0xF0u
 #define WAKE_POLLS       1000000u
@@ -62,6 +73,7 @@ static unsigned gic_ver;
 static uint32_t gic_lines; /* SPI + PPI + SGI IDs the distributor implements */
 static struct id_isr isrs[BSP_INTID_MAX][ISRS_PER_ID];
 static volatile uint32_t id_count[BSP_INTID_MAX];
+static uint32_t msi_base, msi_count, msi_used; /* the v2m frame's INTIDs [base, base + count) */
 
 static void gicd_wait_rwp(void)
 {
@@ -136,6 +148,33 @@ static void gic2_init(void)
     mmio_write32(VIRT_GICC_BASE + GICC_CTLR, 1u);
 }
 
+/* The GICv2m frame, if the device tree named one: which INTIDs it raises, bounded by the
+ * distributor's lines and the IDs this board dispatches. */
+static void v2m_init(void)
+{
+    uint32_t typer, base, count, top;
+
+    if (bsp_v2m_base == 0u || bsp_v2m_base >= VIRT_DEVICE_TOP) {
+        return; /* none, or outside the device map (not what QEMU makes) */
+    }
+    typer = mmio_read32((uintptr_t)bsp_v2m_base + V2M_MSI_TYPER);
+    base = (typer >> 16) & 0x3FFu;
+    count = typer & 0x3FFu;
+    top = gic_lines < BSP_INTID_MAX ? gic_lines : BSP_INTID_MAX;
+    if (base < 32u || base >= top || count == 0u) {
+        bsp_printf("bsp: gicv2m at 0x%lx: MSI_TYPER 0x%x unusable, no MSI\n", bsp_v2m_base,
+                   (unsigned)typer);
+        return;
+    }
+    if (count > top - base) {
+        count = top - base;
+    }
+    msi_base = base;
+    msi_count = count;
+    bsp_printf("bsp: gicv2m frame 0x%lx: MSI on INTID %u-%u\n", bsp_v2m_base, (unsigned)base,
+               (unsigned)(base + count - 1u));
+}
+
 void bsp_gic_init(void)
 {
     uint64_t pfr0 = bsp_sysreg_read(id_aa64pfr0_el1);
@@ -149,12 +188,45 @@ void bsp_gic_init(void)
         gic3_init();
     } else {
         gic2_init();
+        v2m_init();
     }
 }
 
 unsigned bsp_gic_version(void)
 {
     return gic_ver;
+}
+
+unsigned bsp_msi_count(void)
+{
+    return msi_count;
+}
+
+int bsp_msi_alloc(uint32_t *intid)
+{
+    OS_CPU_SR cpu_sr;
+    int rc = BSP_E_NOSPACE;
+
+    if (msi_count == 0u) {
+        return BSP_E_NODEV;
+    }
+    OS_ENTER_CRITICAL();
+    if (msi_used < msi_count) {
+        *intid = msi_base + msi_used++;
+        rc = BSP_OK;
+    }
+    OS_EXIT_CRITICAL();
+    return rc;
+}
+
+int bsp_msi_message(uint32_t intid, uint64_t *addr, uint32_t *data)
+{
+    if (msi_count == 0u || intid < msi_base || intid >= msi_base + msi_count) {
+        return BSP_E_INVAL;
+    }
+    *addr = bsp_v2m_base + V2M_MSI_SETSPI_NS;
+    *data = intid;
+    return BSP_OK;
 }
 
 static void gic_enable(uint32_t id, int on)

@@ -5,9 +5,10 @@
  * INTx on SPI 3-6. Without firmware nobody assigns BARs, so the board does: it enumerates
  * bus 0 (where -device virtio-net-pci lands), sizes every BAR, places it in the windows,
  * enables decoding and bus mastering, and hands virtio network functions to the
- * application as struct virtio_pci_bus. Interrupts are INTx (MSI-X stays disabled, so the
- * transports use the ISR status register): virt's device-tree interrupt-map swizzles pin P
- * (1-4) of device D to SPI 3 + (D + P - 1) mod 4, level-triggered.
+ * application as struct virtio_pci_bus. Interrupts are INTx unless the application routes
+ * MSI-X entries (bsp_pcie_msix_attach: GICv2m, gic-version=2 only; see gic.c): virt's
+ * device-tree interrupt-map swizzles pin P (1-4) of device D to SPI 3 + (D + P - 1) mod 4,
+ * level-triggered.
  */
 #include <stdbool.h>
 #include "bsp_priv.h"
@@ -22,6 +23,11 @@
 #define PCI_CMD_MEM          0x2u
 #define PCI_CMD_MASTER       0x4u
 #define PCI_CMD_INTX_DISABLE 0x400u
+#define PCI_STATUS_CAPLIST   0x10u
+#define PCI_CAP_ID_MSIX      0x11u
+#define MSIX_CTRL_FMASK      0x4000u
+#define MSIX_CTRL_EN         0x8000u
+#define MSIX_ENT_MASKED      0x1u
 #define INTX_SPI_BASE        3u
 #define MAX_FUNCS            32u
 
@@ -141,6 +147,29 @@ static unsigned bar_assign(struct bsp_pcie_func *f, unsigned i)
     return is64 ? 2u : 1u;
 }
 
+/* The MSI-X capability, if the function has one (PCI 3.0 6.8.2): table size and place. */
+static void msix_probe(struct bsp_pcie_func *f)
+{
+    uint8_t p;
+    unsigned guard;
+
+    if ((cfg_read(f, 0x06u, 2) & PCI_STATUS_CAPLIST) == 0u) {
+        return;
+    }
+    p = (uint8_t)(cfg_read(f, 0x34u, 1) & 0xFCu);
+    for (guard = 0u; p >= 0x40u && guard < 48u; guard++) {
+        if (cfg_read(f, p, 1) == PCI_CAP_ID_MSIX) {
+            uint32_t t = cfg_read(f, (uint16_t)(p + 4u), 4);
+            f->msix_cap = p;
+            f->msix_table_size = (uint16_t)((cfg_read(f, (uint16_t)(p + 2u), 2) & 0x7FFu) + 1u);
+            f->msix_table_bir = (uint8_t)(t & 7u);
+            f->msix_table_off = t & ~7u;
+            return;
+        }
+        p = (uint8_t)(cfg_read(f, (uint16_t)(p + 1u), 1) & 0xFCu);
+    }
+}
+
 void bsp_pcie_probe(void)
 {
     unsigned dev, i;
@@ -178,6 +207,7 @@ void bsp_pcie_probe(void)
         if (f->irq_pin != 0u) {
             cfg_write(f, 0x3Cu, 1, f->intid - 32u); /* informational for drivers */
         }
+        msix_probe(f);
         /* virtio-net: transitional 0x1000, modern 0x1041 (virtio 1.x 4.1.2). */
         is_net = f->vendor == PCI_VENDOR_QUMRANET && (f->device == 0x1000u || f->device == 0x1041u);
         if (is_net) {
@@ -189,9 +219,11 @@ void bsp_pcie_probe(void)
             net_bus[nnet].bar_map = bar_map;
             net_idx[nnet++] = nfuncs - 1u;
         }
-        bsp_printf("bsp: pcie 00:%02x.0 %04x:%04x class=%04x pin=%u intid=%u%s\n", dev,
+        bsp_printf("bsp: pcie 00:%02x.0 %04x:%04x class=%04x pin=%u intid=%u msix=%u%s\n", dev,
                    (unsigned)f->vendor, (unsigned)f->device, (unsigned)f->class_code,
-                   (unsigned)f->irq_pin, (unsigned)f->intid, is_net ? " virtio-net" : "");
+                   (unsigned)f->irq_pin, (unsigned)f->intid,
+                   f->msix_cap != 0u ? (unsigned)f->msix_table_size : 0u,
+                   is_net ? " virtio-net" : "");
     }
     bsp_printf("bsp: pcie ecam=0x%lx %u function(s) on bus 0, %u virtio-net\n", bsp_ecam_base,
                nfuncs, nnet);
@@ -220,4 +252,122 @@ const struct bsp_pcie_func *bsp_pcie_virtio_net_func(unsigned i)
 const struct virtio_pci_bus *bsp_pcie_virtio_net_bus(unsigned i)
 {
     return i < nnet ? &net_bus[i] : NULL;
+}
+
+/* ---- MSI-X ---- */
+
+/* The board's own (writable) record of a function it handed out, or NULL. */
+static struct bsp_pcie_func *func_of(const struct bsp_pcie_func *f)
+{
+    unsigned i;
+
+    for (i = 0u; i < nfuncs; i++) {
+        if (&funcs[i] == f) {
+            return &funcs[i];
+        }
+    }
+    return NULL;
+}
+
+/* CPU address of table entry `entry`, or 0 when the function cannot route it. */
+static uintptr_t msix_entry(const struct bsp_pcie_func *f, uint16_t entry)
+{
+    uint8_t bir = f->msix_table_bir;
+
+    if (entry >= f->msix_table_size || entry >= BSP_PCIE_MAX_MSIX || bir >= 6u ||
+        f->bar_size[bir] == 0u || f->bar_is_io[bir] ||
+        (uint64_t)f->msix_table_off + 16u * (entry + 1u) > f->bar_size[bir]) {
+        return 0u;
+    }
+    return (uintptr_t)(f->bar_addr[bir] + f->msix_table_off + 16u * entry);
+}
+
+int bsp_pcie_msix_attach(const struct bsp_pcie_func *cf, uint16_t entry, bsp_isr_t isr, void *arg)
+{
+    struct bsp_pcie_func *f = func_of(cf);
+    uint64_t addr;
+    uint32_t intid, data;
+    uintptr_t e;
+    int rc;
+
+    if (f == NULL || isr == NULL) {
+        return BSP_E_INVAL;
+    }
+    if (f->msix_cap == 0u || bsp_msi_count() == 0u) {
+        return BSP_E_NODEV;
+    }
+    e = msix_entry(f, entry);
+    if (e == 0u) {
+        return BSP_E_INVAL;
+    }
+    intid = f->msix_intid[entry];
+    if (intid == 0u) {
+        rc = bsp_msi_alloc(&intid);
+        if (rc != BSP_OK) {
+            return rc;
+        }
+        f->msix_intid[entry] = intid;
+    }
+    rc = bsp_msi_message(intid, &addr, &data);
+    if (rc != BSP_OK) {
+        return rc;
+    }
+    rc = bsp_irq_attach(intid, 1, isr, arg);
+    if (rc != BSP_OK) {
+        return rc;
+    }
+    /* Masked while address and data change, so no half-written message goes out (PCI 3.0
+     * 6.8.2.9). */
+    mmio_write32(e + 12u, mmio_read32(e + 12u) | MSIX_ENT_MASKED);
+    mmio_write32(e + 0u, (uint32_t)addr);
+    mmio_write32(e + 4u, (uint32_t)(addr >> 32));
+    mmio_write32(e + 8u, data);
+    mmio_write32(e + 12u, mmio_read32(e + 12u) & ~MSIX_ENT_MASKED);
+    return BSP_OK;
+}
+
+int bsp_pcie_msix_entry_read(const struct bsp_pcie_func *f, uint16_t entry, uint64_t *addr,
+                             uint32_t *data, uint32_t *ctrl)
+{
+    uintptr_t e;
+
+    if (func_of(f) == NULL || f->msix_cap == 0u) {
+        return BSP_E_NODEV;
+    }
+    e = msix_entry(f, entry);
+    if (e == 0u) {
+        return BSP_E_INVAL;
+    }
+    *addr = mmio_read32(e) | ((uint64_t)mmio_read32(e + 4u) << 32);
+    *data = mmio_read32(e + 8u);
+    *ctrl = mmio_read32(e + 12u);
+    return BSP_OK;
+}
+
+int bsp_pcie_msix_enable(const struct bsp_pcie_func *cf)
+{
+    struct bsp_pcie_func *f = func_of(cf);
+    uint16_t off;
+
+    if (f == NULL || f->msix_cap == 0u) {
+        return BSP_E_NODEV;
+    }
+    cfg_write(f, 0x04u, 2, cfg_read(f, 0x04u, 2) | PCI_CMD_INTX_DISABLE | PCI_CMD_MASTER);
+    off = (uint16_t)(f->msix_cap + 2u);
+    cfg_write(f, off, 2, (cfg_read(f, off, 2) | MSIX_CTRL_EN) & ~(uint32_t)MSIX_CTRL_FMASK);
+    return BSP_OK;
+}
+
+int bsp_pcie_msix_disable(const struct bsp_pcie_func *cf)
+{
+    struct bsp_pcie_func *f = func_of(cf);
+    uint16_t off;
+
+    if (f == NULL || f->msix_cap == 0u) {
+        return BSP_E_NODEV;
+    }
+    off = (uint16_t)(f->msix_cap + 2u);
+    cfg_write(f, off, 2, cfg_read(f, off, 2) & ~(uint32_t)MSIX_CTRL_EN);
+    cfg_write(f, 0x04u, 2, cfg_read(f, 0x04u, 2) & ~(uint32_t)PCI_CMD_INTX_DISABLE);
+    return BSP_OK;
 }

@@ -27,8 +27,10 @@ void BSP_Ser_WrStr(const char *s);
  * its INTx line is routed to. Returns 1 when found, 0 when not. */
 INT8U BSP_PCI_VirtioNetFind(INT8U nth, struct virtio_pci_bus *bus, INT8U *int_id);
 
-/* The driver's uC/OS-II port needs two more board functions, osal_board_cycles() and
- * osal_board_cycles_per_us(), declared by os/ucos2/osal_ucos2_board.h (the whole board
- * contract of the port). */
+/* The driver's uC/OS-II port needs a few more board functions, declared by
+ * os/ucos2/osal_ucos2_board.h (the whole board contract of the port): osal_board_cycles()
+ * and osal_board_cycles_per_us(), and for DMA osal_board_dma_addr() (CPU -> bus address)
+ * and osal_board_dma_sync_for_device/_for_cpu() (cache maintenance, empty when the
+ * device's DMA is coherent). */
 
 #endif /* APP_BSP_H */

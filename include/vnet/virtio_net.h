@@ -87,10 +87,19 @@ struct virtio_net_config {
 
     /* Software RX ring (virtio_net_rx_sw_packet entries): power of two; 0 -> 64. */
     uint16_t rx_sw_ring_entries;
-    /* RX descriptors kept posted to the device; 0 -> the device's queue size (max 256). */
+    /* RX descriptors kept posted to the device (each with a buffer); 0 -> the device's
+     * queue size, at most 1024; explicit values 1..32768 (the ring is the smaller of this,
+     * rounded down to a power of two, and the device's maximum). */
     uint16_t rx_posted;
-    /* TX descriptors (driver-owned copy buffers); 0 -> the device's queue size (max 256). */
+    /* TX descriptors (driver-owned copy buffers); 0 -> the device's queue size, at most
+     * 1024; explicit values 1..32768. */
     uint16_t tx_slots;
+    /* Byte limit of the TX ring, like Linux's byte queue limits: a send waits (or is
+     * refused with VNET_E_BUSY, the TX space event armed) while the frames posted and not
+     * yet completed hold at least this many bytes, so a ring of 64 KiB GSO frames holds no
+     * more delay than one of MTU frames. The frame that crosses the limit is accepted.
+     * 0 -> no byte limit (tx_slots bounds the ring). */
+    uint32_t tx_max_bytes;
     /* Max used entries the ISR moves per invocation before leaving the rest to the task;
      * 0 -> 64. Bounds interrupt latency under load. */
     uint16_t isr_budget;
@@ -178,6 +187,7 @@ struct virtio_net_stats {
     uint64_t rx_gso_packets;       /* offloads: GSO frames delivered to rx_hdr_fn */
     uint64_t tx_packets, tx_bytes; /* frames/bytes handed to the device */
     uint64_t tx_ring_full;         /* sends refused with VNET_E_BUSY */
+    uint64_t tx_bytes_full;        /* ... of them because of tx_max_bytes (slots were free) */
     uint64_t tx_errors;            /* sends refused for other reasons (too big, state) */
     uint64_t tx_gso_packets;       /* GSO frames handed to the device (send_hdr) */
     uint64_t tx_gso_refused;       /* send_hdr GSO frames refused with VNET_E_UNSUPP */

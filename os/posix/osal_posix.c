@@ -333,6 +333,11 @@ struct osal_dma_block {
     uint64_t iova;
     size_t size;
     void *cpu;
+    /* Non-coherent mode, buffer blocks only (NULL otherwise): the device's view of the
+     * block (what osal_posix_dma_ptr returns) and one "owned by the device" bit per
+     * simulated cache line, set by osal_dma_sync_for_device, cleared by _for_cpu. */
+    uint8_t *dev;
+    uint8_t *dev_owned;
 };
 
 static struct osal_dma_block *osal_dma_tab; /* sorted by iova (allocation order) */
@@ -347,6 +352,22 @@ static size_t osal_dma_bytes;
 #define OSAL_IOVA_BASE 0x0000000800000000ull
 #define OSAL_PAGE      4096u
 static uint64_t osal_iova_next = OSAL_IOVA_BASE;
+
+/*
+ * Simulated non-coherent DMA (osal_posix_dma_noncoherent): every osal_dma_buf_alloc()
+ * block then has two copies, the CPU's (the pointer the driver gets: its "cache") and the
+ * device's (what the simulated device reaches through osal_posix_dma_ptr: "memory"),
+ * which start different (the device's is poisoned). Only the sync calls move bytes
+ * between them, a whole OSAL_LINE at a time as cache maintenance does: for_device copies
+ * CPU -> device (clean), for_cpu device -> CPU (invalidate). A missing sync therefore
+ * shows as stale bytes (TX sends poison, RX delivers the previous frame or zeros), and a
+ * device access to a line the driver did not hand over first is counted as a violation.
+ * Coherent blocks (osal_dma_alloc: the rings) keep one copy.
+ */
+#define OSAL_LINE       64u
+#define OSAL_DEV_POISON 0xdbu
+static _Atomic bool osal_dma_nc; /* read without the lock on every sync (fast path) */
+static uint64_t osal_dma_nc_violations;
 
 /* Caller holds osal_mem_mtx. True when this allocation must fail (injection). */
 static bool osal_inject_failure(void)
@@ -420,9 +441,10 @@ void osal_mem_free(void *ptr)
     free(h);
 }
 
-void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
+static void *osal_dma_alloc_kind(size_t size, size_t align, uint64_t *dma_addr, bool buf)
 {
     void *cpu;
+    uint8_t *dev = NULL, *owned = NULL;
     size_t rounded;
     bool fail;
 
@@ -440,6 +462,18 @@ void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
     if (cpu == NULL)
         return NULL;
     memset(cpu, 0, rounded);
+    if (buf && atomic_load(&osal_dma_nc)) {
+        dev = aligned_alloc(OSAL_PAGE, rounded);
+        owned = calloc(rounded / OSAL_LINE, 1);
+        if (dev == NULL || owned == NULL) {
+            free(dev);
+            free(owned);
+            free(cpu);
+            return NULL;
+        }
+        /* The zeroes above sit in the CPU's "cache"; memory still holds old bytes. */
+        memset(dev, OSAL_DEV_POISON, rounded);
+    }
 
     pthread_mutex_lock(&osal_mem_mtx);
     if (osal_dma_n == osal_dma_cap) {
@@ -448,6 +482,8 @@ void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
 
         if (nt == NULL) {
             pthread_mutex_unlock(&osal_mem_mtx);
+            free(dev);
+            free(owned);
             free(cpu);
             return NULL;
         }
@@ -458,6 +494,8 @@ void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
     osal_dma_tab[osal_dma_n].iova = osal_iova_next;
     osal_dma_tab[osal_dma_n].size = size;
     osal_dma_tab[osal_dma_n].cpu = cpu;
+    osal_dma_tab[osal_dma_n].dev = dev;
+    osal_dma_tab[osal_dma_n].dev_owned = owned;
     osal_dma_n++;
     osal_dma_bytes += size;
     *dma_addr = osal_iova_next;
@@ -466,9 +504,20 @@ void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
     return cpu;
 }
 
+void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
+{
+    return osal_dma_alloc_kind(size, align, dma_addr, false);
+}
+
+void *osal_dma_buf_alloc(size_t size, size_t align, uint64_t *dma_addr)
+{
+    return osal_dma_alloc_kind(size, align, dma_addr, true);
+}
+
 void osal_dma_free(void *ptr, size_t size)
 {
     size_t i;
+    uint8_t *dev, *owned;
 
     if (ptr == NULL)
         return;
@@ -480,11 +529,96 @@ void osal_dma_free(void *ptr, size_t size)
         osal_posix_fatal("osal_dma_free: pointer is not a live DMA allocation");
     if (osal_dma_tab[i].size != size)
         osal_posix_fatal("osal_dma_free: size differs from the allocation's");
+    dev = osal_dma_tab[i].dev;
+    owned = osal_dma_tab[i].dev_owned;
     osal_dma_bytes -= size;
     memmove(&osal_dma_tab[i], &osal_dma_tab[i + 1], (osal_dma_n - i - 1) * sizeof(*osal_dma_tab));
     osal_dma_n--;
     pthread_mutex_unlock(&osal_mem_mtx);
+    free(dev);
+    free(owned);
     free(ptr);
+}
+
+void osal_dma_buf_free(void *ptr, size_t size)
+{
+    /* One table for both kinds; a board with separate pools would tell them apart here. */
+    osal_dma_free(ptr, size);
+}
+
+/* Non-coherent mode: the buffer block holding [p, p + len), or NULL (a coherent block, or
+ * none: a driver bug). Caller holds osal_mem_mtx. */
+static struct osal_dma_block *osal_dma_find_cpu(const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p;
+
+    for (size_t i = 0; i < osal_dma_n; i++) {
+        struct osal_dma_block *b = &osal_dma_tab[i];
+        uintptr_t lo = (uintptr_t)b->cpu;
+
+        if (a >= lo && a - lo < b->size && len <= b->size - (a - lo))
+            return b;
+    }
+    return NULL;
+}
+
+/* Move whole lines of [p, p + len) between the views (to_dev: clean, else invalidate). */
+static void osal_dma_sync(const void *p, size_t len, bool to_dev)
+{
+    struct osal_dma_block *b;
+
+    /* Coherent (every test but net.noncoherent): nothing to move, no lock per frame. */
+    if (len == 0 || !atomic_load(&osal_dma_nc))
+        return;
+    pthread_mutex_lock(&osal_mem_mtx);
+    b = osal_dma_find_cpu(p, len);
+    if (b == NULL)
+        osal_posix_fatal("osal_dma_sync_*: range is not inside a live DMA block");
+    if (b->dev == NULL) {
+        /* A coherent block: nothing to do, but the driver's contract says it never
+         * syncs ring memory (nor would it need to). */
+        osal_posix_fatal("osal_dma_sync_*: range is coherent memory (osal_dma_alloc)");
+    }
+    size_t off = (size_t)((uintptr_t)p - (uintptr_t)b->cpu);
+    size_t first = off / OSAL_LINE, last = (off + len - 1) / OSAL_LINE;
+    for (size_t l = first; l <= last; l++) {
+        uint8_t *c = (uint8_t *)b->cpu + l * OSAL_LINE, *d = b->dev + l * OSAL_LINE;
+
+        if (to_dev)
+            memcpy(d, c, OSAL_LINE);
+        else
+            memcpy(c, d, OSAL_LINE);
+        b->dev_owned[l] = to_dev;
+    }
+    pthread_mutex_unlock(&osal_mem_mtx);
+}
+
+void osal_dma_sync_for_device(const void *cpu, size_t len)
+{
+    osal_dma_sync(cpu, len, true);
+}
+
+void osal_dma_sync_for_cpu(const void *cpu, size_t len)
+{
+    osal_dma_sync(cpu, len, false);
+}
+
+void osal_posix_dma_noncoherent(bool on)
+{
+    pthread_mutex_lock(&osal_mem_mtx);
+    atomic_store(&osal_dma_nc, on);
+    osal_dma_nc_violations = 0;
+    pthread_mutex_unlock(&osal_mem_mtx);
+}
+
+uint64_t osal_posix_dma_sync_violations(void)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&osal_mem_mtx);
+    n = osal_dma_nc_violations;
+    pthread_mutex_unlock(&osal_mem_mtx);
+    return n;
 }
 
 void *osal_posix_dma_ptr(uint64_t dma_addr, size_t len)
@@ -507,8 +641,26 @@ void *osal_posix_dma_ptr(uint64_t dma_addr, size_t len)
         const struct osal_dma_block *b = &osal_dma_tab[lo - 1];
         uint64_t off = dma_addr - b->iova;
 
-        if (off < b->size && span <= b->size - off)
-            p = (uint8_t *)b->cpu + off;
+        if (off < b->size && span <= b->size - off) {
+            if (b->dev == NULL) {
+                p = (uint8_t *)b->cpu + off;
+            } else {
+                /* Non-coherent buffer: the device reaches memory, and only lines the
+                 * driver handed over with osal_dma_sync_for_device. */
+                p = b->dev + off;
+                for (size_t l = (size_t)off / OSAL_LINE; l <= ((size_t)off + span - 1) / OSAL_LINE;
+                     l++) {
+                    if (!b->dev_owned[l]) {
+                        if (osal_dma_nc_violations++ < 4)
+                            fprintf(stderr,
+                                    "[osal_posix] device accessed 0x%llx+%zu, line %zu not "
+                                    "synced for the device\n",
+                                    (unsigned long long)dma_addr, len, l);
+                        break;
+                    }
+                }
+            }
+        }
     }
     pthread_mutex_unlock(&osal_mem_mtx);
     return p;

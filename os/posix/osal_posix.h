@@ -20,6 +20,7 @@
 #ifndef VNET_OSAL_POSIX_H
 #define VNET_OSAL_POSIX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "osal.h"
@@ -46,6 +47,22 @@ uint64_t osal_posix_irq_spurious(void);
  * or a length beyond the allocation). len 0 is checked as len 1.
  */
 void *osal_posix_dma_ptr(uint64_t dma_addr, size_t len);
+
+/*
+ * Simulated non-coherent DMA for osal_dma_buf_alloc() blocks allocated while it is on
+ * (coherent osal_dma_alloc() blocks, the rings, are never affected). Each such block has
+ * a CPU view (the pointer the driver gets) and a device view (what osal_posix_dma_ptr
+ * returns), the device view starting poisoned (0xdb); osal_dma_sync_for_device() copies
+ * the lines of a range CPU -> device and marks them device-owned, osal_dma_sync_for_cpu()
+ * copies device -> CPU and marks them CPU-owned, in 64-byte lines. A sync of a range
+ * outside every buffer block aborts. Turn it on before the driver allocates and off
+ * after it freed; switching resets the violation count.
+ */
+void osal_posix_dma_noncoherent(bool on);
+/* Device accesses (osal_posix_dma_ptr calls) that reached a line of a non-coherent buffer
+ * block not handed to the device with osal_dma_sync_for_device() since the CPU last took
+ * it back: a missing or misplaced sync. The first few are printed. */
+uint64_t osal_posix_dma_sync_violations(void);
 
 /* Live allocations (count) and their bytes, for leak checks in every test teardown. */
 size_t osal_posix_dma_outstanding(void);

@@ -4,11 +4,14 @@
  * Written against the uC/OS-II 2.9x API (ucos_ii.h from Micrium, or this project's kernel/).
  * Requirements on the kernel configuration are checked with #error in osal_ucos2.c.
  *
- * Board contract (identity-mapped boards only: a DMA address is the CPU address):
+ * Board contract:
  *   - call osal_ucos2_heap_init() once, before any driver call, with a region the device
- *     may access; it serves osal_dma_alloc() and osal_mem_alloc();
- *   - implement the hooks of osal_ucos2_board.h (cycle counter and its rate; the device
- *     barrier, when the board's build selects one);
+ *     may access; it serves osal_dma_alloc(), osal_dma_buf_alloc() and osal_mem_alloc();
+ *     a board whose DMA is not coherent also calls osal_ucos2_dma_heap_init() with an
+ *     uncached region for the rings (osal_ucos2_board.h);
+ *   - implement the hooks of osal_ucos2_board.h (cycle counter and its rate; DMA address
+ *     translation and cache maintenance; the device barrier, when the board's build
+ *     selects one);
  *   - optionally set osal_ucos2_log to a console writer.
  */
 #ifndef VNET_OSAL_PORT_UCOS2_H
@@ -70,6 +73,16 @@ extern void (*osal_ucos2_log)(const char *msg);
  */
 vnet_err_t osal_ucos2_heap_init(void *base, size_t len);
 
+/*
+ * Optional, for a board whose DMA is not cache-coherent: a second region, which the board
+ * maps uncached (Normal Non-cacheable on Arm), serving osal_dma_alloc() (the rings, which
+ * os/osal.h requires coherent). The main heap then stays cached for driver memory and
+ * packet buffers, whose hand-overs the driver syncs. Without it osal_dma_alloc() uses the
+ * main heap (right on a coherent board). Call once, before any driver call, after
+ * osal_ucos2_heap_init(). VNET_OK, VNET_E_INVAL.
+ */
+vnet_err_t osal_ucos2_dma_heap_init(void *base, size_t len);
+
 struct osal_ucos2_heap_stats {
     size_t total;      /* bytes managed, headers included */
     size_t free_bytes; /* in free blocks, headers included */
@@ -77,7 +90,9 @@ struct osal_ucos2_heap_stats {
     unsigned free_blocks;
     unsigned used_blocks;
 };
-/* Snapshot for tests and shells. Task. */
+/* Snapshot for tests and shells, of the main heap / of the coherent region (all zero
+ * when none was given). Task. */
 void osal_ucos2_heap_get_stats(struct osal_ucos2_heap_stats *out);
+void osal_ucos2_dma_heap_get_stats(struct osal_ucos2_heap_stats *out);
 
 #endif /* VNET_OSAL_PORT_UCOS2_H */

@@ -8,7 +8,9 @@
  *   lock              OSSchedLock/OSSchedUnlock (holder must not block)
  *   task              OSTaskCreateExt with stack checking; a wrapper posts a per-task
  *                     semaphore when the entry returns, then deletes itself
- *   memory            first-fit heap over a board region, identity-mapped for DMA
+ *   memory            first-fit heap over a board region (and optionally a second,
+ *                     coherent one for the rings); DMA addresses and cache maintenance
+ *                     from the board (osal_board_dma_*)
  */
 #include <string.h>
 /* This port's types first, found next to this file whatever the include path (static
@@ -302,16 +304,24 @@ struct ucos2_blk {
  * aligned can never equal one, so a double free is always recognised. */
 _Static_assert((UCOS2_USED_V % UCOS2_ALIGN) != 0u, "used marker must not look like a link");
 
-static struct ucos2_blk *ucos2_free_head;
-static uintptr_t ucos2_heap_lo, ucos2_heap_hi;
-static unsigned ucos2_used_blocks;
+/* One heap: its bounds, address-ordered free list and used-block count (all under
+ * OS_ENTER_CRITICAL). */
+struct ucos2_heap {
+    struct ucos2_blk *free_head;
+    uintptr_t lo, hi;
+    unsigned used_blocks;
+};
+
+/* The main heap (osal_mem_alloc, buffers, and the rings unless the board gave a coherent
+ * region with osal_ucos2_dma_heap_init), and that optional coherent region. */
+static struct ucos2_heap ucos2_main, ucos2_coh;
 
 static uintptr_t ucos2_align_up(uintptr_t v, uintptr_t a)
 {
     return (v + a - 1u) & ~(a - 1u);
 }
 
-vnet_err_t osal_ucos2_heap_init(void *base, size_t len)
+static vnet_err_t ucos2_heap_init(struct ucos2_heap *h, void *base, size_t len)
 {
     if (base == NULL)
         return VNET_E_INVAL;
@@ -321,30 +331,30 @@ vnet_err_t osal_ucos2_heap_init(void *base, size_t len)
         return VNET_E_INVAL;
     OS_CPU_SR cpu_sr;
     OS_ENTER_CRITICAL();
-    ucos2_heap_lo = lo;
-    ucos2_heap_hi = hi;
-    ucos2_free_head = (struct ucos2_blk *)lo;
-    ucos2_free_head->size = hi - lo;
-    ucos2_free_head->next = NULL;
-    ucos2_used_blocks = 0;
+    h->lo = lo;
+    h->hi = hi;
+    h->free_head = (struct ucos2_blk *)lo;
+    h->free_head->size = hi - lo;
+    h->free_head->next = NULL;
+    h->used_blocks = 0;
     OS_EXIT_CRITICAL();
     return VNET_OK;
 }
 
-static void *ucos2_heap_alloc(size_t size, size_t align)
+static void *ucos2_heap_alloc(struct ucos2_heap *h, size_t size, size_t align)
 {
     if (size == 0 || align > 4096u || (align & (align - 1u)) != 0)
         return NULL;
     if (align < UCOS2_ALIGN)
         align = UCOS2_ALIGN;
-    if (size > ucos2_heap_hi - ucos2_heap_lo)
+    if (size > h->hi - h->lo)
         return NULL;
     size_t need = ucos2_align_up(size, UCOS2_ALIGN);
     void *ret = NULL;
     OS_CPU_SR cpu_sr;
     OS_ENTER_CRITICAL();
-    struct ucos2_blk **link = &ucos2_free_head;
-    for (struct ucos2_blk *b = ucos2_free_head; b != NULL; link = &b->next, b = b->next) {
+    struct ucos2_blk **link = &h->free_head;
+    for (struct ucos2_blk *b = h->free_head; b != NULL; link = &b->next, b = b->next) {
         uintptr_t start = (uintptr_t)b;
         uintptr_t end = start + b->size;
         uintptr_t p = ucos2_align_up(start + UCOS2_HDR, align);
@@ -372,7 +382,7 @@ static void *ucos2_heap_alloc(size_t size, size_t align)
             u->size = end - blk;
         }
         u->next = UCOS2_USED;
-        ucos2_used_blocks++;
+        h->used_blocks++;
         ret = (void *)p;
         break;
     }
@@ -380,12 +390,12 @@ static void *ucos2_heap_alloc(size_t size, size_t align)
     return ret;
 }
 
-static void ucos2_heap_free(void *ptr)
+static void ucos2_heap_free(struct ucos2_heap *h, void *ptr)
 {
     if (ptr == NULL)
         return;
     uintptr_t p = (uintptr_t)ptr;
-    if (p < ucos2_heap_lo + UCOS2_HDR || p >= ucos2_heap_hi || (p & (UCOS2_ALIGN - 1u))) {
+    if (p < h->lo + UCOS2_HDR || p >= h->hi || (p & (UCOS2_ALIGN - 1u))) {
         osal_log("osal_ucos2: free of a pointer outside the heap");
         return;
     }
@@ -397,9 +407,9 @@ static void ucos2_heap_free(void *ptr)
         osal_log("osal_ucos2: double free or corrupted block header");
         return;
     }
-    ucos2_used_blocks--;
+    h->used_blocks--;
     struct ucos2_blk *prev = NULL;
-    struct ucos2_blk *cur = ucos2_free_head;
+    struct ucos2_blk *cur = h->free_head;
     while (cur != NULL && cur < b) {
         prev = cur;
         cur = cur->next;
@@ -408,7 +418,7 @@ static void ucos2_heap_free(void *ptr)
     if (prev != NULL)
         prev->next = b;
     else
-        ucos2_free_head = b;
+        h->free_head = b;
     if (cur != NULL && (uintptr_t)b + b->size == (uintptr_t)cur) {
         b->size += cur->size;
         b->next = cur->next;
@@ -420,14 +430,14 @@ static void ucos2_heap_free(void *ptr)
     OS_EXIT_CRITICAL();
 }
 
-void osal_ucos2_heap_get_stats(struct osal_ucos2_heap_stats *out)
+static void ucos2_heap_stats(const struct ucos2_heap *h, struct osal_ucos2_heap_stats *out)
 {
     memset(out, 0, sizeof(*out));
     OS_CPU_SR cpu_sr;
     OS_ENTER_CRITICAL();
-    out->total = ucos2_heap_hi - ucos2_heap_lo;
-    out->used_blocks = ucos2_used_blocks;
-    for (struct ucos2_blk *b = ucos2_free_head; b != NULL; b = b->next) {
+    out->total = h->hi - h->lo;
+    out->used_blocks = h->used_blocks;
+    for (struct ucos2_blk *b = h->free_head; b != NULL; b = b->next) {
         out->free_bytes += b->size;
         out->free_blocks++;
         if (b->size > out->largest)
@@ -436,30 +446,87 @@ void osal_ucos2_heap_get_stats(struct osal_ucos2_heap_stats *out)
     OS_EXIT_CRITICAL();
 }
 
+vnet_err_t osal_ucos2_heap_init(void *base, size_t len)
+{
+    return ucos2_heap_init(&ucos2_main, base, len);
+}
+
+vnet_err_t osal_ucos2_dma_heap_init(void *base, size_t len)
+{
+    return ucos2_heap_init(&ucos2_coh, base, len);
+}
+
+void osal_ucos2_heap_get_stats(struct osal_ucos2_heap_stats *out)
+{
+    ucos2_heap_stats(&ucos2_main, out);
+}
+
+void osal_ucos2_dma_heap_get_stats(struct osal_ucos2_heap_stats *out)
+{
+    ucos2_heap_stats(&ucos2_coh, out);
+}
+
+/* The heap for coherent memory: the board's coherent region once it gave one. */
+static struct ucos2_heap *ucos2_coh_heap(void)
+{
+    return ucos2_coh.hi != 0 ? &ucos2_coh : &ucos2_main;
+}
+
 void *osal_mem_alloc(size_t size)
 {
-    return ucos2_heap_alloc(size, UCOS2_ALIGN);
+    return ucos2_heap_alloc(&ucos2_main, size, UCOS2_ALIGN);
 }
 
 void osal_mem_free(void *ptr)
 {
-    ucos2_heap_free(ptr);
+    ucos2_heap_free(&ucos2_main, ptr);
 }
 
-void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
+static void *ucos2_dma_alloc(struct ucos2_heap *h, size_t size, size_t align, uint64_t *dma_addr)
 {
-    void *p = ucos2_heap_alloc(size, align);
+    void *p = ucos2_heap_alloc(h, size, align);
     if (p == NULL)
         return NULL;
     /* Zeroed outside the critical section: rings can be tens of KiB. */
     memset(p, 0, size);
-    /* Identity-mapped board (bsp/qemu-x86_64): the device sees CPU physical addresses. */
-    *dma_addr = (uint64_t)(uintptr_t)p;
+    /* The board says what the device must be given (identity on the QEMU boards). */
+    *dma_addr = osal_board_dma_addr(p);
     return p;
+}
+
+void *osal_dma_alloc(size_t size, size_t align, uint64_t *dma_addr)
+{
+    return ucos2_dma_alloc(ucos2_coh_heap(), size, align, dma_addr);
 }
 
 void osal_dma_free(void *ptr, size_t size)
 {
     (void)size;
-    ucos2_heap_free(ptr);
+    /* By address: a block from the main heap (allocated before the coherent region was
+     * given) goes back there. */
+    uintptr_t p = (uintptr_t)ptr;
+    ucos2_heap_free(p >= ucos2_coh.lo && p < ucos2_coh.hi ? &ucos2_coh : &ucos2_main, ptr);
+}
+
+/* Buffers come from the main heap: cached on a board that gave a coherent region for the
+ * rings, and kept consistent by the driver's syncs (osal_ucos2_board.h). */
+void *osal_dma_buf_alloc(size_t size, size_t align, uint64_t *dma_addr)
+{
+    return ucos2_dma_alloc(&ucos2_main, size, align, dma_addr);
+}
+
+void osal_dma_buf_free(void *ptr, size_t size)
+{
+    (void)size;
+    ucos2_heap_free(&ucos2_main, ptr);
+}
+
+void osal_dma_sync_for_device(const void *cpu, size_t len)
+{
+    osal_board_dma_sync_for_device(cpu, len);
+}
+
+void osal_dma_sync_for_cpu(const void *cpu, size_t len)
+{
+    osal_board_dma_sync_for_cpu(cpu, len);
 }

@@ -38,6 +38,26 @@ uint64_t osal_board_cycles_per_us(void)
     return 1;
 }
 
+/* DMA hooks: an offset DMA window (the device sees RAM TEST_DMA_OFF above the CPU), and
+ * sync hooks that record their last call, to check the port forwards to them. */
+#define TEST_DMA_OFF 0x100000000ull
+static const void *sync_dev_p, *sync_cpu_p;
+static size_t sync_dev_len, sync_cpu_len;
+uint64_t osal_board_dma_addr(const void *cpu)
+{
+    return (uint64_t)(uintptr_t)cpu + TEST_DMA_OFF;
+}
+void osal_board_dma_sync_for_device(const void *cpu, size_t len)
+{
+    sync_dev_p = cpu;
+    sync_dev_len = len;
+}
+void osal_board_dma_sync_for_cpu(const void *cpu, size_t len)
+{
+    sync_cpu_p = cpu;
+    sync_cpu_len = len;
+}
+
 static int log_lines;
 static void count_log(const char *msg)
 {
@@ -104,18 +124,27 @@ static void test_heap(void)
     osal_ucos2_heap_get_stats(&s);
     CHECK(s.free_blocks == 1 && s.free_bytes == s0.total && s.used_blocks == 0);
 
-    /* DMA: aligned, zeroed, identity-mapped. */
+    /* DMA: aligned, zeroed, at the board's bus address. */
     void *small = osal_mem_alloc(24); /* misalign the next candidate */
     uint64_t dma = 0;
     uint8_t *d = osal_dma_alloc(5000, 4096, &dma);
     CHECK(d != NULL && ((uintptr_t)d & 4095u) == 0);
-    CHECK(dma == (uint64_t)(uintptr_t)d);
+    CHECK(dma == (uint64_t)(uintptr_t)d + TEST_DMA_OFF); /* the board's translation */
     int zero = 1;
     for (int i = 0; d && i < 5000; i++)
         zero &= d[i] == 0;
     CHECK(zero);
     uint8_t *d2 = osal_dma_alloc(64, 64, &dma);
     CHECK(d2 != NULL && ((uintptr_t)d2 & 63u) == 0);
+    uint64_t bdma = 0;
+    uint8_t *bb = osal_dma_buf_alloc(1536, 64, &bdma);
+    CHECK(bb != NULL && ((uintptr_t)bb & 63u) == 0);
+    CHECK(bdma == (uint64_t)(uintptr_t)bb + TEST_DMA_OFF);
+    osal_dma_sync_for_device(bb + 64, 100);
+    CHECK(sync_dev_p == bb + 64 && sync_dev_len == 100);
+    osal_dma_sync_for_cpu(bb + 128, 60);
+    CHECK(sync_cpu_p == bb + 128 && sync_cpu_len == 60);
+    osal_dma_buf_free(bb, 1536);
     osal_dma_free(d, 5000);
     osal_dma_free(d2, 64);
     osal_mem_free(small);
@@ -356,10 +385,42 @@ static void test_name_copied(void)
     osal_sem_destroy(&stk_sem);
 }
 
+/* A coherent region for the rings (a non-coherent board's uncached one): osal_dma_alloc
+ * serves from it once given, buffers and driver memory stay on the main heap; a ring
+ * block from before goes back to the main heap. */
+static _Alignas(4096) uint8_t coh_region[64 * 1024];
+static void test_dma_regions(void)
+{
+    struct osal_ucos2_heap_stats m0, c, m;
+    uint64_t dma = 0;
+    osal_ucos2_heap_get_stats(&m0);
+    osal_ucos2_dma_heap_get_stats(&c);
+    CHECK(c.total == 0); /* none given yet */
+    uint8_t *early = osal_dma_alloc(256, 64, &dma);
+    CHECK(early >= heap && early < heap + sizeof(heap));
+    CHECK(osal_ucos2_dma_heap_init(coh_region, sizeof(coh_region)) == VNET_OK);
+    uint8_t *ring = osal_dma_alloc(5000, 4096, &dma);
+    CHECK(ring >= coh_region && ring + 5000 <= coh_region + sizeof(coh_region));
+    CHECK(dma == (uint64_t)(uintptr_t)ring + TEST_DMA_OFF);
+    uint8_t *buf = osal_dma_buf_alloc(2048, 64, &dma);
+    CHECK(buf >= heap && buf < heap + sizeof(heap));
+    CHECK(dma == (uint64_t)(uintptr_t)buf + TEST_DMA_OFF);
+    osal_ucos2_dma_heap_get_stats(&c);
+    CHECK(c.used_blocks == 1);
+    osal_dma_free(ring, 5000);
+    osal_dma_free(early, 256);
+    osal_dma_buf_free(buf, 2048);
+    osal_ucos2_dma_heap_get_stats(&c);
+    osal_ucos2_heap_get_stats(&m);
+    CHECK(c.used_blocks == 0 && c.free_blocks == 1 && c.free_bytes == c.total);
+    CHECK(m.used_blocks == m0.used_blocks && m.free_bytes == m0.free_bytes);
+}
+
 static void main_task(void *arg)
 {
     (void)arg;
     test_heap();
+    test_dma_regions();
     test_sem_isr_task();
     test_lock_and_sleep();
     test_stack_from_heap();

@@ -37,7 +37,7 @@ static void vnet_free_queue(struct virtq **vq, uint8_t **dma, size_t dma_bytes,
         *vq = NULL;
     }
     if (*dma != NULL)
-        osal_dma_free(*dma, dma_bytes);
+        osal_dma_buf_free(*dma, dma_bytes);
     *dma = NULL;
     osal_mem_free(*bufs);
     *bufs = NULL;
@@ -64,6 +64,7 @@ static void vnet_free_tx(struct virtio_net_dev *dev)
     dev->tx.count = 0;
     dev->tx.free_top = 0;
     dev->tx.unkicked = 0;
+    dev->tx.inflight_bytes = 0;
 }
 
 /* Ring size for queue `idx`: the device's fixed size, or the smaller of its maximum and
@@ -84,13 +85,18 @@ static vnet_err_t vnet_queue_size(struct virtio_net_dev *dev, uint16_t idx, uint
     return VNET_OK;
 }
 
-/* Allocate `count` DMA buffers of `stride` bytes in one block, with private shadows. */
+/*
+ * Allocate `count` DMA buffers of `stride` bytes in one block, with private shadows.
+ * Buffer memory (os/osal.h): possibly cached, so every hand-over syncs it; each buffer
+ * starts on a 64-byte line (stride is a multiple of VIRTIO_NET_RX_SLOT_ALIGN). The device
+ * is given only addresses derived from `dma`, never a CPU pointer.
+ */
 static vnet_err_t vnet_alloc_bufs(uint32_t stride, uint16_t count, uint8_t **dma_blk, size_t *bytes,
                                   struct virtio_net_buf **bufs)
 {
     uint64_t dma = 0;
     *bytes = (size_t)count * stride;
-    *dma_blk = osal_dma_alloc(*bytes, VIRTIO_NET_RX_SLOT_ALIGN, &dma);
+    *dma_blk = osal_dma_buf_alloc(*bytes, VIRTIO_NET_RX_SLOT_ALIGN, &dma);
     if (*dma_blk == NULL)
         return VNET_E_NOMEM;
     *bufs = osal_mem_alloc(sizeof(**bufs) * count);
@@ -281,8 +287,8 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
 
     /* Queues: RX = 0, TX = 1 (spec 5.1.2). */
     uint16_t rxsize, txsize;
-    uint32_t rx_want = dev->cfg.rx_posted ? dev->cfg.rx_posted : VIRTIO_NET_QUEUE_MAX_USED;
-    uint32_t tx_want = dev->cfg.tx_slots ? dev->cfg.tx_slots : VIRTIO_NET_QUEUE_MAX_USED;
+    uint32_t rx_want = dev->cfg.rx_posted ? dev->cfg.rx_posted : VIRTIO_NET_QUEUE_DEFAULT_MAX;
+    uint32_t tx_want = dev->cfg.tx_slots ? dev->cfg.tx_slots : VIRTIO_NET_QUEUE_DEFAULT_MAX;
     err = vnet_queue_size(dev, VIRTIO_NET_RXQ, rx_want * nseg, &rxsize);
     if (err == VNET_OK)
         err = vnet_queue_size(dev, VIRTIO_NET_TXQ, tx_want * nseg, &txsize);
@@ -344,12 +350,10 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
         dev->tx.free[i] = (uint16_t)(dev->tx.count - 1u - i);
     dev->tx.free_top = dev->tx.count;
     dev->tx.unkicked = 0;
+    dev->tx.inflight_bytes = 0;
 
     for (uint16_t i = 0; i < dev->rx.count; i++) {
-        struct virtq_seg segs[2];
-        uint16_t n;
-        vnet_rx_segs(dev, &dev->rx.bufs[i], segs, &n);
-        err = virtq_add(dev->rx.vq, segs, n, &dev->rx.bufs[i]);
+        err = vnet_rx_post(dev, &dev->rx.bufs[i]);
         if (err != VNET_OK) {
             err = VNET_E_IO;
             goto fail;

@@ -155,6 +155,7 @@ const struct vnet_cfg_range vnet_cfg_ranges[] = {
     VNET_CFG(rx_sw_ring_entries, 2u, 32768u, VIRTIO_NET_SW_RING_DEFAULT),
     VNET_CFG(rx_posted, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
     VNET_CFG(tx_slots, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
+    VNET_CFG(tx_max_bytes, 1u, UINT32_MAX, 0u), /* 0: no byte limit */
     VNET_CFG(isr_budget, 1u, 65535u, VIRTIO_NET_BUDGET_DEFAULT),
     VNET_CFG(isr_budget_bytes, 1u, UINT32_MAX, VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT),
     VNET_CFG(rx_mrg_buf_bytes, VIRTIO_NET_RX_MRG_BUF_MIN, VIRTIO_NET_RX_MRG_BUF_MAX,

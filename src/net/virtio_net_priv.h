@@ -41,7 +41,11 @@
 /* ISR copy bound in bytes when cfg.isr_budget_bytes is 0: one largest GSO frame. Without
  * offloads 64 entries of 1.5 KB stay below it, so it changes nothing there. */
 #define VIRTIO_NET_ISR_BUDGET_BYTES_DEFAULT 65536u
-#define VIRTIO_NET_QUEUE_MAX_USED           256u /* rx_posted / tx_slots cap */
+/* rx_posted / tx_slots: 0 takes the device's queue size up to QUEUE_DEFAULT_MAX (QEMU's
+ * rx_queue_size goes up to 1024; a larger device ring is used only when asked for, as each
+ * entry costs a buffer); an explicit value may go up to the split ring's limit (spec 2.7). */
+#define VIRTIO_NET_QUEUE_DEFAULT_MAX 1024u
+#define VIRTIO_NET_QUEUE_MAX_USED    32768u
 
 /*
  * Each software ring slot is cache-line aligned; the frame starts VIRTIO_NET_RX_PAD bytes
@@ -82,6 +86,7 @@ struct virtio_net_rx_sw_packet {
 struct virtio_net_buf {
     uint8_t *cpu;  /* header at cpu[0], frame at cpu[hdr_len] */
     uint64_t dma;  /* device address of cpu[0] */
+    uint32_t len;  /* TX: frame bytes posted (for tx.inflight_bytes) */
     uint16_t slot; /* index in its array */
 };
 
@@ -179,8 +184,9 @@ struct virtio_net_txq {
     struct virtio_net_buf *bufs; /* private shadows, `count` of them */
     uint16_t *free;              /* stack of free slot indices */
     uint16_t free_top;
-    uint16_t unkicked; /* posted with SEND_MORE, not yet kicked */
-    uint8_t *dma;      /* one block, `count` * stride bytes */
+    uint16_t unkicked;       /* posted with SEND_MORE, not yet kicked */
+    uint32_t inflight_bytes; /* frame bytes posted and not yet reclaimed (cfg.tx_max_bytes) */
+    uint8_t *dma;            /* one block, `count` * stride bytes */
     size_t dma_bytes;
     uint32_t stride;    /* bytes per TX DMA buffer */
     uint32_t frame_max; /* largest frame accepted by send (GSO with HOST_TSO*) */
@@ -426,6 +432,19 @@ static inline void vnet_rx_segs(const struct virtio_net_dev *dev, const struct v
         segs[0] = (struct virtq_seg){b->dma, dev->rx.buf_len, true};
         *n = 1;
     }
+}
+
+/* [RX queue owner; initialize before RUNNING] Post RX buffer `b`: hand all of it to the device
+ * (cache maintenance, os/osal.h: no dirty line may later be written back over what the device
+ * writes), then add its descriptors. The caller publishes them (virtq_kick_prepare). VNET_OK or
+ * virtq_add's error. */
+static inline vnet_err_t vnet_rx_post(struct virtio_net_dev *dev, struct virtio_net_buf *b)
+{
+    struct virtq_seg segs[2];
+    uint16_t n;
+    osal_dma_sync_for_device(b->cpu, dev->rx.buf_len);
+    vnet_rx_segs(dev, b, segs, &n);
+    return virtq_add(dev->rx.vq, segs, n, b);
 }
 
 /*

@@ -199,10 +199,7 @@ bool vnet_rx_repost(struct virtio_net_dev *dev, struct virtio_net_buf *const *bu
                     unsigned *reposted)
 {
     for (unsigned i = 0; i < n; i++) {
-        struct virtq_seg segs[2];
-        uint16_t nseg;
-        vnet_rx_segs(dev, bufs[i], segs, &nseg);
-        if (virtq_add(dev->rx.vq, segs, nseg, bufs[i]) != VNET_OK) {
+        if (vnet_rx_post(dev, bufs[i]) != VNET_OK) {
             /* Cannot happen on a healthy queue: virtq_get freed these descriptors. */
             return false;
         }
@@ -265,6 +262,10 @@ int vnet_rx_service(struct virtio_net_dev *dev, struct vnet_rx_pass *p)
             consumed++;
             bytes += len;
             struct virtio_net_buf *b = cookie;
+            /* The device wrote `len` bytes (bounded by what was posted): take them back
+             * from it before reading a byte, header included (os/osal.h; after
+             * virtq_get's read barrier, which ordered the used entry before this). */
+            osal_dma_sync_for_cpu(b->cpu, len);
             /* virtq_get bounded len by what was posted (else the queue breaks); here the
              * frame must at least hold the header and an Ethernet header. */
             if (dev->rx.mrg)

@@ -31,6 +31,7 @@ static const struct {
     VNET_STAT(tx_packets),
     VNET_STAT(tx_bytes),
     VNET_STAT(tx_ring_full),
+    VNET_STAT(tx_bytes_full),
     VNET_STAT(tx_errors),
     VNET_STAT(tx_gso_packets),
     VNET_STAT(tx_gso_refused),

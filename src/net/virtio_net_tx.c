@@ -36,7 +36,17 @@ static void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
         }
         const struct virtio_net_buf *b = cookie;
         dev->tx.free[dev->tx.free_top++] = b->slot;
+        dev->tx.inflight_bytes -= b->len;
     }
+}
+
+/* No room for another frame: no free slot, or the byte limit reached (with something in
+ * flight, so a completion will come; a frame alone may exceed the limit). Caller holds
+ * tx_lock. */
+static bool vnet_tx_full_locked(const struct virtio_net_dev *dev)
+{
+    return dev->tx.free_top == 0 ||
+           (dev->cfg.tx_max_bytes != 0 && dev->tx.inflight_bytes >= dev->cfg.tx_max_bytes);
 }
 
 static void vnet_tx_kick_locked(struct virtio_net_dev *dev)
@@ -154,13 +164,15 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
     vnet_tx_reclaim_locked(dev);
     /* Bounded: each failed arm means the device completed chains, which the next reclaim
      * takes; a device that shows completions the reclaim cannot take broke the queue. */
-    for (unsigned round = 0; dev->tx.free_top == 0; round++) {
+    for (unsigned round = 0; vnet_tx_full_locked(dev); round++) {
         /* Frames deferred with SEND_MORE fill the ring without a kick; the device would
          * never drain them, so kick before waiting for space. */
         if (dev->tx.unkicked != 0)
             vnet_tx_kick_locked(dev);
         if (round == 4 || vnet_tx_arm_locked(dev)) {
             dev->stats.tx_ring_full++;
+            if (dev->tx.free_top != 0)
+                dev->stats.tx_bytes_full++;
             err = VNET_E_BUSY;
             goto out;
         }
@@ -201,6 +213,9 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
         }
         gso = (hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE;
     }
+    /* Header and frame are written: hand them to the device (os/osal.h) before the
+     * descriptor naming them can be seen. */
+    osal_dma_sync_for_device(b->cpu, dev->hdr_len + len);
     struct virtq_seg segs[2];
     uint16_t nseg;
     if (dev->hdr_separate) {
@@ -222,6 +237,8 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
         }
         goto out;
     }
+    b->len = (uint32_t)len;
+    dev->tx.inflight_bytes += (uint32_t)len;
     dev->stats.tx_packets++;
     dev->stats.tx_bytes += len;
     if (gso)

@@ -518,11 +518,13 @@ bool virtq_enable_cb_delayed(struct virtq *vq)
     } else {
         VNET_WRITE_ONCE(vq->vq_avail->flags, (uint16_t)0);
     }
+    VQ_ORD_MARK(vq, vq_ord_store);
     VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_REARM);
     /* Same store->load ordering as virtq_enable_cb(): a completion the device made before
      * it could see the new used_event/flag is seen by this load instead. */
     vnet_mb();
     VQ_ENABLE_STEP(vq, VIRTQ_ENABLE_AFTER_BARRIER);
+    VQ_ORD_CHECK(vq, vq_ord_store, VIRTQ_ORD_ENABLE_DELAYED);
     return VNET_READ_ONCE(vq->vq_used->idx) != vq->vq_last_used;
 }
 

@@ -40,10 +40,11 @@ extern void (*virtq_test_enable_hook)(struct virtq *vq, enum virtq_enable_step s
  * (see virtq.c). Any violation means a barrier is missing.
  */
 enum virtq_order_site {
-    VIRTQ_ORD_PUBLISH = 0, /* kick_prepare: ring entries (vnet_wmb) before avail->idx */
-    VIRTQ_ORD_KICK,        /* kick_prepare: avail->idx (vnet_mb) before avail_event/flags */
-    VIRTQ_ORD_ENABLE,      /* enable_cb: re-arm (vnet_mb) before the used->idx re-check */
-    VIRTQ_ORD_GET_EVENT,   /* get with EVENT_IDX, callbacks on: used_event before used->idx */
+    VIRTQ_ORD_PUBLISH = 0,    /* kick_prepare: ring entries (vnet_wmb) before avail->idx */
+    VIRTQ_ORD_KICK,           /* kick_prepare: avail->idx (vnet_mb) before avail_event/flags */
+    VIRTQ_ORD_ENABLE,         /* enable_cb: re-arm (vnet_mb) before the used->idx re-check */
+    VIRTQ_ORD_GET_EVENT,      /* get with EVENT_IDX, callbacks on: used_event before used->idx */
+    VIRTQ_ORD_ENABLE_DELAYED, /* enable_cb_delayed (TX space): re-arm (vnet_mb) before re-check */
     VIRTQ_ORD_SITES
 };
 struct virtq_order_stats {

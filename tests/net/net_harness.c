@@ -212,6 +212,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.rx_sw_ring_entries = o->rx_sw_ring_entries;
     cfg.rx_posted = o->rx_posted;
     cfg.tx_slots = o->tx_slots;
+    cfg.tx_max_bytes = o->tx_max_bytes;
     cfg.isr_budget = o->isr_budget;
     cfg.rx_budget = o->rx_budget;
     cfg.rx_defer_ms = o->rx_defer_ms;

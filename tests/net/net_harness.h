@@ -23,6 +23,7 @@ struct nh_opts {
     uint16_t rx_defer_ms, rx_defer_min_frames; /* cfg fields of the same names */
     uint32_t isr_budget_bytes;                 /* cfg field of the same name */
     uint32_t rx_mrg_buf_bytes;                 /* cfg field of the same name */
+    uint32_t tx_max_bytes;                     /* cfg field of the same name */
     bool keep_tx_frames;
     bool rx_hdr;      /* configure rx_hdr_fn (receive offloads) instead of rx_fn delivery */
     bool tx_offloads; /* cfg.tx_offloads */

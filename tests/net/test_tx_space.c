@@ -355,6 +355,88 @@ static void test_irqs_off_with_space(void)
     TN_CHECK(nh_close(&h));
 }
 
+/*
+ * The byte limit (cfg.tx_max_bytes): with 1,000 bytes allowed in flight, 128-byte frames
+ * go out until 1,024 bytes are posted (the 8th crosses the limit and is accepted), then a
+ * send is refused with VNET_E_BUSY although slots are free, the space event armed; the
+ * completions deliver it, and sends go on. A blocked send_wait resumes when completions
+ * bring the bytes under the limit. Without the limit the same ring takes all 16 frames.
+ */
+static void test_byte_limit(void)
+{
+    tn_case("byte limit: BUSY at tx_max_bytes with slots free, space event, resume");
+    struct nh h;
+    struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
+                        .irq_mode = SIMDEV_IRQ_MSIX,
+                        .tx_vector = true,
+                        .tx_slots = 16,
+                        .queue_size = 16,
+                        .tx_hold = true,
+                        .keep_tx_frames = true,
+                        .tx_max_bytes = 1000};
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    uint8_t f[128];
+    uint32_t seq = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        simdev_frame_build(f, sizeof(f), seq++, dst);
+        TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_OK);
+    }
+    simdev_frame_build(f, sizeof(f), seq, dst);
+    TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_E_BUSY);
+    struct virtio_net_stats st;
+    virtio_net_get_stats(h.dev, &st);
+    TN_EQ(st.tx_ring_full, 1);
+    TN_EQ(st.tx_bytes_full, 1);
+    TN_EQ(st.tx_space_arms, 1);
+    TN_EQ(h.dev->tx.free_top, 8); /* slots were free: the bytes decided */
+    TN_EQ(h.dev->tx.inflight_bytes, 8u * sizeof(f));
+    /* Completing everything delivers the event (EVENT_IDX: 3/4 of 8 outstanding). */
+    TN_EQ(simdev_tx_complete(h.sim, 0), 8);
+    TN_EQ(__atomic_load_n(&h.tx_space_calls, __ATOMIC_SEQ_CST), 1u);
+    TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_OK);
+    seq++;
+    TN_EQ(h.dev->tx.inflight_bytes, (uint32_t)sizeof(f)); /* reclaimed on the send */
+
+    /* A blocked sender: 7 more fill the limit again, the waiter resumes on completions. */
+    for (unsigned i = 0; i < 7; i++) {
+        simdev_frame_build(f, sizeof(f), seq++, dst);
+        TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_OK);
+    }
+    struct waiter w = {.h = &h, .seq = seq, .timeout_ms = 0};
+    pthread_t th;
+    pthread_create(&th, NULL, waiter_main, &w);
+    uint64_t end = nh_now_ms() + 5000;
+    do {
+        nh_sleep_ms(1);
+        virtio_net_get_stats(h.dev, &st);
+    } while (st.tx_space_arms < 2 && nh_now_ms() < end);
+    TN_EQ(st.tx_space_arms, 2);
+    TN_EQ(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST), 0);
+    TN_EQ(simdev_tx_complete(h.sim, 0), 8);
+    TN_CHECK(wait_done(&w));
+    pthread_join(th, NULL);
+    TN_EQ(w.result, VNET_OK);
+    TN_EQ(simdev_tx_complete(h.sim, 0), 1);
+    check_wire(&h, 17);
+    virtio_net_get_stats(h.dev, &st);
+    TN_EQ(st.tx_bytes_full, 2);
+    TN_EQ(st.tx_wait_timeouts, 0);
+    TN_CHECK(nh_close(&h));
+
+    tn_case("byte limit off: the same ring takes every slot");
+    o.tx_max_bytes = 0;
+    TN_EQ(nh_open(&h, &o), VNET_OK);
+    for (unsigned i = 0; i < 16; i++) {
+        simdev_frame_build(f, sizeof(f), i, dst);
+        TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_OK);
+    }
+    TN_EQ(virtio_net_send(h.dev, f, sizeof(f), 0), VNET_E_BUSY);
+    virtio_net_get_stats(h.dev, &st);
+    TN_EQ(st.tx_bytes_full, 0);
+    TN_EQ(simdev_tx_complete(h.sim, 0), 16);
+    TN_CHECK(nh_close(&h));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -370,5 +452,6 @@ int main(void)
     test_timeout();
     test_no_tx_vector_polls();
     test_irqs_off_with_space();
+    test_byte_limit();
     return tn_finish();
 }

@@ -366,11 +366,69 @@ static void test_fixed_queue_size(void)
     TN_EQ(f.qsize[0], 1024);
     TN_CHECK(dev->hdr_separate);
     TN_EQ(dev->hdr_len, 10);
-    TN_EQ(dev->rx.count, 256);
+    TN_EQ(dev->rx.count, 512); /* header + frame descriptor per buffer */
     TN_EQ(virtio_net_halt(dev), VNET_OK);
     f.qmax = 100; /* not a power of two: refused */
     TN_EQ(virtio_net_initialize(dev), VNET_E_RANGE);
     detach_and_check_leaks(dev);
+}
+
+static struct virtio_net_dev *attach_sized(struct fake_tr *f, uint16_t rx_posted, uint16_t tx_slots)
+{
+    struct virtio_net_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.transport = &f->base;
+    cfg.rx_fn = rx_discard;
+    cfg.rx_task_prio = 10;
+    cfg.rx_posted = rx_posted;
+    cfg.tx_slots = tx_slots;
+    struct virtio_net_dev *dev = NULL;
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_OK);
+    return dev;
+}
+
+static void test_queue_size_from_device(void)
+{
+    tn_case("queue sizes: the device's (rx_queue_size=1024 is used), default capped at 1024");
+    struct fake_tr f;
+    fake_tr_init(&f, false, ~0ull);
+    f.qmax = 1024;
+    struct virtio_net_dev *dev = attach_sized(&f, 0, 0);
+    TN_EQ(virtio_net_initialize(dev), VNET_OK);
+    TN_EQ(f.qsize[0], 1024);
+    TN_EQ(f.qsize[1], 1024);
+    TN_EQ(dev->rx.count, 1024);
+    TN_EQ(dev->tx.count, 1024);
+    TN_EQ(virtio_net_halt(dev), VNET_OK);
+    f.qmax = 4096; /* a larger device ring is not filled unless asked for */
+    TN_EQ(virtio_net_initialize(dev), VNET_OK);
+    TN_EQ(f.qsize[0], 1024);
+    TN_EQ(dev->rx.count, 1024);
+    TN_EQ(virtio_net_halt(dev), VNET_OK);
+    detach_and_check_leaks(dev);
+
+    tn_case("queue sizes: explicit rx_posted/tx_slots beyond the default, and below the device's");
+    fake_tr_init(&f, false, ~0ull);
+    f.qmax = 4096;
+    dev = attach_sized(&f, 4096, 100);
+    TN_EQ(virtio_net_initialize(dev), VNET_OK);
+    TN_EQ(f.qsize[0], 4096);
+    TN_EQ(dev->rx.count, 4096);
+    TN_EQ(f.qsize[1], 64); /* power of two below the request */
+    TN_EQ(dev->tx.count, 64);
+    TN_EQ(virtio_net_halt(dev), VNET_OK);
+    detach_and_check_leaks(dev);
+
+    tn_case("queue sizes: rx_posted above the split ring limit refused at attach");
+    struct virtio_net_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.transport = &f.base;
+    cfg.rx_fn = rx_discard;
+    cfg.rx_task_prio = 10;
+    cfg.rx_posted = 40000;
+    dev = NULL;
+    TN_EQ(virtio_net_attach(&dev, &cfg), VNET_E_INVAL);
+    TN_CHECK(dev == NULL);
 }
 
 static void test_attach_args(void)
@@ -461,7 +519,7 @@ static void test_stats_names(void)
     virtio_net_stats_foreach(dev, visit, &v);
     virtio_net_stats_foreach(dev, NULL, NULL); /* tolerated */
     TN_EQ(v.n, virtio_net_stat_count());
-    TN_EQ(v.n, 42 + VIRTIO_NET_ISR_HIST_BUCKETS);
+    TN_EQ(v.n, 43 + VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_hist, VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_drops, 1);
     TN_EQ(v.saw_cycles_total, 1);
@@ -518,6 +576,7 @@ int main(void)
     test_no_mac_feature();
     test_needs_reset_at_driver_ok();
     test_fixed_queue_size();
+    test_queue_size_from_device();
     test_stats_names();
     test_alloc_failure_sweep();
     return tn_finish();

@@ -4,10 +4,11 @@
  * counts, at each load that must follow a full barrier and at the avail->idx store that
  * must follow the publish barrier, whether that barrier ran since the store it orders.
  * This test drives every such path (with and without EVENT_IDX) and asserts each was
- * checked and none was violated: deleting any one of the four barriers
+ * checked and none was violated: deleting any one of the five barriers
  *   kick_prepare: vnet_wmb() before avail->idx, vnet_mb() before avail_event/flags;
  *   virtq_get (EVENT_IDX, callbacks on): vnet_mb() after the used_event store;
  *   virtq_enable_cb: vnet_mb() between the re-arm and the re-check
+ *   virtq_enable_cb_delayed (the TX space re-arm): vnet_mb() between re-arm and re-check
  * makes it fail, deterministically (no timing, no luck with the hardware).
  */
 #include <string.h>
@@ -73,6 +74,18 @@ static void run(unsigned flags)
         TU_CHECK_EQ(virtq_get(vq, &cookie, &len), 1); /* GET_EVENT check, then re-arm */
         TU_CHECK(cookie == buf);
         TU_CHECK_EQ(virtq_get(vq, &cookie, &len), 0); /* GET_EVENT after that re-arm */
+        /* The TX space re-arm: a buffer in flight, callbacks off, the delayed re-arm must
+         * re-check after its barrier (ENABLE_DELAYED), then see the completion. */
+        TU_CHECK_EQ(virtq_add(vq, &s, 1, buf), VNET_OK);
+        (void)virtq_kick_prepare(vq);
+        virtq_disable_cb(vq);
+        TU_CHECK(!virtq_enable_cb_delayed(vq));
+        virtq_disable_cb(vq);
+        TU_CHECK_EQ(ring_complete_all(&r), 1);
+        TU_CHECK(virtq_enable_cb_delayed(vq));
+        virtq_disable_cb(vq);
+        TU_CHECK_EQ(virtq_get(vq, &cookie, &len), 1);
+        TU_CHECK(cookie == buf);
     }
     osal_dma_free(buf, 64);
     virtq_destroy(vq);
@@ -85,7 +98,8 @@ static void test_order(void)
     run(0);
     static const char *const name[VIRTQ_ORD_SITES] = {
         "publish (wmb before avail->idx)", "kick (mb before avail_event/flags)",
-        "enable_cb (mb before re-check)", "get, EVENT_IDX (mb after used_event)"};
+        "enable_cb (mb before re-check)", "get, EVENT_IDX (mb after used_event)",
+        "enable_cb_delayed (mb before re-check)"};
     for (unsigned i = 0; i < VIRTQ_ORD_SITES; i++) {
         fprintf(stderr, "  %-40s checks %llu violations %llu\n", name[i],
                 (unsigned long long)virtq_test_order.checks[i],

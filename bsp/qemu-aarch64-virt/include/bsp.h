@@ -91,11 +91,12 @@ uint32_t bsp_prof_stop(const uint64_t **rips);
  *   33          PL011 (SPI 1; not used, the console is polled)
  *   35-38       PCIe INTA..INTD (SPI 3-6)
  *   48-79       virtio-mmio slot 0-31 (SPI 16-47)
+ *   80-143      GICv2m MSI (SPI 48-111; gic-version=2 only), edge
  */
 #define BSP_VECT_TICK      27u
 #define BSP_INTID_AUX      30u
 #define BSP_INTID_VIRTIO0  48u
-#define BSP_INTID_MAX      128u /* IDs this board dispatches */
+#define BSP_INTID_MAX      160u /* IDs this board dispatches */
 #define BSP_INTID_SPURIOUS 1023u
 
 /* Error codes of the board (0 = success), as on the x86_64 board. */
@@ -119,6 +120,17 @@ int bsp_irq_mask(uint32_t intid, int masked);
 uint32_t bsp_int_count(uint32_t intid);
 /* 3 or 2: the GIC architecture version found. */
 unsigned bsp_gic_version(void);
+/*
+ * MSI: how many SPIs a message can raise (QEMU's GICv2m frame with gic-version=2; 0 = no
+ * MSI, e.g. gic-version=3, whose ITS this board does not drive). bsp_msi_alloc() reserves
+ * one for good (boot-time wiring, never freed): BSP_OK, BSP_E_NODEV (no MSI) or
+ * BSP_E_NOSPACE. Attach it with bsp_irq_attach(intid, 1, ...) (edge). bsp_msi_message()
+ * gives the message that raises an MSI INTID: a 32-bit write of *data to bus address
+ * *addr (BSP_E_INVAL for an INTID that is not an MSI one). Task.
+ */
+unsigned bsp_msi_count(void);
+int bsp_msi_alloc(uint32_t *intid);
+int bsp_msi_message(uint32_t intid, uint64_t *addr, uint32_t *data);
 /* High-water mark of the interrupt stack (SP_EL1) and its size, in bytes. Any. */
 void bsp_int_stk_usage(uint32_t *used, uint32_t *size);
 
@@ -151,6 +163,8 @@ const struct virtio_mmio_bus *bsp_virtio_net_mmio_bus(unsigned i);
 
 /* ---- PCIe (ECAM 0x3f00_0000, bus 0; BARs assigned by the board; INTx on SPI 3-6) ---- */
 
+#define BSP_PCIE_MAX_MSIX 8u /* MSI-X entries per function the board can route */
+
 struct virtio_pci_bus;
 struct bsp_pcie_func {
     uint8_t bus, dev, fn;
@@ -160,15 +174,39 @@ struct bsp_pcie_func {
     uint64_t bar_addr[6]; /* PCI address (I/O BARs: port number) */
     uint64_t bar_size[6]; /* 0 = absent or not placed */
     uint8_t bar_is_io[6];
+    uint8_t msix_cap;         /* config offset of the MSI-X capability, 0 = none */
+    uint16_t msix_table_size; /* entries */
+    uint8_t msix_table_bir;
+    uint32_t msix_table_off;
+    uint32_t msix_intid[BSP_PCIE_MAX_MSIX]; /* GIC INTID per routed entry, 0 = none */
 };
 /* Functions found on bus 0 at boot, and the virtio-net ones (vendor 0x1af4, device 0x1000
  * or 0x1041) in slot order with their struct virtio_pci_bus for
- * virtio_pci_transport_create(). MSI-X is never enabled: the driver uses the INTx line. */
+ * virtio_pci_transport_create(). Interrupts are INTx unless the application routes MSI-X
+ * entries (below). */
 unsigned bsp_pcie_count(void);
 const struct bsp_pcie_func *bsp_pcie_get(unsigned i);
 unsigned bsp_pcie_virtio_net_count(void);
 const struct bsp_pcie_func *bsp_pcie_virtio_net_func(unsigned i);
 const struct virtio_pci_bus *bsp_pcie_virtio_net_bus(unsigned i);
+
+/*
+ * MSI-X of a function found at boot, where the GIC has MSI (bsp_msi_count() > 0):
+ * bsp_pcie_msix_attach() takes an MSI SPI for table entry `entry` (the same one again when
+ * the entry was attached before), attaches isr(arg) to it edge-triggered and writes the
+ * entry (address = the GICv2m doorbell, data = the INTID) with the entry masked meanwhile;
+ * bsp_pcie_msix_enable() sets MSI-X Enable with Function Mask clear and disables INTx;
+ * _disable() clears MSI-X Enable (INTx back). Which device interrupts use which entry is
+ * the device's business (virtio: msix_config / queue_msix_vector). BSP_OK, BSP_E_NODEV
+ * (no MSI-X capability or no MSI in the GIC), BSP_E_INVAL (entry beyond the table or
+ * BSP_PCIE_MAX_MSIX), BSP_E_NOSPACE, or bsp_irq_attach()'s error. Task.
+ */
+int bsp_pcie_msix_attach(const struct bsp_pcie_func *f, uint16_t entry, bsp_isr_t isr, void *arg);
+int bsp_pcie_msix_enable(const struct bsp_pcie_func *f);
+int bsp_pcie_msix_disable(const struct bsp_pcie_func *f);
+/* Entry `entry` of the table as the device holds it (diagnostics, tests). */
+int bsp_pcie_msix_entry_read(const struct bsp_pcie_func *f, uint16_t entry, uint64_t *addr,
+                             uint32_t *data, uint32_t *ctrl);
 
 /* ---- Faults and exit ---- */
 

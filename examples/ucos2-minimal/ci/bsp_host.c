@@ -65,3 +65,22 @@ uint64_t osal_board_cycles_per_us(void)
 {
     return 1u;
 }
+
+/* DMA on this hosted "board": the device model (if any) sees the process's addresses and
+ * caches are coherent, as on x86 hardware: identity, no cache maintenance. */
+uint64_t osal_board_dma_addr(const void *cpu)
+{
+    return (uint64_t)(uintptr_t)cpu;
+}
+
+void osal_board_dma_sync_for_device(const void *cpu, size_t len)
+{
+    (void)cpu;
+    (void)len;
+}
+
+void osal_board_dma_sync_for_cpu(const void *cpu, size_t len)
+{
+    (void)cpu;
+    (void)len;
+}

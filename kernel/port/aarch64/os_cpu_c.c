@@ -5,6 +5,15 @@
 #include "os_cpu_asm.h"
 #include "ucos_ii.h"
 
+/* Free-running counter for the idle-time CPU usage (os_cpu_idle.h). */
+static inline INT64U os_cpu_cycles(void)
+{
+    INT64U v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+    return v;
+}
+#include "../os_cpu_idle.h"
+
 _Static_assert(sizeof(OS_CPU_FRAME) == OS_CPU_FRAME_SIZE_ASM, "frame layout of os_cpu_a.S");
 _Static_assert(sizeof(OS_CPU_FRAME) % 16u == 0u, "SP stays 16-byte aligned below a frame");
 _Static_assert(offsetof(OS_CPU_FRAME, elr) == OS_CPU_FRAME_ELR, "frame elr slot");
@@ -97,10 +106,12 @@ void OSTaskReturnHook(OS_TCB *ptcb)
 
 void OSTaskStatHook(void)
 {
+    os_cpu_idle_stat();
 }
 
 void OSTaskSwHook(void)
 {
+    os_cpu_idle_switch();
 }
 
 void OSTCBInitHook(OS_TCB *ptcb)

@@ -5,6 +5,16 @@
 #include "os_cpu_asm.h"
 #include "ucos_ii.h"
 
+/* Free-running counter for the idle-time CPU usage (os_cpu_idle.h). */
+static inline INT64U os_cpu_cycles(void)
+{
+    INT32U lo;
+    INT32U hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((INT64U)hi << 32) | lo;
+}
+#include "../os_cpu_idle.h"
+
 _Static_assert(sizeof(OS_CPU_FRAME) == 22u * 8u, "frame layout shared with os_cpu_a.S");
 _Static_assert(offsetof(OS_CPU_FRAME, vector) == OS_CPU_FRAME_VECTOR, "frame vector slot");
 _Static_assert(OS_CPU_VECT_CTXSW == OS_CPU_VECT_CTXSW_ASM, "switch vector");
@@ -106,10 +116,12 @@ void OSTaskReturnHook(OS_TCB *ptcb)
 
 void OSTaskStatHook(void)
 {
+    os_cpu_idle_stat();
 }
 
 void OSTaskSwHook(void)
 {
+    os_cpu_idle_switch();
 }
 
 void OSTCBInitHook(OS_TCB *ptcb)
