@@ -22,6 +22,9 @@
 #                             firmware board (default qemu-x86_64); qemu-aarch64-virt runs
 #                             qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a53
 #     --transport mmio|pci    qemu-aarch64-virt: NICs on virtio-mmio (default) or PCIe
+#     --gic 2|3               qemu-aarch64-virt: GIC version (default 3). The firmware runs
+#                             virtio-net-pci on MSI-X where the GIC offers MSI it drives:
+#                             with 2 (GICv2m frame); with 3 on INTx (it does not drive the ITS)
 #     --mmio-modern           qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU
 #                             7.2's legacy version 1)
 #     --gro on|off            Linux guest only: GRO on its NICs (default on)
@@ -46,6 +49,7 @@ machine=q35
 nic_props=()
 board=qemu-x86_64
 transport=mmio
+gic=3
 mmio_modern=0
 gro=on
 keep=0
@@ -72,6 +76,7 @@ while [ $# -gt 0 ]; do
     --nic-prop) need_arg "$opt" "$@"; nic_props+=("$2"); shift ;;
     --board) need_arg "$opt" "$@"; board=$2; shift ;;
     --transport) need_arg "$opt" "$@"; transport=$2; shift ;;
+    --gic) need_arg "$opt" "$@"; gic=$2; shift ;;
     --mmio-modern) mmio_modern=1 ;;
     --gro) need_arg "$opt" "$@"; gro=$2; shift ;;
     --keep) keep=1 ;;
@@ -85,6 +90,7 @@ case "$offloads" in on|off) ;; *) die "--offloads on|off" ;; esac
 case "$machine" in q35|pc) ;; *) die "--machine q35|pc" ;; esac
 case "$board" in qemu-x86_64|qemu-aarch64-virt) ;; *) die "--board qemu-x86_64|qemu-aarch64-virt" ;; esac
 case "$transport" in mmio|pci) ;; *) die "--transport mmio|pci" ;; esac
+case "$gic" in 2|3) ;; *) die "--gic 2|3" ;; esac
 [ "$board" = qemu-aarch64-virt ] && [ "$guest" != firmware ] &&
   die "--board qemu-aarch64-virt runs the firmware only"
 case "$gro" in on|off) ;; *) die "--gro on|off" ;; esac
@@ -135,7 +141,7 @@ vnet_apt_ensure "${pkgs[@]}" || { echo "run.sh: apt-get install failed" >&2; exi
 # The harness boots the firmware with offloads=on when --offloads on (GSO frames whole).
 up_args=(--guest "$guest" --offloads "$offloads" --machine "$machine" --board "$board")
 if [ "$board" = qemu-aarch64-virt ]; then
-  up_args+=(--transport "$transport")
+  up_args+=(--transport "$transport" --gic "$gic")
   [ "$mmio_modern" -eq 1 ] && up_args+=(--mmio-modern)
 fi
 for p in ${nic_props[@]+"${nic_props[@]}"}; do up_args+=(--nic-prop "$p"); done
@@ -167,7 +173,7 @@ fi
 props=""
 [ ${#nic_props[@]} -gt 0 ] && props=", NIC ${nic_props[*]}"
 where=$machine
-[ "$board" = qemu-aarch64-virt ] && where="aarch64 virt, cortex-a53, virtio-$transport"
+[ "$board" = qemu-aarch64-virt ] && where="aarch64 virt (gic-version=$gic), cortex-a53, virtio-$transport"
 echo "== booting the $guest router (QEMU TCG, $where, 1 vCPU, offloads $offloads$props)"
 t0=$(date +%s%N)
 vh_up "${up_args[@]}" || { echo "run.sh: the router did not come up" >&2; exit 1; }

@@ -39,6 +39,9 @@ struct router_nic {
     uint32_t full_streak;  /* consecutive batches that used the whole budget */
     uint32_t streak_start; /* OS tick at the first batch of that streak */
     uint64_t rx_yields;    /* times the RX task slept to let lower priorities run */
+    void *turn;            /* OS_EVENT semaphore: the peer's RX task hands the CPU back */
+    bool turn_wait;        /* this RX task waits on `turn` (set and cleared by itself) */
+    uint64_t rx_handoffs;  /* batches after which this RX task handed the CPU to the peer */
     uint64_t reinits;      /* successful reinit commands */
     uint64_t link_events;  /* link state changes reported by the driver */
     int last_reinit_err;   /* result of the last initialize (0 = none or success) */
@@ -73,9 +76,10 @@ uint32_t router_uptime_ms(void);
 int router_reinit(enum router_side side, int *halt_err, int *init_err);
 
 #if ROUTER_MINFWD
-/* Bench-only minimal forwarder (router_main.c): frames forwarded by the fast path
- * (slow = false) or handed to the stack (slow = true) on RX side `side`. */
-uint64_t router_fastpath_count(unsigned side, bool slow);
+/* Bench-only minimal forwarder (router_main.c): per RX side, frames forwarded by the fast
+ * path, handed to the stack, or dropped by the fast path (the TX send failed). */
+enum router_fp_counter { ROUTER_FP_FWD, ROUTER_FP_SLOW, ROUTER_FP_DROP, ROUTER_FP_NCOUNTERS };
+uint64_t router_fastpath_count(unsigned side, enum router_fp_counter c);
 #endif
 
 /* Heap figures for the shell (used = total - free, headers included). */

@@ -79,6 +79,28 @@
  * ROUTER_RX_BUDGET (a backlog that does not go away), the RX task sleeps one OS tick so
  * that the other NIC's RX task, the tick task and the shell run. 0 disables the yield.
  */
+/*
+ * RX-task round robin: after a batch that used the whole ROUTER_RX_BUDGET, an RX task
+ * whose peer NIC's RX task (lower priority) is ready to run hands it the CPU for one batch
+ * of its own, as Linux's softirq loop takes its NAPI instances in turn. Without it the
+ * LAN task (higher priority) ran until its backlog was gone or for ROUTER_RX_YIELD_MS, so
+ * the WAN side's frames, the ACKs of a LAN->WAN TCP flow, reached the sender in bursts
+ * of up to 10 ms; a sender that paces from its ACK rate (BBR, the host's default here)
+ * took the bursts for a larger pipe and queued ~1,200 frames in the host's LAN tap,
+ * which overflowed (measured 2026-12-05, QEMU TCG: `ss -ti` cwnd 1,246 vs 344-410 with a
+ * Linux router; every retransmit was a LAN tap tx_dropped). 0 disables it.
+ */
+/* TX ring byte limits (cfg.tx_max_bytes), without and with offloads; 0 = none. */
+#ifndef ROUTER_TX_MAX_BYTES
+#define ROUTER_TX_MAX_BYTES 0u
+#endif
+#ifndef ROUTER_TX_MAX_BYTES_OFFL
+#define ROUTER_TX_MAX_BYTES_OFFL 262144u
+#endif
+
+#ifndef ROUTER_RX_HANDOFF
+#define ROUTER_RX_HANDOFF 1
+#endif
 /* Longest wait for TX ring space per forwarded frame (router_output): TX completions of
  * a live device come within microseconds; this only bounds a stalled one. */
 #ifndef ROUTER_TX_WAIT_MS

@@ -29,8 +29,8 @@
 #include "bsp.h"
 #ifndef BSP_HAS_VIRTIO_MMIO
 #include "bsp_pci.h"
-#include "bsp_vnet.h"
 #endif
+#include "bsp_vnet.h"
 #include "osal_port.h"
 #include "router.h"
 #include "ucos_ii.h"
@@ -224,13 +224,26 @@ static void router_flush(void *drv)
 
 #if ROUTER_MINFWD
 /*
- * Bench-only minimal forwarder (router-minfwd.elf, bench/perf): IPv4 frames for the other
- * side's subnet skip the stack. The Ethernet header is rewritten (next hop's MAC from the
- * stack's ARP table, cached here per side), TTL decremented with an incremental checksum
- * update (RFC 1624), and the frame goes straight to the other NIC's TX ring. Everything
- * else (ARP, ICMP to the router, unresolved next hops, TTL <= 1, options) takes the normal
- * stack path. The driver's copies stay (ISR into the software ring, send into the TX
- * buffer), so this measures QEMU's device emulation plus the driver, without the stack.
+ * Bench-only minimal forwarder (router-minfwd.elf): the bench's limit row (bench/, issue
+ * 14). IPv4 frames for the other side's subnet skip the stack: the Ethernet addresses are
+ * rewritten in place (next hop's MAC from the stack's ARP table, cached here per side),
+ * the TTL decremented with an incremental checksum update (RFC 1624), and the frame
+ * handed to the other NIC's TX ring. Everything else (ARP, ICMP to the router, unresolved
+ * next hops, TTL <= 1, options) takes the normal stack path.
+ *
+ * Copies left, and why (docs/performance.md, "Bench honesty"): two per frame, both in the
+ * driver. (1) The ISR copies the device's RX buffer into the software ring and recycles
+ * the descriptor at once: the seed's receive design, and the frame handed to rx_fn lives
+ * in that slot. (2) virtio_net_send_wait() copies the slot into a driver-owned TX buffer:
+ * the driver API has no send that posts a caller's buffer and returns it on completion,
+ * and rx_fn's frame is only the callee's for the duration of the call. Removing either
+ * needs a new driver API (RX buffers lent out, a zero-copy TX with a completion event),
+ * which this bench-only image does not add. So this is the ceiling of QEMU plus this
+ * driver's data path without the stack, not of QEMU alone.
+ *
+ * Like the router, it waits for TX space instead of dropping (backpressure); a send that
+ * still fails (a ring stalled for ROUTER_TX_WAIT_MS, a halted device) is counted in drop,
+ * not in fwd.
  */
 struct router_fastpath {
     uint32_t net, mask; /* the other side's connected subnet */
@@ -238,7 +251,7 @@ struct router_fastpath {
     uint8_t mac[6];
     uint8_t out_mac[6];
     uint32_t sent; /* frames sent in the current batch (flush at batch end) */
-    uint64_t fwd, slow;
+    uint64_t ctr[ROUTER_FP_NCOUNTERS];
 };
 static struct router_fastpath router_fp[ROUTER_NSIDES];
 
@@ -262,7 +275,7 @@ static bool router_fp_lookup(struct router_fastpath *fp, uint32_t dst)
     return false;
 }
 
-/* true: forwarded (or dropped as busy) here; false: the stack must handle the frame. */
+/* true: forwarded (or counted as dropped) here; false: the stack must handle the frame. */
 static bool router_fastpath(struct router_nic *n, uint8_t *f, size_t len)
 {
     unsigned in = (unsigned)(n - router_nics);
@@ -283,9 +296,14 @@ static bool router_fastpath(struct router_nic *n, uint8_t *f, size_t len)
     uint16_t ck = net_csum_update16((uint16_t)(f[24] << 8 | f[25]), old, neww);
     f[24] = (uint8_t)(ck >> 8);
     f[25] = (uint8_t)ck;
-    (void)virtio_net_send_wait(o->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS);
+    /* The kick is left to the batch end (router_rx_batch), as the stack's transmits. */
+    if (virtio_net_send_wait(o->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS) !=
+        VNET_OK) {
+        fp->ctr[ROUTER_FP_DROP]++;
+        return true;
+    }
     fp->sent++;
-    fp->fwd++;
+    fp->ctr[ROUTER_FP_FWD]++;
     return true;
 }
 
@@ -305,9 +323,9 @@ static void router_fastpath_init(void)
     }
 }
 
-uint64_t router_fastpath_count(unsigned side, bool slow)
+uint64_t router_fastpath_count(unsigned side, enum router_fp_counter c)
 {
-    return side < ROUTER_NSIDES ? (slow ? router_fp[side].slow : router_fp[side].fwd) : 0;
+    return side < ROUTER_NSIDES && (unsigned)c < ROUTER_FP_NCOUNTERS ? router_fp[side].ctr[c] : 0;
 }
 #endif
 
@@ -318,7 +336,7 @@ static void router_rx(void *arg, uint8_t *frame, size_t len)
 #if ROUTER_MINFWD
     if (router_fastpath(n, frame, len))
         return;
-    router_fp[n - router_nics].slow++;
+    router_fp[n - router_nics].ctr[ROUTER_FP_SLOW]++;
 #endif
     struct net_if *nif = n->nif;
     /* NULL only between initialize and net_if_add at start-up, before "router: ready". */
@@ -343,6 +361,42 @@ static void router_rx_hdr(void *arg, const struct virtio_net_hdr *hdr, uint8_t *
     net_process_received_packet_hdr(n->nif, &m, frame, len);
 }
 
+#if ROUTER_RX_HANDOFF
+/* A task at `prio` is ready to run: not pending, not delayed, not suspended. */
+static bool router_task_ready(unsigned prio)
+{
+    OS_TCB t;
+    return OSTaskQuery((INT8U)prio, &t) == OS_ERR_NONE && t.OSTCBStat == OS_STAT_RDY &&
+           t.OSTCBDly == 0u;
+}
+
+/*
+ * Round robin between the two RX tasks (ROUTER_RX_HANDOFF, router_cfg.h). On one CPU only
+ * the higher-priority task can find its peer ready (a ready higher-priority peer would be
+ * running), so only it ever waits: on its `turn` semaphore, posted by the peer at the end
+ * of the peer's next batch, whether that batch was full or its last. The 1-tick timeout
+ * bounds the wait when the peer blocks mid-batch (a TX space wait) or is halted.
+ */
+static void router_rx_handoff(struct router_nic *n, bool full)
+{
+    struct router_nic *peer = &router_nics[(unsigned)(n - router_nics) ^ 1u];
+    if (peer->turn_wait && peer->turn != NULL) {
+        peer->turn_wait = false;
+        (void)OSSemPost(peer->turn);
+    }
+    /* The in-ISR bench build calls batch_fn from its ISR: nothing to hand over there. */
+    if (!full || OSIntNesting > 0u || n->turn == NULL || peer->dev == NULL ||
+        peer->rx_prio <= n->rx_prio || !router_task_ready(peer->rx_prio))
+        return;
+    INT8U err;
+    (void)OSSemAccept(n->turn); /* a post that came after an earlier timeout */
+    n->turn_wait = true;
+    n->rx_handoffs++;
+    OSSemPend(n->turn, 1u, &err);
+    n->turn_wait = false;
+}
+#endif
+
 /*
  * End of an RX batch. net_rx_batch_end() kicks every NIC this batch transmitted on. Then
  * fairness: the driver's RX task loops while a backlog remains, and it outranks the other
@@ -365,6 +419,9 @@ static void router_rx_batch(void *arg)
 #endif
     bool full = n->batch_frames >= ROUTER_RX_BUDGET;
     n->batch_frames = 0;
+#if ROUTER_RX_HANDOFF
+    router_rx_handoff(n, full);
+#endif
 #if ROUTER_RX_YIELD_BATCHES > 0
     if (!full) {
         n->full_streak = 0;
@@ -422,9 +479,12 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
 #ifdef BSP_HAS_VIRTIO_MMIO
     /* Boards with virtio-mmio slots (qemu-aarch64-virt): the i-th network device in slot
      * order, one level-triggered interrupt line per slot (pci_bdf holds the slot number);
-     * with no NIC on the slots, the i-th virtio-net function on PCIe bus 0, on its INTx
-     * line (the board enables no MSI-X). */
-    uint32_t intid;
+     * with no NIC on the slots, the i-th virtio-net function on PCIe bus 0, through
+     * bsp_vnet: MSI-X where the GIC has MSI (GICv2m), else its INTx line. */
+    uint32_t intid = 0;
+    const struct bsp_pcie_func *pf = NULL;
+    static const struct bsp_vnet_msix ents = {
+        .cfg = ROUTER_MSIX_ENTRY_CONFIG, .rx = ROUTER_MSIX_ENTRY_RX, .tx = ROUTER_MSIX_ENTRY_TX};
     int err;
     if (!router_on_pcie) {
         const struct bsp_virtio_mmio_slot *sl = bsp_virtio_net_slot(pci_idx);
@@ -435,12 +495,11 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         intid = sl->intid;
         err = virtio_mmio_transport_create(&n->tr, mbus);
     } else {
-        const struct bsp_pcie_func *pf = bsp_pcie_virtio_net_func(pci_idx);
+        pf = bsp_pcie_virtio_net_func(pci_idx);
         const struct virtio_pci_bus *pbus = bsp_pcie_virtio_net_bus(pci_idx);
         if (pf == NULL || pbus == NULL)
             return VNET_E_NODEV;
         n->pci_bdf = (unsigned)pf->bus << 8 | (unsigned)pf->dev << 3 | pf->fn;
-        intid = pf->intid;
         err = virtio_pci_transport_create(&n->tr, pbus, 0);
     }
     if (err != VNET_OK) {
@@ -448,6 +507,11 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
         return err;
     }
     n->msix = false;
+    if (pf != NULL) {
+        err = bsp_vnet_irq_select(pf, n->tr, &ents, &n->msix);
+        if (err != VNET_OK)
+            return err;
+    }
 #else
     struct bsp_pci_func *f = bsp_virtio_net_func(pci_idx);
     const struct virtio_pci_bus *bus = bsp_virtio_net_bus(pci_idx);
@@ -480,6 +544,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.isr_budget_bytes = router_offloads ? ROUTER_ISR_BUDGET_BYTES_OFFL : 0u;
     cfg.rx_budget = ROUTER_RX_BUDGET;
     cfg.rx_defer_ms = ROUTER_RX_DEFER_MS;
+    cfg.tx_max_bytes = router_offloads ? ROUTER_TX_MAX_BYTES_OFFL : ROUTER_TX_MAX_BYTES;
     cfg.rx_task_prio = n->rx_prio;
     cfg.rx_task_stack_bytes = ROUTER_RX_STK_BYTES;
     cfg.rx_fn = router_rx;
@@ -490,6 +555,10 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     }
     cfg.batch_fn = router_rx_batch;
     cfg.batch_arg = n;
+#if ROUTER_RX_HANDOFF
+    if (n->turn == NULL)
+        n->turn = OSSemCreate(0); /* NULL (no event left): the hand-off is skipped */
+#endif
     cfg.link_fn = router_link;
     cfg.link_arg = n;
     err = virtio_net_attach(&n->dev, &cfg);
@@ -503,7 +572,10 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
      * buffers are posted. MSI-X must be enabled before the transport programs vectors. */
     int b;
 #ifdef BSP_HAS_VIRTIO_MMIO
-    b = bsp_irq_attach(intid, 0, router_isr_shared, n->dev);
+    if (pf != NULL)
+        b = bsp_vnet_irq_attach(pf, n->dev, n->msix, &ents, &intid);
+    else
+        b = bsp_irq_attach(intid, 0, router_isr_shared, n->dev);
     n->irq_info = intid;
 #else
     uint8_t vector = 0;
@@ -684,10 +756,11 @@ static void router_startup_task(void *arg)
         (void)virtio_net_get_mac(n->dev, mac);
 #ifdef BSP_HAS_VIRTIO_MMIO
         if (router_on_pcie)
-            bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x pci %02x:%02x.%u intx intid %u, "
+            bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x pci %02x:%02x.%u %s intid %u, "
                        "rx prio %u\r\n",
                        n->name, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], n->pci_bdf >> 8,
-                       (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u, (unsigned)n->irq_info, n->rx_prio);
+                       (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u, n->msix ? "msix" : "intx",
+                       (unsigned)n->irq_info, n->rx_prio);
         else
             bsp_printf("router: %s %02x:%02x:%02x:%02x:%02x:%02x virtio-mmio slot %u intid %u, "
                        "rx prio %u\r\n",

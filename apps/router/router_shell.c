@@ -127,11 +127,13 @@ static void stats_kv(void)
         kv_print(prefix, "features", virtio_net_features(n->dev));
         kv_print(prefix, "msix", n->msix);
         kv_print(prefix, "rx_yields", n->rx_yields);
+        kv_print(prefix, "rx_handoffs", n->rx_handoffs);
         kv_print(prefix, "reinits", n->reinits);
         kv_print(prefix, "link_events", n->link_events);
 #if ROUTER_MINFWD
-        kv_print(prefix, "fastpath_fwd", router_fastpath_count(i, false));
-        kv_print(prefix, "fastpath_slow", router_fastpath_count(i, true));
+        kv_print(prefix, "fastpath_fwd", router_fastpath_count(i, ROUTER_FP_FWD));
+        kv_print(prefix, "fastpath_slow", router_fastpath_count(i, ROUTER_FP_SLOW));
+        kv_print(prefix, "fastpath_drop", router_fastpath_count(i, ROUTER_FP_DROP));
 #endif
     }
     for (unsigned i = 0; i < ROUTER_NSIDES; i++) {
@@ -356,10 +358,10 @@ static void cmd_ifconfig(int argc, char **argv)
                           virtio_net_is_running(n->dev) ? "running" : "halted",
                           (unsigned long long)virtio_net_features(n->dev));
         else
-            router_printf("     pci %02x:%02x.%u %s intx gic intid %u, driver %s, features "
+            router_printf("     pci %02x:%02x.%u %s %s gic intid %u, driver %s, features "
                           "0x%llx\n",
                           n->pci_bdf >> 8, (n->pci_bdf >> 3) & 31u, n->pci_bdf & 7u,
-                          shell_transport_name(n->tr), n->irq_info,
+                          shell_transport_name(n->tr), n->msix ? "msix rx" : "intx", n->irq_info,
                           virtio_net_is_running(n->dev) ? "running" : "halted",
                           (unsigned long long)virtio_net_features(n->dev));
 #else

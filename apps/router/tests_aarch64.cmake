@@ -3,8 +3,10 @@
 # harness boots qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a53 and puts the NICs
 # (virtio-net-device) on virtio-mmio slots 0 (LAN) and 1 (WAN). Both virtio-mmio versions
 # run: legacy (QEMU 7.2's default) and modern (--mmio-modern); the *_pci runs put
-# virtio-net-pci on virt's PCIe instead (INTx through the GIC). Sizes as on x86_64 except
-# offloads (32 MiB instead of 64).
+# virtio-net-pci on virt's PCIe instead (INTx through the GIC); msix_pci boots
+# gic-version=2, whose GICv2m frame gives the NICs MSI-X (tests/qemu/router/msix.py asserts
+# it is in use and carries the traffic). Sizes as on x86_64 except offloads (32 MiB
+# instead of 64).
 #
 # name|script|budget seconds[|extra arguments...]
 foreach(t
@@ -18,6 +20,7 @@ foreach(t
     "ping_pci|ping.py|150|--transport|pci"
     "xfer_pci|xfer.py|240|--transport|pci"
     "iperf_pci|iperf.py|150|--transport|pci"
+    "msix_pci|msix.py|200|--transport|pci|--gic|2"
     "overload|overload.py|200"
     "bad_frames|bad_frames.py|180"
     "offloads_modern|offloads.py|300|--mmio-modern|--mib|32")

@@ -67,6 +67,9 @@ def add_up_args(p):
                    help="qemu-aarch64-virt: virtio-mmio version 2 (default: QEMU's legacy)")
     p.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
                    help="qemu-aarch64-virt: NICs on virtio-mmio (default) or PCIe")
+    p.add_argument("--gic", choices=("2", "3"), default=None,
+                   help="qemu-aarch64-virt: GIC version (default 3); 2 has the GICv2m MSI "
+                   "frame, so virtio-net-pci runs on MSI-X")
     p.add_argument("--qemu-arg", action="append", default=[], help="extra QEMU argument")
     p.add_argument("--boot-timeout", type=float, default=60)
     p.add_argument("--owner-pid", type=int, default=None,
@@ -92,7 +95,7 @@ def config_from_args(a):
         g = guests.firmware(a.image, append=append, boot_timeout=a.boot_timeout)
     return g, QemuConfig(None, machine=a.machine, memory_mib=a.memory, nic=nic,
                          debug_exit=a.debug_exit, extra_args=a.qemu_arg, board=a.board,
-                         mmio_modern=a.mmio_modern, transport=a.transport)
+                         mmio_modern=a.mmio_modern, transport=a.transport, gic=a.gic)
 
 
 def cmd_up(a):

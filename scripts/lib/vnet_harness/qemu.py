@@ -109,7 +109,7 @@ class QemuConfig:
     def __init__(self, kernel, initrd=None, append=None, memory_mib=DEFAULT_MEMORY_MIB, cpus=1,
                  machine=DEFAULT_MACHINE, nic=None, debug_exit=False, extra_args=None,
                  binary="qemu-system-x86_64", board="qemu-x86_64", mmio_modern=False,
-                 cpu=None, transport="mmio"):
+                 cpu=None, transport="mmio", gic=None):
         self.kernel = kernel
         self.initrd = initrd
         self.append = append
@@ -133,6 +133,12 @@ class QemuConfig:
             raise HarnessError(f"unknown transport {transport!r} (mmio or pci)")
         self.transport = transport
         self.cpu = cpu
+        # qemu-aarch64-virt: GIC architecture version 2 or 3 (None: the board's default, 3).
+        # gic-version=2 gives a GICv2m MSI frame, with which the firmware runs
+        # virtio-net-pci on MSI-X; with 3 it uses INTx (the board does not drive the ITS).
+        if gic is not None and (board == "qemu-x86_64" or str(gic) not in ("2", "3")):
+            raise HarnessError(f"gic {gic!r}: 2 or 3, qemu-aarch64-virt only")
+        self.gic = None if gic is None else str(gic)
         if board != "qemu-x86_64":
             b = BOARDS[board]
             if machine in ("q35", "pc", None):
@@ -140,6 +146,9 @@ class QemuConfig:
             if binary == "qemu-system-x86_64":
                 self.binary = b["binary"]
             self.cpu = cpu or b["cpu"]
+            if self.gic is not None:
+                opts = [o for o in self.machine.split(",") if not o.startswith("gic-version=")]
+                self.machine = ",".join(opts + [f"gic-version={self.gic}"])
 
     def argv(self, lan, wan, serial_path, qmp_path, pidfile=None):
         """The QEMU command line. lan/wan are topo.Side objects (tap + guest MAC).

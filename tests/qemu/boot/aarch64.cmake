@@ -107,8 +107,8 @@ foreach(hm default off)
     set(ecam "0x3f000000")
   endif()
   vnet_boot_test(a64_pcie_highmem_${hm} TIMEOUT 20 STATUS 1 APPEND "test=none" MACHINE ${mach}
-    EXPECT "bsp: pcie 00:0[0-9a-f].0 1af4:1000 class=0200 pin=1 intid=3[5-8] virtio-net"
-           "bsp: pcie 00:0[0-9a-f].0 1af4:1041 class=0200 pin=1 intid=3[5-8] virtio-net"
+    EXPECT "bsp: pcie 00:0[0-9a-f].0 1af4:1000 class=0200 pin=1 intid=3[5-8] msix=[1-9][0-9]* virtio-net"
+           "bsp: pcie 00:0[0-9a-f].0 1af4:1041 class=0200 pin=1 intid=3[5-8] msix=[1-9][0-9]* virtio-net"
            "bsp: pcie ecam=${ecam} [0-9]+ function\\(s\\) on bus 0, 2 virtio-net"
            "KTEST done failures=0"
     REJECT "does not fit" "FAULT"

@@ -7,9 +7,10 @@ Proves (docs/tx-handshake.md, "Backpressure in the router"):
 1. A TCP transfer LAN->WAN through the router: no frame is dropped inside the router.
    The stack drops nothing (no tx_busy, no tx_error), the drivers drop nothing
    (rx_queue_drops 0 on both sides): a full TX ring makes the forwarding task wait for the
-   TX space event instead. Afterwards every queue is empty again: both software rings
-   (rx_queue_count 0) and no TX space event left armed (tx_space_arms = tx_space_events
-   per side, i.e. no sender is waiting).
+   TX space event instead. Between full batches the LAN RX task hands the CPU to the WAN
+   RX task (round robin, so the flow's ACKs are not held back). Afterwards every queue is
+   empty again: both software rings (rx_queue_count 0) and no TX space event left armed
+   (tx_space_arms = tx_space_events per side, i.e. no sender is waiting).
 2. A UDP flood of 64-byte datagrams beyond the forwarding rate: inside the router the
    overload is dropped only where the design says (the LAN driver's rx_queue_drops, before
    any stack work; the stack drops nothing), the rest is held back in the device until the
@@ -79,6 +80,11 @@ def body(c, args):
                    f" times, waits {rtlib.delta(before, after, side + '.tx_waits')}, space "
                    f"events {rtlib.delta(before, after, side + '.tx_space_events')}, wait "
                    f"timeouts {rtlib.delta(before, after, side + '.tx_wait_timeouts')}")
+        ho = rtlib.delta(before, after, "lan.rx_handoffs")
+        c.check(ho > 0, "TCP: the LAN RX task handed the CPU to the WAN RX task (the ACKs) "
+                "between full batches (ROUTER_RX_HANDOFF)", f"lan.rx_handoffs +{ho}")
+        c.note(f"lan: rx_yields +{rtlib.delta(before, after, 'lan.rx_yields')}, "
+               f"rx_handoffs +{ho}")
         d, a = rtlib.accounting(after)
         c.check(d == a, "delivered frames = forwarded + consumed + counted drops",
                 f"delivered {d} accounted {a}")

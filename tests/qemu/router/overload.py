@@ -32,7 +32,7 @@ def body(c, args):
         flood = rtlib.Background(lambda: s.iperf3(seconds=args.seconds, udp=True, bitrate="0",
                                                   length=64))
         time.sleep(1.0)
-        answers, waits = 0, []
+        answers, waits, cpu, busy, prev = 0, [], [], [], None
         t_end = time.monotonic() + args.seconds - 1.5
         while time.monotonic() < t_end and flood.alive():
             t0 = time.monotonic()
@@ -40,6 +40,10 @@ def body(c, args):
                 st = s.stats(timeout=CONSOLE_TIMEOUT)
                 if "lan.rx_packets" in st:
                     answers += 1
+                    cpu.append(st.get("os.cpu_usage_pct", -1))
+                    if prev is not None:
+                        busy.append(rtlib.busy_pct(prev, st))
+                    prev = st
             except harness.HarnessError as e:
                 c.note(f"console: {e}")
             waits.append(time.monotonic() - t0)
@@ -49,6 +53,16 @@ def body(c, args):
                 f"{len(waits)})", f"waits {['%.2f' % w for w in waits]}")
         if waits:
             c.note(f"console response during the flood: max {max(waits):.2f} s")
+        # The statistics task's CPU usage (kernel/port/os_cpu_idle.h): the flood keeps the
+        # guest busy, the quiet moment before it did not (it read 0-2 % under load when it
+        # counted idle-loop passes of a halting idle task).
+        idle_pct = before.get("os.cpu_usage_pct", -1)
+        c.check(0 <= idle_pct <= 30, "os.cpu_usage_pct low before the flood", f"{idle_pct}")
+        c.note(f"os.cpu_usage_pct during the flood {cpu}; data path busy% {busy}")
+        # busy% (the LAN ISR's and RX task's own cycles) is an upper bound: the task's
+        # cycles include its waits for TX space. The usage must rise well above idle.
+        c.check(bool(cpu) and max(cpu) >= max(10, idle_pct + 10),
+                "os.cpu_usage_pct rises during the flood", f"cpu {cpu}, busy {busy}")
         c.require(flood.join(args.seconds + 60), "flood finished")
         if flood.error is not None:
             c.check(False, "iperf3 flood ran", repr(flood.error))

@@ -35,8 +35,12 @@ def parse_args(description, extra=None):
                     help="qemu-aarch64-virt: virtio-mmio version 2 instead of legacy")
     ap.add_argument("--transport", choices=("mmio", "pci"), default="mmio",
                     help="qemu-aarch64-virt: NICs on virtio-mmio (default) or virt's PCIe")
+    ap.add_argument("--gic", choices=("2", "3"), default=None,
+                    help="qemu-aarch64-virt: GIC version (default 3; 2: MSI-X through GICv2m)")
     ap.add_argument("--vectors", type=int, default=None,
                     help="virtio-net-pci MSI-X vectors (0 = INTx only)")
+    ap.add_argument("--rx-queue-size", type=int, default=None,
+                    help="virtio-net rx_queue_size of both NICs (QEMU: 256..1024)")
     ap.add_argument("--budget", type=int, default=None,
                     help="hard time limit of the whole test in seconds")
     if extra:
@@ -47,10 +51,23 @@ def parse_args(description, extra=None):
 def session(args, nic=None, boot_timeout=60):
     """A harness session running the router firmware (the harness's default offloads, off:
     the driver negotiates none, so QEMU must hand it complete, checksummed frames)."""
-    nic = nic or harness.NicConfig(offloads=harness.DEFAULT_OFFLOADS, vectors=args.vectors)
+    nic = nic or harness.NicConfig(offloads=harness.DEFAULT_OFFLOADS, vectors=args.vectors,
+                                   rx_queue_size=args.rx_queue_size)
     qcfg = harness.QemuConfig(None, machine=args.machine, nic=nic, board=args.board,
-                              mmio_modern=args.mmio_modern, transport=args.transport)
+                              mmio_modern=args.mmio_modern, transport=args.transport,
+                              gic=args.gic)
     return harness.Session(harness.guests.firmware(args.image, boot_timeout=boot_timeout), qcfg)
+
+
+def queue_state(s):
+    """`queues` as {"lan.rxq.size": n, ...}: ring indices and sizes of both NICs."""
+    out = {}
+    for line in s.command("queues").splitlines():
+        for word in line.split():
+            k, eq, v = word.partition("=")
+            if eq and v.isdigit() and "." in k:
+                out[k] = int(v)
+    return out
 
 
 def quiet_namespaces(s):
@@ -60,6 +77,19 @@ def quiet_namespaces(s):
         for key in ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"):
             subprocess.run(["ip", "netns", "exec", side.ns, "sysctl", "-qw", f"{key}=1"],
                            check=False, capture_output=True, timeout=10)
+
+
+def busy_pct(a, b):
+    """Share (%) of the elapsed TSC between snapshots a and b that the LAN ISR and LAN RX
+    task spent by their own cycle counters (an upper bound of their CPU time: the task's
+    include its waits for TX space; the WAN side is left out)."""
+    ms = b.get("os.uptime_ms", 0) - a.get("os.uptime_ms", 0)
+    hz = b.get("os.tsc_hz", 0)
+    if ms <= 0 or not hz:
+        return 0
+    cyc = sum(b.get(f"lan.{k}", 0) - a.get(f"lan.{k}", 0)
+              for k in ("isr_cycles_total", "rx_task_cycles"))
+    return round(100.0 * cyc / (hz * ms / 1000.0))
 
 
 def stats(s, timeout=15.0):

@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Router firmware: 64 MiB of random data each way over TCP, checked with SHA-256.
 
-    /usr/bin/python3 tests/qemu/router/xfer.py [--image ...] [--mib 64]
+    /usr/bin/python3 tests/qemu/router/xfer.py [--image ...] [--mib 64] [--rx-queue-size N]
 
 Proves: forwarding copies frames without corrupting or losing a byte that TCP would not
 recover (the SHA-256 of everything sent equals that of everything received, in both
 directions); the copies through the software ring, the in-place TTL/checksum rewrite and
 the TX copy keep the data intact at volume; no virtqueue was marked broken and no frame
-is unaccounted for (frames the drivers delivered = forwarded + consumed + counted drops).
+is unaccounted for (frames the drivers delivered = forwarded + consumed + counted drops);
+the driver sets up the RX ring the device offers (QEMU's default 256, or --rx-queue-size).
 """
 
 import sys
@@ -23,6 +24,11 @@ def body(c, args):
         rtlib.quiet_namespaces(s)
         c.require(harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=3)["received"] >= 1,
                   "path LAN->WAN works before the transfers")
+        q = rtlib.queue_state(s)
+        want = args.rx_queue_size or 256
+        c.check(q.get("lan.rxq.size") == want and q.get("wan.rxq.size") == want,
+                f"both RX rings have the device's {want} entries (rx_queue_size)",
+                f"lan {q.get('lan.rxq.size')} wan {q.get('wan.rxq.size')}")
         for frm, to in (("lan", "wan"), ("wan", "lan")):
             t0 = time.monotonic()
             r = s.xfer(nbytes, frm=frm, timeout=150)
