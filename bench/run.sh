@@ -5,16 +5,18 @@
 #   sudo ./bench/run.sh --quick          # smoke check: 1 repetition, short runs, ~6 min
 #   sudo ./bench/run.sh --update-readme  # full run, then README.md's "## Results" section
 #
-# Other options go to bench/suite.py (--contenders fw,isr,linux,linux-nogro,linux-offl,veth
-# --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64 --repeat N --note TEXT; see
-# `python3 bench/suite.py --help`). --no-build uses the existing firmware images.
+# Other options go to bench/suite.py (--contenders fw,minfwd,fw-offl,isr,linux,linux-nogro,
+# linux-pc,linux-nogro-pc,linux-offl,veth --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64
+# --repeat N --no-interleave --trace --note TEXT; see `python3 bench/suite.py --help`).
+# --no-build uses the existing firmware images.
 # --commit REV builds the firmware from that committed revision (a `git archive` snapshot
 # in build-benchsuite-src/) instead of the working tree, so edits in progress elsewhere in
 # the tree cannot leak into the images; the results then name REV.
 #
 # Installs the Debian packages it needs, builds the two firmware variants (the default
-# NAPI-style driver in build-benchsuite-fw, the benchmark-only RX-in-ISR driver in
-# build-benchsuite-isr), then runs every contender and workload and writes
+# NAPI-style driver in build-benchsuite-fw, with the minimal forwarder router-minfwd.elf
+# beside it, the benchmark-only RX-in-ISR driver in build-benchsuite-isr), then runs
+# every contender and workload, interleaved in rounds, and writes
 # bench/results/latest.{md,png,json} (--quick: latest-quick.*) plus dated copies.
 # Every load is bounded in time; namespaces, taps and QEMU are torn down on every exit.
 # All VM figures are QEMU TCG figures.
@@ -41,6 +43,7 @@ done
 if [ "$(id -u)" -ne 0 ]; then echo "bench/run.sh: run as root (namespaces, taps)" >&2; exit 2; fi
 
 # ---- Debian packages ------------------------------------------------------------------
+# iproute2 also gives the Linux router guest its tc (qdisc drop counters, stats.sh).
 pkgs=(python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps ethtool kmod
       linux-image-amd64 busybox-static gnuplot-nox fonts-dejavu-core build-essential cmake)
 missing=()
@@ -85,11 +88,14 @@ fw_build() {  # DIR RX_IN_ISR
   # default (a cache variable: -U drops a value left by an earlier configure).
   local budget=-UROUTER_ISR_BUDGET
   [ "$isr" = ON ] && budget=-DROUTER_ISR_BUDGET=256
+  # The NAPI build also gives the minimal forwarder (the bench's limit row).
+  local targets=(router)
+  [ "$isr" = OFF ] && targets+=(router-minfwd)
   echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr) from ${commit:-the working tree}"
   { cmake -S "$src" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
       -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-elf.cmake" \
       -DVNET_RX_IN_ISR="$isr" "$budget" >"$dir.log" 2>&1 &&
-    cmake --build "$dir" -j "$(nproc)" --target router >>"$dir.log" 2>&1; } ||
+    cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}" >>"$dir.log" 2>&1; } ||
     { tail -n 30 "$dir.log"; echo "bench/run.sh: firmware build failed ($dir)" >&2; exit 1; }
 }
 fw="$top/build-benchsuite-fw${commit:+-rev}"
@@ -102,4 +108,5 @@ fi
 # exec: the suite receives SIGINT/SIGTERM itself and unwinds every session it opened.
 cd "$top" || exit 2
 exec python3 "$top/bench/suite.py" --fw-image "$fw/apps/router/router.elf" \
+  --minfwd-image "$fw/apps/router/router-minfwd.elf" \
   --isr-image "$isr/apps/router/router.elf" "${args[@]}"

@@ -5,15 +5,21 @@
     sudo python3 bench/suite.py --fw-image ELF --isr-image ELF [--quick] [...]
 
 Contenders (bench/lib/benchsuite/contenders.py): the firmware (NAPI-style RX), the
-same firmware with offloads on (GSO frames), the benchmark-only old design (RX in the
-ISR), a Linux guest router in three NIC/GRO configurations, and the no-VM veth ceiling. Workloads (workloads.py): iperf3 TCP
-LAN->WAN 1 and 4 streams (ping RTT measured under the 1-stream load), TCP WAN->LAN,
-UDP 1400 B and 64 B payload sweeps for the peak forwarded frames/s plus a flood.
+minimal forwarder (the limit row: no stack), the same firmware with offloads on (GSO
+frames), the benchmark-only old design (RX in the ISR), a Linux guest router in its four
+offloads-off variants (GRO on/off x machine q35/pc: the report compares against the best
+per workload) and with offloads on, and the no-VM veth ceiling. Workloads (workloads.py):
+iperf3 TCP LAN->WAN 1 and 4 streams (ping RTT measured under the 1-stream load), TCP
+WAN->LAN, UDP 1400 B and 64 B payload sweeps for the peak forwarded frames/s plus a flood.
 
-Each (contender, workload) gets a freshly booted guest, so the firmware's ISR extremes
-(which only a reboot clears) belong to that workload. Writes bench/results/latest.{md,png,
-json} and dated copies. A benchmark: it prints figures and asserts nothing about speed;
-the exit status says whether every run produced its figures.
+Interleaved (default): round r boots every contender in turn for every workload and runs
+one repetition, so host drift spreads over all contenders alike; the rounds' runs are
+pooled into one figure (median, min-max). Every boot is fresh, so the firmware's ISR
+extremes (which only a reboot clears) belong to that workload. Every throughput comes with
+iperf3's retransmits and the router's drops by reason, and every run with the host's CPU
+time by thread (hostprof.py). Writes bench/results/latest.{md,png,json} and dated copies.
+A benchmark: it prints figures and asserts nothing about speed; the exit status says
+whether every run produced its figures.
 """
 
 import argparse
@@ -56,19 +62,21 @@ def params(quick, reps):
     return p
 
 
-def run_workload(t, wid, p):
+def run_workload(t, wid, p, reps=None, peak_pps=None):
+    reps = reps or p["reps"]
     if wid == "tcp1":
-        return workloads.tcp(t, p["tcp_s"], streams=1, reps=p["reps"], ping_load=True)
+        return workloads.tcp(t, p["tcp_s"], streams=1, reps=reps, ping_load=True)
     if wid == "tcp4":
-        return workloads.tcp(t, p["tcp_s"], streams=4, reps=p["reps"])
+        return workloads.tcp(t, p["tcp_s"], streams=4, reps=reps)
     if wid == "tcp1_rev":
-        return workloads.tcp(t, p["tcp_s"], streams=1, reverse=True, reps=p["reps"])
+        return workloads.tcp(t, p["tcp_s"], streams=1, reverse=True, reps=reps)
     if wid == "bidir":
-        return workloads.tcp(t, p["tcp_s"], streams=1, bidir=True, reps=p["reps"])
+        return workloads.tcp(t, p["tcp_s"], streams=1, bidir=True, reps=reps)
     if wid in ("udp1400", "udp64"):
         length = 1400 if wid == "udp1400" else 64
-        return workloads.udp(t, length, p["udp_s"], reps=p["reps"], sweep_seconds=p["sweep_s"],
-                             start_pps=p["start_pps"], max_points=p["max_points"])
+        return workloads.udp(t, length, p["udp_s"], reps=reps, sweep_seconds=p["sweep_s"],
+                             start_pps=p["start_pps"], max_points=p["max_points"],
+                             peak_pps=peak_pps)
     raise ValueError(wid)
 
 
@@ -146,13 +154,22 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 repetition, short runs")
     ap.add_argument("--repeat", type=int, default=0, help="repetitions (default 3, quick 1)")
     ap.add_argument("--contenders", default="",
-                    help="comma list of: fw,fw-offl,isr,linux,linux-nogro,linux-offl,veth")
+                    help="comma list of: fw,minfwd,fw-offl,isr,linux,linux-nogro,linux-pc,"
+                    "linux-nogro-pc,linux-offl,veth")
     ap.add_argument("--workloads", default="",
                     help=f"comma list of: {','.join(WORKLOAD_IDS)}")
     ap.add_argument("--fw-image", default=os.path.join(REPO, "build-benchsuite-fw", "apps",
                                                         "router", "router.elf"))
     ap.add_argument("--isr-image", default=os.path.join(REPO, "build-benchsuite-isr", "apps",
                                                          "router", "router.elf"))
+    ap.add_argument("--minfwd-image", default=None,
+                    help="minimal forwarder ELF (default: router-minfwd.elf next to --fw-image)")
+    ap.add_argument("--no-interleave", action="store_true",
+                    help="one boot per contender and workload running every repetition "
+                    "(the suite before issue 14), instead of rounds")
+    ap.add_argument("--trace", action="store_true",
+                    help="log QEMU trace events for device-side kicks, interrupts and "
+                    "guest MMIO/PIO accesses per frame (hostprof.py; costs a little)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--tag", default="", help="suffix of the dated result files")
     ap.add_argument("--note", default="", help="free text recorded with the results")
@@ -187,7 +204,10 @@ def main():
         return 2
     only = [c for c in a.contenders.split(",") if c]
     cs = cmod.default_contenders(os.path.abspath(a.fw_image), os.path.abspath(a.isr_image),
-                                 only or None)
+                                 only or None,
+                                 os.path.abspath(a.minfwd_image) if a.minfwd_image else None)
+    for c in cs:
+        c.trace = a.trace
     for c in cs:
         if c.kind == "fw" and not os.path.isfile(c.image):
             print(f"suite: {c.id}: no firmware image at {c.image}", file=sys.stderr)
@@ -195,8 +215,10 @@ def main():
     veth.check_tools()
 
     started = datetime.datetime.now(datetime.timezone.utc)
+    rounds = 1 if a.no_interleave else p["reps"]
     doc = dict(meta=dict(started=started.isoformat(timespec="seconds"), quick=a.quick,
                          params=p, workloads=wl, note=a.note, machine=machine_meta(),
+                         interleaved=not a.no_interleave, rounds=rounds, trace=a.trace,
                          git=git_meta(a.source_commit), load_before=loadavg(),
                          images={c.id: dict(path=os.path.relpath(c.image, REPO),
                                             sha256=sha256(c.image))
@@ -204,31 +226,31 @@ def main():
                contenders=[c.describe() for c in cs], results={})
     failures = 0
     t_all = time.monotonic()
+    parts = {c.id: {wid: [] for wid in wl} for c in cs}
+    for r in range(rounds):
+        for c in cs:
+            for wid in wl:
+                print(f"== round {r + 1}/{rounds}: {c.id}: {wid}", flush=True)
+                entry = run_one(c, wid, p, doc, 1 if rounds > 1 else p["reps"],
+                                _round_peak(parts[c.id][wid]))
+                parts[c.id][wid].append(entry)
+                print("   " + report.one_line(wid, entry), flush=True)
     for c in cs:
         doc["results"][c.id] = {}
         for wid in wl:
-            print(f"== {c.id}: {wid}", flush=True)
-            t0 = time.monotonic()
-            entry = dict(load_before=loadavg())
-            try:
-                with c.open() as t:
-                    entry["boot_s"] = round(t.boot_s, 2)
-                    if hasattr(t, "s") and "qemu_argv" not in doc["meta"]:
-                        with open(os.path.join(t.s.dir, "state.json"), encoding="utf-8") as f:
-                            doc["meta"]["qemu_argv"] = json.load(f).get("qemu_argv")
-                    entry.update(run_workload(t, wid, p))
-            except (HarnessError, OSError) as e:
-                entry["error"] = str(e)
-                log(f"{c.id} {wid}: {e}")
+            ents = parts[c.id][wid]
+            entry = ents[0] if len(ents) == 1 else workloads.merge_rounds(wid, ents)
+            entry["load_before"] = ents[0].get("load_before")
+            entry["load_after"] = ents[-1].get("load_after")
+            entry["wall_s"] = round(sum(e.get("wall_s", 0) for e in ents), 1)
             if c.kind == "fw" and not entry.get("error"):
                 entry["design_check"] = design_check(c.id, entry)
                 if entry["design_check"]:
                     log(f"{c.id} {wid}: {entry['design_check']}")
-            entry["wall_s"] = round(time.monotonic() - t0, 1)
-            entry["load_after"] = loadavg()
             failures += report.count_failures(entry)
             doc["results"][c.id][wid] = entry
-            print("   " + report.one_line(wid, entry), flush=True)
+            if rounds > 1:
+                print(f"== {c.id}: {wid}: " + report.one_line(wid, entry), flush=True)
     doc["meta"]["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds")
     doc["meta"]["wall_s"] = round(time.monotonic() - t_all, 1)
@@ -257,6 +279,33 @@ def main():
     return 0 if failures == 0 else 1
 
 
+def _round_peak(done):
+    """UDP: the peak rate the first round's sweep found, for the later rounds."""
+    for e in done:
+        if e.get("peak_offered_pps"):
+            return e["peak_offered_pps"]
+    return None
+
+
+def run_one(c, wid, p, doc, reps, peak_pps):
+    """One boot of contender c running workload wid (reps repetitions)."""
+    t0 = time.monotonic()
+    entry = dict(load_before=loadavg())
+    try:
+        with c.open() as t:
+            entry["boot_s"] = round(t.boot_s, 2)
+            if hasattr(t, "s") and "qemu_argv" not in doc["meta"]:
+                with open(os.path.join(t.s.dir, "state.json"), encoding="utf-8") as f:
+                    doc["meta"]["qemu_argv"] = json.load(f).get("qemu_argv")
+            entry.update(run_workload(t, wid, p, reps, peak_pps))
+    except (HarnessError, OSError) as e:
+        entry["error"] = str(e)
+        log(f"{c.id} {wid}: {e}")
+    entry["wall_s"] = round(time.monotonic() - t0, 1)
+    entry["load_after"] = loadavg()
+    return entry
+
+
 def design_check(cid, entry):
     """Does the image behave like the design it is labelled as? The old design never
     wakes an RX task for frames; the NAPI-style one does for every batch."""
@@ -269,7 +318,7 @@ def design_check(cid, entry):
         return None
     if cid == "isr" and wakeups > 0:
         return f"not the RX-in-ISR design? {wakeups} RX-task wake-ups for {frames} frames"
-    if cid == "fw" and wakeups == 0:
+    if cid in ("fw", "minfwd") and wakeups == 0:
         return f"not the NAPI-style design? no RX-task wake-up for {frames} frames"
     return None
 

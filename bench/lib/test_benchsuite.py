@@ -1,5 +1,7 @@
 """Self-test of the suite's arithmetic (no root, no VM): counter deltas, per-frame
-figures, the histogram p99, the sweep's knee, and that a report renders.
+figures, the histogram p99, the sweep's knee, the honesty columns (retransmits, drops by
+reason, the best Linux variant picked per workload, the limit row), the host profile's
+accounting, ab.sh's summary, and that a report renders.
 
     python3 -m unittest discover -s bench/lib -p 'test_*.py'
 """
@@ -13,7 +15,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "..", "..", "scripts", "lib"), HERE]
 
-from benchsuite import counters, report, workloads  # noqa: E402
+from benchsuite import counters, hostprof, report, workloads  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "perf"))
+import ab_summary  # noqa: E402
 
 
 def fw_kv(rx, irqs, kicks, wakeups, total, mn, mx, drops=0, hist=None, irqoff=None):
@@ -119,6 +124,138 @@ class Counters(unittest.TestCase):
         self.assertAlmostEqual(m["irq_per_frame"], 0.1)
 
 
+class Drops(unittest.TestCase):
+    def test_firmware_drops_by_reason(self):
+        b = fw_kv(0, 0, 0, 0, 0, 0, 0)
+        a = fw_kv(1000, 10, 0, 0, 0, 0, 0, drops=8)
+        b.update({"stack.lan.drop.tx_busy": "5", "stack.wan.drop.tx_busy": "1",
+                  "stack.drop.no_route": "0", "lan.fastpath_drop": "0"})
+        a.update({"stack.lan.drop.tx_busy": "9", "stack.wan.drop.tx_busy": "4",
+                  "stack.drop.no_route": "2", "lan.fastpath_drop": "3",
+                  "stack.lan.drop.ttl_exceeded": "0"})
+        m = counters.fw_metrics(counters.fw_delta(counters.fw_snapshot(b),
+                                                  counters.fw_snapshot(a)))
+        # 8 ring drops split 6 + 2 over the NICs by fw_kv; tx_busy 4 + 3; zero reasons left out.
+        self.assertEqual(m["drops"], {"sw_ring_full": 8, "tx_busy": 7, "no_route": 2,
+                                      "fastpath_tx_fail": 3})
+        self.assertEqual(counters.drops_total(m["drops"]), 20)
+        self.assertEqual(counters.drops_text(m["drops"]),
+                         "sw_ring_full 8, tx_busy 7, fastpath_tx_fail 3, no_route 2")
+        self.assertEqual(counters.drops_text({}), "0")
+        self.assertEqual(counters.drops_text(None), "n/a")
+        agg = counters.fw_aggregate([m, m])
+        self.assertEqual(agg["drops"]["tx_busy"], 14)
+
+    def test_linux_drops_and_cpu(self):
+        def kv(rxd, qd, disc, soft, idle, busy):
+            return {"eth0.rx_packets": "0", "eth1.rx_dropped": str(rxd),
+                    "qdisc.eth1.dropped": str(qd), "ip.out_discards": str(disc),
+                    "softnet.dropped": str(soft), "cpu.user": "0", "cpu.system": str(busy),
+                    "cpu.idle": str(idle), "cpu.softirq": "0"}
+        b = counters.linux_snapshot(kv(1, 2, 0, 0, 100, 50), "")
+        a = counters.linux_snapshot(kv(4, 12, 1, 5, 130, 120), "")
+        m = counters.linux_metrics(counters.linux_delta(b, a))
+        self.assertEqual(m["drops"], {"rx_dropped": 3, "qdisc": 10, "ip_out_discards": 1,
+                                      "softnet_backlog": 5})
+        self.assertEqual((m["guest_busy_ticks"], m["guest_total_ticks"]), (70, 100))
+        agg = counters.linux_aggregate([m])
+        self.assertAlmostEqual(agg["guest_busy_pct"], 70.0)
+        self.assertEqual(agg["drops"]["qdisc"], 10)
+
+    def test_honesty_summaries(self):
+        runs = [dict(retransmits=10, metrics=dict(drops={"tx_busy": 4})),
+                dict(retransmits=0, metrics=dict(drops={})),
+                dict(retransmits=3, metrics=None)]
+        h = workloads.honesty(runs)
+        self.assertEqual((h["retransmits"]["median"], h["retransmits"]["max"]), (3, 10))
+        self.assertEqual(h["drops"]["n"], 2)     # the run without counters is unknown
+        self.assertEqual(h["drops"]["median"], 2)
+        self.assertEqual(h["drop_reasons"], {"tx_busy": 4})
+
+    def test_merge_rounds(self):
+        def ent(bps, rtx):
+            runs = [dict(rep=0, error=None, bps=bps, retransmits=rtx, metrics=None)]
+            return dict(runs=runs, bps=workloads.summary([bps]), boot_s=2.0)
+        m = workloads.merge_rounds("tcp4", [ent(100, 1), dict(error="no boot"), ent(300, 5)])
+        self.assertEqual(m["bps"]["median"], 200)
+        self.assertEqual(m["bps"]["n"], 2)
+        self.assertEqual(m["retransmits"]["max"], 5)
+        self.assertEqual([r.get("round") for r in m["runs"]], [0, 2, None])
+        self.assertEqual(report.count_failures(m), 1)   # the lost round is counted
+        self.assertEqual(m["round_errors"], ["no boot"])
+
+
+class HostProfile(unittest.TestCase):
+    def test_task_stat_and_classify(self):
+        line = "123 (CPU 0/TCG) R 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0"
+        comm, ut, st = hostprof.parse_task_stat(line)
+        self.assertEqual(comm, "CPU 0/TCG")
+        self.assertAlmostEqual(ut, 250 / hostprof.CLK_TCK)
+        self.assertAlmostEqual(st, 50 / hostprof.CLK_TCK)
+        self.assertEqual(hostprof.classify("CPU 0/TCG", 9, "", 9), "qemu_vcpu")
+        self.assertEqual(hostprof.classify("qemu-system-x86", 9, "", 9), "qemu_io")
+        self.assertEqual(hostprof.classify("worker", 9, "", 9), "qemu_other")
+        self.assertEqual(hostprof.classify("iperf3", 5, "iperf3\x00-s\x00-1\x00", 9),
+                         "iperf3_server")
+        self.assertEqual(hostprof.classify("iperf3", 6, "iperf3\x00-c\x00198.19.0.2\x00", 9),
+                         "iperf3_client")
+        self.assertEqual(hostprof.classify("ksoftirqd/1", 7, "", 9), "host_kthreads")
+
+    def test_accumulate_and_per_frame(self):
+        s0 = {1: ("qemu_vcpu", 10.0, 1.0)}
+        s1 = {1: ("qemu_vcpu", 14.0, 2.0), 2: ("iperf3_client", 1.0, 2.0)}
+        s2 = {1: ("qemu_vcpu", 16.0, 2.0)}          # the client exited: last sample counts
+        acc = hostprof.accumulate([s0, s1, s2])
+        self.assertEqual(acc["qemu_vcpu"], [6.0, 1.0])
+        self.assertEqual(acc["iperf3_client"], [1.0, 2.0])   # born in the window: whole life
+        prof = dict(wall_s=10.0, cores=2, threads={c: dict(user_s=u, sys_s=s)
+                                                   for c, (u, s) in acc.items()},
+                    machine=dict(softirq=1.0, irq=0.0, idle=2.0, iowait=0.0))
+        pf = hostprof.per_frame(prof, 1000000)
+        self.assertAlmostEqual(pf["qemu_vcpu"]["us_per_frame"], 7.0)
+        self.assertAlmostEqual(pf["qemu_vcpu"]["share_pct"], 35.0)
+        self.assertAlmostEqual(pf["idle"]["share_pct"], 10.0)
+        self.assertIsNone(hostprof.per_frame(prof, 0))
+
+    def test_trace_counts(self):
+        text = ("virtio_queue_notify vdev 0x1 n 1 vq 0x2\n"
+                "123@1.5:virtio_notify vdev 0x1 vq 0x2\n"
+                "memory_region_ops_write cpu -1 mr 0x3 addr 0xfee00000 value 0x0 size 4 "
+                "name 'apic-msi'\n"
+                "memory_region_ops_write cpu 0 mr 0x3 addr 0xfee000b0 value 0x0 size 4 "
+                "name 'apic-msi'\n"
+                "memory_region_ops_read cpu 0 mr 0x4 addr 0x3fd value 0x60 size 1 "
+                "name 'serial'\n")
+        c = hostprof.count_trace(text)
+        self.assertEqual((c["kicks"], c["interrupts"], c["msi_writes"], c["guest_io"]),
+                         (1, 1, 1, 1))
+        self.assertEqual(c["guest_io_by_region"], {"apic-msi": 1})
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "t.log")
+            with open(p, "w", encoding="ascii") as f:
+                f.write(text + "virtio_queue_notify vdev")   # a half-written last line
+            t = hostprof.QemuTrace(p)
+            self.assertEqual(t.mark()["kicks"], 1)
+            with open(p, "a", encoding="ascii") as f:
+                f.write(" 0x1 n 0 vq 0x5\n")
+            self.assertEqual(t.mark()["kicks"], 1)          # counted once, when whole
+
+
+class AbSummary(unittest.TestCase):
+    def test_best_linux_and_limit(self):
+        rows = [dict(name=n, round=str(r), kind=k, rate=v, rtx=x, drops=d, reasons=z)
+                for n, k, vals in (("fw", "fw", (700e6, 720e6, 650e6)),
+                                   ("minfwd", "fw", (800e6, 790e6, 810e6)),
+                                   ("lx-a", "linux", (400e6, 420e6, 380e6)),
+                                   ("lx-b", "linux", (450e6, 300e6, 460e6)))
+                for r, v in enumerate(vals) for x, d, z in [(5, 1, "tx_busy 1")]]
+        out, best, limit = ab_summary.summarise(rows)
+        self.assertEqual(best, "lx-b")            # highest median (450) beats 400
+        self.assertEqual(limit, "minfwd")
+        self.assertEqual(out["fw"]["rate"], 700e6)
+        self.assertEqual(out["fw"]["reasons"], ["tx_busy 1"])
+
+
 class Sweep(unittest.TestCase):
     def test_knee_is_lowest_rate_near_best(self):
         pts = [dict(offered_pps=10e3, fwd_pps=10e3), dict(offered_pps=20e3, fwd_pps=19e3),
@@ -191,6 +328,54 @@ class Report(unittest.TestCase):
         sec = report.readme_section(d)
         self.assertTrue(sec.startswith("## Results"))
         self.assertIn("TCG", sec)
+
+    def honest_doc(self):
+        def tcp(v, rtx, drops):
+            runs = [dict(rep=i, error=None, bps=v, retransmits=rtx,
+                         metrics=dict(drops=drops, forwarded=1000),
+                         host_cpu=dict(wall_s=10.0, cores=2,
+                                       threads={"qemu_vcpu": dict(user_s=8.0, sys_s=0.0)},
+                                       machine=dict(softirq=1.0, idle=0.5)))
+                    for i in range(3)]
+            return workloads.tcp_summary(runs, False)
+        cs = [dict(id="fw", label="fw", kind="fw"),
+              dict(id="minfwd", label="minfwd", kind="fw", role="limit"),
+              dict(id="linux", label="lx q35", kind="linux", offloads=False),
+              dict(id="linux-nogro-pc", label="lx pc nogro", kind="linux", offloads=False),
+              dict(id="linux-offl", label="lx offl", kind="linux", offloads=True)]
+        res = {"fw": {"tcp1": tcp(600e6, 40, {"tx_busy": 2})},
+               "minfwd": {"tcp1": tcp(800e6, 0, {})},
+               "linux": {"tcp1": tcp(300e6, 0, {})},
+               "linux-nogro-pc": {"tcp1": tcp(400e6, 0, {"qdisc": 3})},
+               "linux-offl": {"tcp1": tcp(5000e6, 0, {})}}
+        d = self.doc()
+        d["meta"]["interleaved"], d["meta"]["rounds"] = True, 3
+        return dict(meta=d["meta"], contenders=cs, results=res)
+
+    def test_honesty_columns_and_best_linux(self):
+        d = self.honest_doc()
+        md = report.markdown(d, "x.png")
+        # The best offloads-off variant is picked per workload and named; the offloads-on
+        # Linux (5 Gbit/s) is not a candidate.
+        self.assertIn("| best Linux, offloads off (variant) |", md)
+        self.assertIn("| 400 (400–400) (linux-nogro-pc) |", md)
+        self.assertIn("| ↳ iperf3 retransmits per run | segments | 40 | 0 | 0 | 0 | 0 | 0 |",
+                      md)
+        self.assertIn("| ↳ router drops per run: reasons summed | frames | 2: tx_busy 6 | 0 |"
+                      " 0 | 3: qdisc 9 | 0 | 3: qdisc 9 |", md)
+        # Ratios to the best Linux, to the limit row and (absent here) not to the old design.
+        self.assertIn("×1.50 / ×0.750", md)
+        self.assertIn("firmware ÷ best Linux offloads-off (linux-nogro-pc) | 1.50× | ≥ 2.5× | "
+                      "not met", md)
+        self.assertIn("firmware ÷ minimal forwarder (limit) | 0.75× | ≥ 0.95× | not met", md)
+        self.assertIn("retransmits per run, firmware vs linux-nogro-pc | 40 vs 0 | ≤ Linux's | "
+                      "not met", md)
+        self.assertIn("firmware `tx_busy` drops (all runs) | 6 | 0 | not met", md)
+        self.assertIn("Interleaved: 3 rounds", md)
+        # Host share per forwarded frame: 8 s of vCPU over 1000 frames, 40 % of 2 x 10 s.
+        self.assertIn("8,000 µs (40 %)", md)
+        self.assertEqual(report.linux_best(d, "tcp1", "bps"), ("linux-nogro-pc", 400e6))
+        self.assertIn("retransmits 40", report.one_line("tcp1", d["results"]["fw"]["tcp1"]))
 
     def test_files_written(self):
         d = self.doc()

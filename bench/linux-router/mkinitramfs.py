@@ -4,7 +4,9 @@
 Kernel: /boot/vmlinuz-VERSION from linux-image-amd64; its virtio-net modules and
 their dependencies, in load order, from `modprobe -S VERSION --show-depends`.
 Userland: busybox-static, plus Debian's ethtool and the shared libraries ldd names
-(busybox has no ethtool, and GRO can only be switched off through it).
+(busybox has no ethtool, and GRO can only be switched off through it), and iproute2's tc
+when the host has it (busybox's tc shows no statistics; the bench reads the qdiscs' drop
+counters through it: stats.sh).
 
 The initramfs is a plain (uncompressed) newc cpio: decompressing under TCG costs
 more boot time than reading a few extra MiB through fw_cfg. It is cached under
@@ -170,6 +172,20 @@ def inputs(kernel_version=None):
     return version, vmlinuz, mods, busybox, ethtool, shared_libs(ethtool)
 
 
+# Optional tools: (path in the image, name on the host). Left out when the host lacks one.
+OPTIONAL_TOOLS = (("sbin/tc", "tc"),)
+
+
+def optional_tools():
+    """[(path in the image, host path, its shared libraries)] of the optional tools."""
+    out = []
+    for dest, name in OPTIONAL_TOOLS:
+        p = which(name)
+        if p:
+            out.append((dest, p, shared_libs(p)))
+    return out
+
+
 def cache_key(parts):
     h = hashlib.sha256(FORMAT_VERSION.encode())
     for p in parts:
@@ -186,7 +202,9 @@ def build(build_dir=None, kernel_version=None, force=False):
     build_dir = build_dir or DEFAULT_BUILD
     version, vmlinuz, mods, busybox, ethtool, libs = inputs(kernel_version)
     own = [os.path.join(HERE, n) for n in ("init.sh", "stats.sh", "mkinitramfs.py")]
-    key = cache_key([vmlinuz, busybox, ethtool] + mods + libs + own)
+    tools = optional_tools()
+    key = cache_key([vmlinuz, busybox, ethtool] + mods + libs + own +
+                    [p for t in tools for p in [t[1]] + t[2]])
     out = os.path.join(build_dir, f"initramfs-{version}-{key}.cpio")
     if os.path.isfile(out) and not force:
         return vmlinuz, out
@@ -199,9 +217,16 @@ def build(build_dir=None, kernel_version=None, force=False):
         c.file("bin/busybox", f.read(), 0o755)
     with open(ethtool, "rb") as f:
         c.file("sbin/ethtool", f.read(), 0o755)
-    for lib in libs:
+    done = set()
+    for lib in libs + [lib for t in tools for lib in t[2]]:
+        if lib in done:
+            continue
+        done.add(lib)
         with open(lib, "rb") as f:
             c.file(lib, f.read(), 0o755)
+    for dest, path, _ in tools:
+        with open(path, "rb") as f:
+            c.file(dest, f.read(), 0o755)
     listing = []
     for m in mods:
         base = os.path.basename(m)

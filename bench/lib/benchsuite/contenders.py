@@ -1,19 +1,23 @@
 """The contenders: who routes between the LAN and WAN namespaces.
 
-All VM contenders boot through vnet_harness.Session with one QemuConfig (q35, TCG,
-1 vCPU, 256 MiB, two virtio-net-pci NICs on taps, same NIC properties); they differ only
-in the guest image and, for one Linux and one firmware variant, in the NIC offload
-properties, which is the point of those variants. The veth ceiling has no VM.
+All VM contenders boot through vnet_harness.Session with one QemuConfig (TCG, 1 vCPU,
+256 MiB, two virtio-net-pci NICs on taps, same NIC properties, machine q35); they differ
+only in the guest image and, for the variants that say so, in the NIC offload properties,
+the guest's GRO switch or the machine type (pc). The Linux router is measured in each of
+its offloads-off variants (GRO on/off x q35/pc) and the report compares against the best
+of them per workload (report.py), so the comparison is with the best Linux can do in this
+VM, not with a chosen configuration. The veth ceiling has no VM.
 """
 
 import contextlib
 import os
+import tempfile
 import time
 
 import vnet_harness as h
 from vnet_harness.util import HarnessError
 
-from . import counters, veth
+from . import counters, hostprof, veth
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -21,7 +25,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 
 class Contender:
     def __init__(self, cid, label, kind, short, offloads=False, gro=True, image=None,
-                 append=""):
+                 append="", machine="q35", role=""):
         self.id = cid
         self.label = label      # for the table
         self.short = short      # for the chart's legend
@@ -30,10 +34,15 @@ class Contender:
         self.gro = gro
         self.image = image
         self.append = append    # firmware: kernel command line (e.g. "offloads=on")
+        self.machine = machine  # QEMU machine type
+        # "limit": the minimal forwarder, the firmware's ceiling row; "" otherwise.
+        self.role = role
+        self.trace = False      # log QEMU trace events (hostprof.QemuTrace) for this run
 
     def describe(self):
         return dict(id=self.id, label=self.label, kind=self.kind, offloads=self.offloads,
-                    gro=self.gro, image=self.image, append=self.append)
+                    gro=self.gro, image=self.image, append=self.append,
+                    machine=self.machine, role=self.role)
 
     @contextlib.contextmanager
     def open(self):
@@ -46,10 +55,18 @@ class Contender:
             guest = h.guests.firmware(self.image, append=self.append)
         else:
             guest = h.guests.linux(gro=self.gro)
-        qcfg = h.QemuConfig(None, nic=h.NicConfig(offloads=self.offloads))
-        t0 = time.monotonic()
-        with h.Session(guest, qcfg) as s:
-            t = VmTarget(self, s, time.monotonic() - t0)
+        with contextlib.ExitStack() as stack:
+            extra, trace = [], None
+            if self.trace:
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="vnet-trace-"))
+                log = os.path.join(tmp, "trace.log")
+                extra = hostprof.trace_args(os.path.join(tmp, "events"), log)
+                trace = hostprof.QemuTrace(log)
+            qcfg = h.QemuConfig(None, machine=self.machine,
+                                nic=h.NicConfig(offloads=self.offloads), extra_args=extra)
+            t0 = time.monotonic()
+            s = stack.enter_context(h.Session(guest, qcfg))
+            t = VmTarget(self, s, time.monotonic() - t0, trace)
             # Resolve ARP both ways and prove the path before any measurement.
             p = s.ping("lan", count=3, interval=0.2)
             if p["received"] == 0:
@@ -60,10 +77,23 @@ class Contender:
             yield t
 
 
-def default_contenders(fw_image, isr_image, only=None):
+# The Linux router's offloads-off variants: (id suffix, GRO, machine). The report's
+# reference is the best of them per workload.
+LINUX_VARIANTS = (("", True, "q35"), ("-nogro", False, "q35"), ("-pc", True, "pc"),
+                  ("-nogro-pc", False, "pc"))
+
+
+def default_contenders(fw_image, isr_image, only=None, minfwd_image=None):
+    if minfwd_image is None:
+        minfwd_image = os.path.join(os.path.dirname(fw_image), "router-minfwd.elf")
     cs = [
         Contender("fw", "vnet-rtos firmware (NAPI-style RX)", "fw", "firmware (NAPI)",
                   image=fw_image),
+        # The limit row: the same driver and board, IPv4 between the two subnets handed
+        # from the receive callback to the other NIC's TX without the stack
+        # (ROUTER_MINFWD, apps/router/router_main.c: the copies left and why).
+        Contender("minfwd", "minimal forwarder (limit: no stack)", "fw",
+                  "minimal forwarder (limit)", image=minfwd_image, role="limit"),
         # The same image with offloads on at both ends: the NICs' QEMU offload
         # properties and the firmware's own switch (docs/router.md), so TCP crosses the
         # router as GSO frames of up to 64 KiB.
@@ -72,10 +102,13 @@ def default_contenders(fw_image, isr_image, only=None):
                   append="offloads=on"),
         Contender("isr", "old design: RX in ISR (benchmark-only build)", "fw",
                   "old design (RX in ISR)", image=isr_image),
-        Contender("linux", "Linux guest, offloads off, GRO on", "linux",
-                  "Linux (offl. off, GRO on)", offloads=False, gro=True),
-        Contender("linux-nogro", "Linux guest, offloads off, GRO off", "linux",
-                  "Linux (offl. off, GRO off)", offloads=False, gro=False),
+    ]
+    for suffix, gro, machine in LINUX_VARIANTS:
+        g = "on" if gro else "off"
+        cs.append(Contender(f"linux{suffix}", f"Linux guest, offloads off, GRO {g}, {machine}",
+                            "linux", f"Linux (GRO {g}, {machine})", offloads=False, gro=gro,
+                            machine=machine))
+    cs += [
         Contender("linux-offl", "Linux guest, offloads on (GSO frames)", "linux",
                   "Linux (offloads on)", offloads=True, gro=True),
         Contender("veth", "host ceiling: veth, no VM (offloads off)", "veth",
@@ -91,11 +124,13 @@ def default_contenders(fw_image, isr_image, only=None):
 
 
 class VmTarget:
-    def __init__(self, contender, session, boot_s):
+    def __init__(self, contender, session, boot_s, trace=None):
         self.c = contender
         self.s = session
         self.name = contender.id
         self.boot_s = boot_s
+        self.trace = trace
+        self.qemu_pid = session.qemu_pid
         self.lan_ns, self.wan_ns = session.lan.ns, session.wan.ns
         self.lan_ip, self.wan_ip = session.lan.host_ip, session.wan.host_ip
 
@@ -114,6 +149,10 @@ class VmTarget:
         except HarnessError:
             return None
 
+    def trace_mark(self):
+        """QEMU trace counts since the previous mark (None without tracing)."""
+        return self.trace.mark() if self.trace else None
+
     def metrics(self, before, after):
         if self.c.kind == "fw":
             return counters.fw_metrics(counters.fw_delta(before, after))
@@ -126,6 +165,8 @@ class VethTarget:
         self.v = v
         self.name = contender.id
         self.boot_s = 0.0
+        self.trace = None
+        self.qemu_pid = None
         self.lan_ns, self.wan_ns = v.lan_ns, v.wan_ns
         self.lan_ip, self.wan_ip = v.lan_ip, v.wan_ip
 
@@ -133,6 +174,9 @@ class VethTarget:
         return True
 
     def counters(self):
+        return None
+
+    def trace_mark(self):
         return None
 
     def metrics(self, before, after):

@@ -1,9 +1,12 @@
 """The suite's output: markdown tables, a PNG chart (gnuplot), the raw JSON.
 
-Tables: contender x workload (median, min-max over the repetitions), the same as ratios
-to the Linux reference and to the old design, the UDP sweep details with the
-generator's own ceiling, and the firmware internals (ISR duration in TSC cycles,
-interrupts, kicks and frames per RX-task wake-up, software-ring drops) for both designs.
+Tables: contender x workload (median, min-max over the repetitions) with iperf3's
+retransmits and the router's drops by reason under every throughput, the best Linux
+offloads-off variant per workload (picked here, named in the cell), the same as ratios
+to that best Linux, to the minimal forwarder (the limit row) and to the old design, the
+UDP sweep details with the generator's own ceiling, the firmware internals (ISR duration
+in TSC cycles, interrupts, kicks and frames per RX-task wake-up, drops) and where the
+host's cores went per forwarded frame (hostprof.py).
 """
 
 import datetime
@@ -14,9 +17,11 @@ import shutil
 import subprocess
 import tempfile
 
-from . import counters
+from . import counters, hostprof
 
-REF = "linux"   # ratios: to the Linux guest doing the same job with MTU-sized frames
+REF = "linux"   # results without variants: the Linux guest with MTU-sized frames, GRO on
+BEST = "linux-best"  # ratios: to the best Linux offloads-off variant of each workload
+LIMIT = "minfwd"     # the minimal forwarder: the firmware's ceiling without the stack
 OLD = "isr"     # and to the design the seed replaced
 
 # (workload, path into its result, label, unit, scale, lower_is_better)
@@ -111,9 +116,11 @@ def one_line(wid, e):
     if wid.startswith("udp"):
         pk, fl = _get(e, "peak.fwd_pps"), _get(e, "flood.fwd_pps")
         offered = (e.get("peak_offered_pps") or 0) * 1e-3
-        return (f"peak {cell(pk, 1e-3)} kframes/s at {_fmt(offered)} k offered; "
-                f"flood {cell(fl, 1e-3)} kframes/s")
-    s = f"{cell(e.get('bps'), 1e-6)} Mbit/s"
+        return (f"peak {cell(pk, 1e-3)} kframes/s at {_fmt(offered)} k offered "
+                f"(drops {drops_cell(e, 'peak.fwd_pps')}); "
+                f"flood {cell(fl, 1e-3)} kframes/s (drops {drops_cell(e, 'flood.fwd_pps')})")
+    s = f"{cell(e.get('bps'), 1e-6)} Mbit/s; retransmits {retransmit_cell(e)}; " \
+        f"drops {drops_cell(e)}"
     if e.get("rtt_avg_ms"):
         s += f"; ping under load avg {cell(e['rtt_avg_ms'], 1)} ms"
     return s
@@ -145,6 +152,82 @@ def _value(doc, cid, wid, path):
     return s.get("median") if isinstance(s, dict) else None
 
 
+def linux_variants(doc):
+    """Ids of the Linux offloads-off contenders of this run: the candidates for best."""
+    return [c["id"] for c in _contenders(doc)
+            if c["kind"] == "linux" and not c.get("offloads")]
+
+
+def linux_best(doc, wid, path, lower=False):
+    """(contender id, median) of the best Linux offloads-off variant for one figure:
+    the highest median (lowest where lower is better); (None, None) when none has it."""
+    vals = [(c, v) for c in linux_variants(doc) for v in [_value(doc, c, wid, path)]
+            if v is not None]
+    if not vals:
+        return None, None
+    pick = min if lower else max
+    return pick(vals, key=lambda cv: cv[1])
+
+
+def _ref_value(doc, ref, wid, path, lower=False):
+    if ref == BEST:
+        return linux_best(doc, wid, path, lower)[1]
+    return _value(doc, ref, wid, path)
+
+
+def _label(doc, cid):
+    for c in _contenders(doc):
+        if c["id"] == cid:
+            return c["label"]
+    return cid
+
+
+def _honesty(entry, path):
+    """The dict holding retransmits/drops for a row's figure: the entry (TCP) or its
+    phase (UDP peak/flood)."""
+    if not entry or entry.get("error"):
+        return None
+    head = path.split(".")[0]
+    if head in ("peak", "flood"):
+        return entry.get(head) if isinstance(entry.get(head), dict) else None
+    return entry
+
+
+def _count(v):
+    """A count (or a median of counts, which may end in .5)."""
+    if v is None:
+        return "—"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def _sum_cell(s):
+    if not s:
+        return "n/a"
+    med = _count(s["median"])
+    if s.get("n", 1) > 1 and s["min"] != s["max"]:
+        return f"{med} ({_count(s['min'])}–{_count(s['max'])})"
+    return med
+
+
+def retransmit_cell(entry):
+    h = _honesty(entry, "bps")
+    return _sum_cell(h.get("retransmits")) if h else "failed"
+
+
+def drops_cell(entry, path="bps"):
+    """Router drops per run (median, range) and the reasons summed over the runs."""
+    h = _honesty(entry, path)
+    if not h:
+        return "failed"
+    if not h.get("drops"):
+        return "n/a"
+    reasons = h.get("drop_reasons")
+    txt = _sum_cell(h["drops"])
+    if reasons and counters.drops_total(reasons):
+        txt += ": " + counters.drops_text(reasons)
+    return txt
+
+
 def header_lines(doc):
     m = doc["meta"]
     mc = m["machine"]
@@ -159,8 +242,10 @@ def header_lines(doc):
         f"- Machine: {mc['cpu']}, {mc['cores']} cores, {mc['mem_gib']} GiB, {mc['os']}, "
         f"Linux {mc['kernel']}.",
         f"- {qemu}, accelerator **TCG** (no hardware virtualisation here: every VM figure is "
-        "a TCG figure). Every VM contender: q35, 1 vCPU, 256 MiB, two virtio-net-pci NICs on "
-        "tap backends (vhost off) in network namespaces; NIC offloads off unless stated.",
+        "a TCG figure). Every VM contender: machine q35 unless it says pc, 1 vCPU, 256 MiB, "
+        "two virtio-net-pci NICs on tap backends (vhost off) in network namespaces; NIC "
+        "offloads off unless stated.",
+        f"- {_order_text(m)}",
         f"- {(mc.get('iperf3') or ['iperf3'])[0]}; load average before "
         f"{m['load_before'][0]:.2f}, after {m.get('load_after', [0])[0]:.2f} "
         f"(2 cores: QEMU takes ~1.2 of them, the iperf3 ends share the rest).",
@@ -171,22 +256,52 @@ def header_lines(doc):
     return lines
 
 
+def _order_text(m):
+    if m.get("interleaved") and m.get("rounds", 1) > 1:
+        return (f"Interleaved: {m['rounds']} rounds, each booting every contender in turn for "
+                "every workload and running one repetition; a figure pools its rounds.")
+    return ("One boot per contender and workload, its repetitions back to back "
+            "(not interleaved).")
+
+
 def main_table(doc):
+    """Contenders as columns, plus the best Linux offloads-off variant (when the run has
+    more than one) named in its cell. Under every throughput row: iperf3 retransmits per
+    run (TCP) and the router's drops per run with their reasons."""
     cs = _contenders(doc)
-    out = ["| workload | unit | " + " | ".join(c["label"] for c in cs) + " |",
-           "|---|---|" + "---|" * len(cs)]
-    for wid, path, label, unit, scale, _ in _rows_present(doc):
+    best = len(linux_variants(doc)) > 1
+    head = [c["label"] for c in cs] + (["best Linux, offloads off (variant)"] if best else [])
+    out = ["| workload | unit | " + " | ".join(head) + " |",
+           "|---|---|" + "---|" * len(head)]
+    for wid, path, label, unit, scale, lower in _rows_present(doc):
         cells = []
         for c in cs:
             e = doc["results"].get(c["id"], {}).get(wid)
             cells.append("failed" if not e or e.get("error") else cell(_get(e, path), scale))
+        if best:
+            bid, _ = linux_best(doc, wid, path, lower)
+            be = doc["results"].get(bid, {}).get(wid) if bid else None
+            cells.append(f"{cell(_get(be, path), scale)} ({bid})" if bid else "—")
         out.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+        if unit not in ("Mbit/s", "kframes/s"):
+            continue
+        ents = [doc["results"].get(c["id"], {}).get(wid) for c in cs]
+        if best:
+            bid, _ = linux_best(doc, wid, path, lower)
+            ents.append(doc["results"].get(bid, {}).get(wid) if bid else None)
+        if unit == "Mbit/s":
+            out.append("| ↳ iperf3 retransmits per run | segments | " +
+                       " | ".join(retransmit_cell(e) for e in ents) + " |")
+        out.append("| ↳ router drops per run: reasons summed | frames | " +
+                   " | ".join(drops_cell(e, path) for e in ents) + " |")
     if "tcp1" in doc["meta"]["workloads"]:
         cells = []
         for c in cs:
             e = doc["results"].get(c["id"], {}).get("tcp1") or {}
             pi = e.get("ping_idle") or {}
             cells.append(_fmt(pi.get("rtt_avg_ms")))
+        if best:
+            cells.append("—")
         out.append("| ping RTT idle (avg of 20) | ms | " + " | ".join(cells) + " |")
     return out
 
@@ -194,14 +309,18 @@ def main_table(doc):
 def ratio_table(doc):
     cs = _contenders(doc)
     ids = {c["id"] for c in cs}
-    refs = [r for r in (REF, OLD) if r in ids]
+    lx = linux_variants(doc)
+    refs = ([BEST] if len(lx) > 1 else [REF] if REF in ids else []) + \
+        [r for r in (LIMIT, OLD) if r in ids]
     if not refs:
         return []
-    names = {REF: "Linux (offloads off, GRO on)", OLD: "old design"}
+    names = {BEST: "the best Linux offloads-off variant of that workload",
+             REF: "Linux (offloads off, GRO on)", LIMIT: "minimal forwarder (limit)",
+             OLD: "old design"}
     out = ["| workload | " + " | ".join(c["label"] for c in cs) + " |",
            "|---|" + "---|" * len(cs)]
     for wid, path, label, _unit, _scale, lower in _rows_present(doc):
-        refv = {r: _value(doc, r, wid, path) for r in refs}
+        refv = {r: _ref_value(doc, r, wid, path, lower) for r in refs}
         cells = []
         for c in cs:
             v = _value(doc, c["id"], wid, path)
@@ -239,7 +358,7 @@ def targets_table(doc):
     ids = {c["id"] for c in _contenders(doc)}
     if "fw" not in ids:
         return []
-    lx = [c for c in ("linux", "linux-nogro") if c in ids]
+    lx = linux_variants(doc)
     rows = []
 
     def row(name, num, den, goal, how):
@@ -250,8 +369,9 @@ def targets_table(doc):
 
     for wid, label in (("tcp1", "TCP LAN→WAN 1 stream"), ("tcp4", "TCP LAN→WAN 4 streams")):
         if lx:
-            row(f"1. {label} vs better Linux offloads-off", _value(doc, "fw", wid, "bps"),
-                _best(doc, lx, wid, "bps"), 2.5, "firmware ÷ max(Linux GRO on, GRO off)")
+            row(f"1. {label} vs best Linux offloads-off", _value(doc, "fw", wid, "bps"),
+                _best(doc, lx, wid, "bps"), 2.5,
+                "firmware ÷ the best Linux offloads-off variant (GRO on/off, q35/pc)")
     if lx and "udp64" in doc["meta"]["workloads"]:
         peaks = [p for p in (_udp_peak(doc, c) for c in lx) if p is not None]
         row("2. UDP 64 B forwarded at peak vs Linux", _udp_peak(doc, "fw"),
@@ -275,6 +395,156 @@ def targets_table(doc):
         return []
     return (["Issue 6's targets, each a ratio of medians from this run (QEMU TCG).", "",
              "| target | ratio | goal | verdict | how |", "|---|---|---|---|---|"] + rows)
+
+
+def _runs_stat(doc, cid, wid, key):
+    e = doc["results"].get(cid, {}).get(wid) or {}
+    s = e.get(key) if not e.get("error") else None
+    return s.get("median") if isinstance(s, dict) else None
+
+
+def _reason_total(doc, cid, wid, reason):
+    e = doc["results"].get(cid, {}).get(wid) or {}
+    runs = [r for r in e.get("runs", []) if r.get("metrics")]
+    if not runs:
+        return None
+    return sum((r["metrics"].get("drops") or {}).get(reason, 0) for r in runs)
+
+
+def honesty_targets(doc):
+    """Issue 14's targets that one run can check (QEMU TCG, medians of this run)."""
+    ids = {c["id"] for c in _contenders(doc)}
+    if "fw" not in ids:
+        return []
+    rows = []
+    for wid, label in (("tcp1", "TCP LAN→WAN 1 stream"), ("tcp4", "TCP LAN→WAN 4 streams"),
+                       ("tcp1_rev", "TCP WAN→LAN 1 stream")):
+        if wid not in doc["meta"]["workloads"]:
+            continue
+        bid, bv = linux_best(doc, wid, "bps")
+        fw = _value(doc, "fw", wid, "bps")
+        if wid == "tcp1" and bid:
+            r = fw / bv if fw is not None and bv else None
+            rows.append(_trow(f"{label}: firmware ÷ best Linux offloads-off ({bid})", r, 2.5,
+                              True))
+        if wid == "tcp1" and LIMIT in ids:
+            lim = _value(doc, LIMIT, wid, "bps")
+            r = fw / lim if fw is not None and lim else None
+            rows.append(_trow(f"{label}: firmware ÷ minimal forwarder (limit)", r, 0.95, True))
+        if bid:
+            frt, lrt = _runs_stat(doc, "fw", wid, "retransmits"), \
+                _runs_stat(doc, bid, wid, "retransmits")
+            ok = None if frt is None or lrt is None else frt <= lrt
+            rows.append(f"| {label}: retransmits per run, firmware vs {bid} | "
+                        f"{_count(frt)} vs {_count(lrt)} | ≤ Linux's | "
+                        f"{'—' if ok is None else 'met' if ok else 'not met'} |")
+        busy = _reason_total(doc, "fw", wid, "tx_busy")
+        rows.append(f"| {label}: firmware `tx_busy` drops (all runs) | {_count(busy)} | 0 | "
+                    f"{'—' if busy is None else 'met' if busy == 0 else 'not met'} |")
+    if not rows:
+        return []
+    return (["Issue 14's targets checked by this run (ratios of medians, QEMU TCG; the Linux "
+             "reference is the best offloads-off variant of the workload, picked by the "
+             "report).", "", "| target | this run | goal | verdict |", "|---|---|---|---|"]
+            + rows)
+
+
+def _trow(name, r, goal, higher):
+    verdict = "—" if r is None else ("met" if (r >= goal if higher else r <= goal)
+                                     else "not met")
+    return f"| {name} | {'—' if r is None else f'{r:.2f}×'} | {'≥' if higher else '≤'} " \
+           f"{goal:g}× | {verdict} |"
+
+
+def frames_forwarded(metrics):
+    """Frames the router sent on, from its own counters (None: unknown)."""
+    if not metrics:
+        return None
+    if metrics.get("forwarded") is not None:
+        return metrics["forwarded"]
+    return None
+
+
+def host_table(doc):
+    """Where the host's two cores went per forwarded frame, per contender (TCP runs)."""
+    cats = [("qemu_vcpu", "QEMU vCPU"), ("qemu_io", "QEMU main loop (I/O)"),
+            ("qemu_other", "QEMU other"), ("iperf3_client", "iperf3 client"),
+            ("iperf3_server", "iperf3 server"), ("softirq_irq", "host softirq+irq"),
+            ("host_kthreads", "host kthreads"), ("other", "other"), ("idle", "idle")]
+    wl = [w for w in ("tcp1", "tcp4", "tcp1_rev", "bidir") if w in doc["meta"]["workloads"]]
+    out = []
+    for wid in wl:
+        for c in _contenders(doc):
+            if c["kind"] == "veth":
+                continue
+            e = doc["results"].get(c["id"], {}).get(wid) or {}
+            tot = {}
+            frames = 0
+            for r in e.get("runs", []):
+                pf = hostprof.per_frame(r.get("host_cpu"), frames_forwarded(r.get("metrics")))
+                f = frames_forwarded(r.get("metrics"))
+                if not pf or not f:
+                    continue
+                frames += f
+                for k, v in pf.items():
+                    t = tot.setdefault(k, [0.0, 0.0])
+                    t[0] += v["us_per_frame"] * f
+                    t[1] += (v["share_pct"] or 0) * f
+            if not frames:
+                continue
+            if not out:
+                out = ["| contender | workload | frames forwarded | " +
+                       " | ".join(n for _, n in cats) + " |",
+                       "|---|---|---|" + "---|" * len(cats)]
+            cellv = [f"{_fmt(tot[k][0] / frames)} µs ({tot[k][1] / frames:.0f} %)"
+                     if k in tot else "—" for k, _ in cats]
+            out.append(f"| {c['label']} | {wid} | {frames:,} | " + " | ".join(cellv) + " |")
+    if not out:
+        return []
+    return out + ["", "Each cell: CPU time per frame the router forwarded (its own counters: "
+                  "both NICs' tx_packets for the firmware, ip.forw_datagrams for Linux), and "
+                  "in brackets the share of the machine (cores × wall time of the run) that "
+                  "category took. Threads sampled from /proc every 0.5 s during the iperf3 "
+                  "run (what `pidstat -t` reads; hostprof.py); softirq+irq and idle from "
+                  "/proc/stat (packet delivery through the taps and namespaces is charged to "
+                  "no thread). The QEMU main loop is the I/O thread: with tap backends it "
+                  "moves every frame between the taps and the virtqueues."]
+
+
+def device_table(doc):
+    """QEMU trace counts per forwarded frame (runs with --trace)."""
+    out = []
+    for c in _contenders(doc):
+        for wid, e in doc["results"].get(c["id"], {}).items():
+            runs = []
+            for ph in (None, "peak", "flood"):
+                src = e.get(ph) if ph else e
+                if isinstance(src, dict):
+                    runs += [r for r in src.get("runs", []) if r.get("device")]
+            tot = dict(kicks=0, interrupts=0, msi_writes=0, guest_io=0)
+            regions = {}
+            frames = 0
+            for r in runs:
+                f = frames_forwarded(r.get("metrics"))
+                if not f:
+                    continue
+                frames += f
+                for k in tot:
+                    tot[k] += r["device"].get(k, 0)
+                for k, v in (r["device"].get("guest_io_by_region") or {}).items():
+                    regions[k] = regions.get(k, 0) + v
+            if not frames:
+                continue
+            if not out:
+                out = ["| contender | workload | frames forwarded | kicks/frame | "
+                       "interrupts/frame | MSI writes/frame | guest MMIO/PIO accesses/frame "
+                       "| top regions |", "|---|---|---|---|---|---|---|---|"]
+            top = ", ".join(f"{k} {v / frames:.3f}" for k, v in
+                            sorted(regions.items(), key=lambda kv: -kv[1])[:3])
+            out.append(f"| {c['label']} | {wid} | {frames:,} | {tot['kicks'] / frames:.4f} | "
+                       f"{tot['interrupts'] / frames:.4f} | {tot['msi_writes'] / frames:.4f} | "
+                       f"{tot['guest_io'] / frames:.4f} | {top} |")
+    return out
 
 
 def udp_table(doc):
@@ -331,9 +601,9 @@ def fw_table(doc):
     wl = set(doc["meta"]["workloads"])
     out = ["| design | workload | frames in | ISR cycles min | mean | p99 | max | "
            "mean µs | ISR cycles/frame | task cycles/frame | interrupts/frame | kicks/frame | "
-           "frames/RX-task wake-up | rx_queue_drops | longest irq-off, ISR | "
-           "longest irq-off, task |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "frames/RX-task wake-up | rx_queue_drops | drops by reason | "
+           "TX waits (ring full) | longest irq-off, ISR | longest irq-off, task |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     any_hist = False
     for c in fw:
         for wid, phase, label in PHASES:
@@ -342,7 +612,8 @@ def fw_table(doc):
             e = doc["results"].get(c["id"], {}).get(wid) or {}
             a = counters.fw_aggregate(_phase_metrics(e, phase))
             if not a:
-                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | | | | | |")
+                out.append(f"| {c['label']} | {label} | no counters | | | | | | | | | | | | | "
+                           "| | |")
                 continue
             any_hist = any_hist or a["isr_hist"]
             p99 = _p99_cell(a["isr_cycles_p99"]) if a["isr_hist"] else "n/a"
@@ -352,7 +623,8 @@ def fw_table(doc):
                 f"{_fmt(_us(a['isr_cycles_mean'], mhz))} | {_fmt(a['isr_cycles_per_frame'])} | "
                 f"{_fmt(a['task_cycles_per_frame'])} | {_fmt(a['irq_per_frame'])} | "
                 f"{_fmt(a['kicks_per_frame'])} | {_fmt(a['frames_per_wakeup'])} | "
-                f"{a['rx_queue_drops']:,} | {_irqoff_cell(a, 'irqoff_isr_cycles_max')} | "
+                f"{a['rx_queue_drops']:,} | {counters.drops_text(a.get('drops'))} | "
+                f"{a.get('tx_waits', 0):,} | {_irqoff_cell(a, 'irqoff_isr_cycles_max')} | "
                 f"{_irqoff_cell(a, 'irqoff_task_cycles_max')} |")
     notes = [
         "",
@@ -391,8 +663,8 @@ def linux_table(doc):
     if not lx:
         return []
     wl = set(doc["meta"]["workloads"])
-    out = ["| contender | workload | frames in | virtio interrupts/frame | rx_dropped |",
-           "|---|---|---|---|---|"]
+    out = ["| contender | workload | frames in | virtio interrupts/frame | rx_dropped | "
+           "drops by reason | guest CPU busy |", "|---|---|---|---|---|---|---|"]
     for c in lx:
         for wid, phase, label in PHASES:
             if wid not in wl:
@@ -401,8 +673,11 @@ def linux_table(doc):
             a = counters.linux_aggregate(_phase_metrics(e, phase))
             if not a:
                 continue
+            busy = a.get("guest_busy_pct")
             out.append(f"| {c['label']} | {label} | {a['frames_in']:,} | "
-                       f"{_fmt(a['irq_per_frame'])} | {a['rx_dropped']:,} |")
+                       f"{_fmt(a['irq_per_frame'])} | {a['rx_dropped']:,} | "
+                       f"{counters.drops_text(a.get('drops'))} | "
+                       f"{'n/a' if busy is None else f'{busy:.0f} %'} |")
     return out
 
 
@@ -439,6 +714,9 @@ def _sweep_rule_text(doc):
 def markdown(doc, png_name):
     L = ["# vnet-rtos benchmark results", ""] + header_lines(doc) + [""]
     L += ["## Throughput and latency", ""] + main_table(doc) + [""]
+    ht = honesty_targets(doc)
+    if ht:
+        L += ["## Targets (issue 14)", ""] + ht + [""]
     tt = targets_table(doc)
     if tt:
         L += ["## Targets (issue 6)", ""] + tt + [""]
@@ -458,6 +736,18 @@ def markdown(doc, png_name):
     ft = fw_table(doc)
     if ft:
         L += ["## Inside the firmware (both designs)", ""] + ft + [""]
+    hs = host_table(doc)
+    if hs:
+        L += ["## Where the host's cores went, per forwarded frame", ""] + hs + [""]
+    dv = device_table(doc)
+    if dv:
+        L += ["## What the device saw, per forwarded frame (QEMU trace events)", "",
+              "Kicks = `virtio_queue_notify` (guest notify writes), interrupts = "
+              "`virtio_notify` (raised after suppression), MSI writes = the device's writes "
+              "to the APIC's MSI window, guest MMIO/PIO accesses = `memory_region_ops_*` "
+              "by the vCPU (each leaves translated code for a device model under QEMU's "
+              "global lock: TCG's counterpart of a VM exit), the console excluded. Only "
+              "in runs with `--trace`.", ""] + dv + [""]
     lt = linux_table(doc)
     if lt:
         L += ["## Inside the Linux guest", "",
@@ -481,6 +771,9 @@ def markdown(doc, png_name):
 def readme_section(doc, rel_dir="bench/results"):
     """The README's `## Results` section: the latest main table, its provenance, links."""
     L = ["## Results", ""] + header_lines(doc) + [""] + main_table(doc) + [""]
+    ht = honesty_targets(doc)
+    if ht:
+        L += ht + [""]
     tt = targets_table(doc)
     if tt:
         L += tt + [""]
@@ -620,7 +913,9 @@ CHART_PHASE = {("tcp1", None): "TCP 1", ("tcp4", None): "TCP 4", ("tcp1_rev", No
                ("udp1400", "flood"): "1400 flood", ("udp64", "peak"): "64 peak",
                ("udp64", "flood"): "64 flood"}
 SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
+         "minfwd": "minimal forwarder (limit)",
          "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
+         "linux-pc": "Linux GRO on, pc", "linux-nogro-pc": "Linux GRO off, pc",
          "linux-offl": "Linux offloads on", "veth": "host veth, no VM",
          "fw-offl": "firmware, offloads on"}
 

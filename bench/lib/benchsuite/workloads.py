@@ -13,6 +13,8 @@ import time
 from vnet_harness import traffic
 from vnet_harness.util import HarnessError, log
 
+from . import counters, hostprof
+
 # Header bytes around a UDP payload on the wire (Ethernet 14 + IPv4 20 + UDP 8), FCS
 # not counted: what a virtio-net frame carries.
 UDP_OVERHEAD = 42
@@ -27,13 +29,19 @@ def summary(values):
 
 
 class Measured:
-    """Runs one traffic function between two counter reads of the target."""
+    """Runs one traffic function between two counter reads of the target, with the
+    host's CPU time sampled meanwhile (hostprof.HostCpu) and, when the contender logs
+    QEMU trace events, the device-side counts of the same stretch."""
 
-    def __init__(self, target):
+    def __init__(self, target, host_cpu=True):
         self.target = target
+        self.host_cpu = host_cpu
 
     def __call__(self, fn, *a, **kw):
         before = self.target.counters()
+        # After the counter read: its console output is not the data path's.
+        self.target.trace_mark()
+        hc = hostprof.HostCpu(self.target.qemu_pid).start() if self.host_cpu else None
         t0 = time.monotonic()
         err = None
         try:
@@ -42,9 +50,26 @@ class Measured:
             out = None
             err = str(e)
         wall = time.monotonic() - t0
+        prof = dict(host_cpu=hc.stop() if hc else None, device=self.target.trace_mark())
         after = self.target.counters() if self.target.alive() else None
         metrics = self.target.metrics(before, after) if before and after else None
-        return out, err, metrics, wall
+        return out, err, metrics, wall, prof
+
+
+def run_drops(run):
+    """Frames the router dropped in one run (None: its counters were not read)."""
+    m = run.get("metrics") or {}
+    d = m.get("drops")
+    return None if d is None else counters.drops_total(d)
+
+
+def honesty(runs):
+    """Retransmits and drops next to a throughput: per-run summaries, the reasons summed
+    over the runs (issue 14)."""
+    return dict(retransmits=summary([r.get("retransmits") for r in runs]),
+                drops=summary([run_drops(r) for r in runs]),
+                drop_reasons=counters.merge_drops([(r.get("metrics") or {}).get("drops")
+                                                   for r in runs]))
 
 
 def _tcp_once(t, seconds, streams, reverse, bidir):
@@ -89,10 +114,10 @@ def tcp(t, seconds, streams=1, reverse=False, bidir=False, reps=3, ping_load=Fal
                                   args=(t, 1.5, max(1.0, seconds - 1.0), 0.1, box),
                                   daemon=True)
             th.start()
-        out, err, metrics, wall = measure(_tcp_once, t, seconds, streams, reverse, bidir)
+        out, err, metrics, wall, prof = measure(_tcp_once, t, seconds, streams, reverse, bidir)
         if th is not None:
             th.join(timeout=seconds + 30)
-        run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2))
+        run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2), **prof)
         if out:
             run.update(out)
         if ping_load:
@@ -102,9 +127,17 @@ def tcp(t, seconds, streams=1, reverse=False, bidir=False, reps=3, ping_load=Fal
         runs.append(run)
         if err:
             log(f"  {t.name}: tcp run {i}: {err}")
-    res = dict(runs=runs, bps=summary([r.get("bps") for r in runs]))
+    res = tcp_summary(runs, ping_load)
     if ping_load:
         res["ping_idle"] = idle
+    return res
+
+
+def tcp_summary(runs, ping_load):
+    """The figures of a TCP workload from its runs (also after merging rounds)."""
+    res = dict(runs=runs, bps=summary([r.get("bps") for r in runs]))
+    res.update(honesty(runs))
+    if ping_load:
         res["rtt_avg_ms"] = summary([(r.get("ping") or {}).get("rtt_avg_ms") for r in runs])
         res["rtt_max_ms"] = summary([(r.get("ping") or {}).get("rtt_max_ms") for r in runs])
         res["ping_loss_pct"] = summary([(r.get("ping") or {}).get("loss_pct") for r in runs])
@@ -207,9 +240,15 @@ def udp_sweep(t, length, point_seconds, start_pps, max_points, refine=2):
     return points, _knee(points)
 
 
-def udp(t, length, seconds, reps=3, sweep_seconds=3, start_pps=5000, max_points=8):
-    """Sweep for the peak, then `reps` runs at the peak's offered rate and `reps` floods."""
-    sweep, best = udp_sweep(t, length, sweep_seconds, start_pps, max_points)
+def udp(t, length, seconds, reps=3, sweep_seconds=3, start_pps=5000, max_points=8,
+        peak_pps=None):
+    """Sweep for the peak, then `reps` runs at the peak's offered rate and `reps` floods.
+    With peak_pps (a later round of an interleaved run) the sweep is skipped and the
+    peak repetitions run at that rate, the one the first round's sweep found."""
+    if peak_pps:
+        sweep, best = [], dict(offered_pps=peak_pps)
+    else:
+        sweep, best = udp_sweep(t, length, sweep_seconds, start_pps, max_points)
     res = dict(length=length, frame_bytes=length + UDP_OVERHEAD, sweep=sweep,
                peak_offered_pps=best["offered_pps"] if best else None,
                sweep_max_fwd_pps=max((p["fwd_pps"] for p in sweep if "fwd_pps" in p),
@@ -221,14 +260,58 @@ def udp(t, length, seconds, reps=3, sweep_seconds=3, start_pps=5000, max_points=
             continue
         runs = []
         for i in range(reps):
-            out, err, metrics, wall = measure(_udp_once, t, length, seconds, pps)
-            run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2))
+            out, err, metrics, wall, prof = measure(_udp_once, t, length, seconds, pps)
+            run = dict(rep=i, error=err, metrics=metrics, wall_s=round(wall, 2), **prof)
             if out:
                 run.update(out)
             if err:
                 log(f"  {t.name}: udp {length} {phase} run {i}: {err}")
             runs.append(run)
-        res[phase] = dict(runs=runs, fwd_pps=summary([r.get("fwd_pps") for r in runs]),
-                          sent_pps=summary([r.get("sent_pps") for r in runs]),
-                          loss_pct=summary([r.get("loss_pct") for r in runs]))
+        res[phase] = udp_phase(runs)
+    return res
+
+
+def udp_phase(runs):
+    return dict(runs=runs, fwd_pps=summary([r.get("fwd_pps") for r in runs]),
+                sent_pps=summary([r.get("sent_pps") for r in runs]),
+                loss_pct=summary([r.get("loss_pct") for r in runs]),
+                drops=summary([run_drops(r) for r in runs]),
+                drop_reasons=counters.merge_drops([(r.get("metrics") or {}).get("drops")
+                                                   for r in runs]))
+
+
+def merge_rounds(wid, entries):
+    """One workload entry from the rounds of an interleaved run (one boot each).
+
+    Runs are pooled (renumbered by round) and the figures recomputed over them; a round
+    that failed as a whole (no boot, no ping) becomes one failed run, so it is counted.
+    TCP: the idle ping of the first round that had one. UDP: the sweep of the first
+    round (later rounds reuse its peak rate)."""
+    ok = [e for e in entries if not e.get("error")]
+    failed = [e for e in entries if e.get("error")]
+    if not ok:
+        return dict(entries[0]) if entries else dict(error="no round ran")
+    lost = [dict(rep=None, error=e["error"], metrics=None) for e in failed]
+    res = {}
+    if wid.startswith("udp"):
+        first = ok[0]
+        res = {k: v for k, v in first.items() if k not in ("peak", "flood")}
+        for ph in ("peak", "flood"):
+            runs = []
+            for r, e in enumerate(entries):
+                for run in (e.get(ph) or {}).get("runs", []):
+                    runs.append(dict(run, round=r))
+            res[ph] = udp_phase(runs + (lost if ph == "peak" else []))
+    else:
+        runs = []
+        for r, e in enumerate(entries):
+            for run in e.get("runs", []):
+                runs.append(dict(run, round=r))
+        ping_load = any("rtt_avg_ms" in e for e in ok)
+        res = tcp_summary(runs + lost, ping_load)
+        if ping_load:
+            res["ping_idle"] = next((e["ping_idle"] for e in ok if e.get("ping_idle")), None)
+    res["boot_s"] = [e.get("boot_s") for e in entries]
+    res["rounds"] = len(entries)
+    res["round_errors"] = [e["error"] for e in failed]
     return res
