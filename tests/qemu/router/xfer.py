@@ -25,9 +25,9 @@ def body(c, args):
         c.require(harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=3)["received"] >= 1,
                   "path LAN->WAN works before the transfers")
         q = rtlib.queue_state(s)
-        want = args.rx_queue_size or 256
+        want = rtlib.offered_rx_queue_size(args)
         c.check(q.get("lan.rxq.size") == want and q.get("wan.rxq.size") == want,
-                f"both RX rings have the device's {want} entries (rx_queue_size)",
+                f"both RX rings have the {want} entries the device offers",
                 f"lan {q.get('lan.rxq.size')} wan {q.get('wan.rxq.size')}")
         for frm, to in (("lan", "wan"), ("wan", "lan")):
             t0 = time.monotonic()
