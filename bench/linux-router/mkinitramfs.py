@@ -12,7 +12,15 @@ The initramfs is a plain (uncompressed) newc cpio: decompressing under TCG costs
 more boot time than reading a few extra MiB through fw_cfg. It is cached under
 build-bench/linux-router/, keyed by everything that goes into it.
 
-Usage: mkinitramfs.py [--build-dir DIR] [--kernel-version V] [--force]
+arm64 (--arch arm64, the aarch64 `virt` board's Linux contender): nothing of the host's
+is used. Debian's arm64 packages (the kernel linux-image-arm64 depends on, busybox-static,
+ethtool and its libraries) are fetched with `apt-get download` once `dpkg
+--add-architecture arm64` is in place, unpacked with `dpkg-deb -x` under
+build-bench/linux-router/arm64-root/, and the module chain is read from each module's own
+`depends=` field (no depmod needed). No tc in that image (iproute2:arm64 pulls in a dozen
+libraries): its qdisc drop counters are absent, the IP and interface counters are there.
+
+Usage: mkinitramfs.py [--arch amd64|arm64] [--build-dir DIR] [--kernel-version V] [--force]
 Prints "KERNEL INITRD" on stdout.
 """
 
@@ -29,6 +37,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_BUILD = os.path.join(REPO, "build-bench", "linux-router")
 MODULES = ("virtio_pci", "virtio_net")
+# arm64: the virt board's NICs are on virtio-mmio or PCIe (scripts/run.sh --transport).
+MODULES_ARM64 = ("virtio_mmio", "virtio_pci", "virtio_net")
+ARM64_PACKAGES = ("busybox-static", "ethtool", "libmnl0", "libc6")
 PROMPT = "linux-router# "
 READY = "router: ready"
 STATS_CMD = "stats -k"
@@ -186,6 +197,149 @@ def optional_tools():
     return out
 
 
+def _run(argv, **kw):
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False, **kw)
+    if cp.returncode != 0:
+        raise BuildError(f"{' '.join(argv)}: {(cp.stderr or cp.stdout).strip()[-400:]}")
+    return cp.stdout
+
+
+def arm64_root(build_dir):
+    """Unpacked arm64 packages (kernel, busybox, ethtool, libc) under build_dir; fetched once."""
+    root = os.path.join(build_dir, "arm64-root")
+    done = os.path.join(root, ".complete")
+    if os.path.isfile(done):
+        return root
+    if "arm64" not in _run(["dpkg", "--print-foreign-architectures"]).split():
+        _run(["dpkg", "--add-architecture", "arm64"])
+        _run(["apt-get", "update", "-q"])
+    deps = _run(["apt-cache", "depends", "linux-image-arm64:arm64"])
+    if "linux-image-" not in deps:  # the arm64 package lists were never read
+        _run(["apt-get", "update", "-q"])
+        deps = _run(["apt-cache", "depends", "linux-image-arm64:arm64"])
+    m = re.search(r"Depends:\s*(linux-image-[0-9][^\s:]*-arm64)", deps)
+    if not m:
+        raise BuildError("apt-cache depends linux-image-arm64:arm64 names no kernel package")
+    pkgs = [m.group(1)] + list(ARM64_PACKAGES)
+    debs = os.path.join(build_dir, "arm64-debs")
+    os.makedirs(debs, exist_ok=True)
+    os.chmod(debs, 0o777)  # apt-get download runs as _apt where it can
+    _run(["apt-get", "download", "-q"] + [p + ":arm64" for p in pkgs], cwd=debs)
+    tmp = root + ".tmp"
+    if os.path.isdir(tmp):
+        subprocess.run(["rm", "-rf", tmp], check=False)
+    os.makedirs(tmp)
+    for n in sorted(os.listdir(debs)):
+        if n.endswith(".deb"):
+            _run(["dpkg-deb", "-x", os.path.join(debs, n), tmp])
+    with open(os.path.join(tmp, ".complete"), "w", encoding="utf-8") as f:
+        f.write("\n".join(sorted(os.listdir(debs))) + "\n")
+    if os.path.isdir(root):
+        subprocess.run(["rm", "-rf", root], check=False)
+    os.replace(tmp, root)
+    return root
+
+
+def _in_root(root, path):
+    """path (absolute, inside the unpacked tree) with its symlinks resolved in root."""
+    for _ in range(40):
+        full = os.path.join(root, path.lstrip("/"))
+        if not os.path.islink(full):
+            return full
+        t = os.readlink(full)
+        path = t if t.startswith("/") else os.path.join(os.path.dirname(path), t)
+    raise BuildError(f"{path}: symlink loop")
+
+
+def modinfo_depends(path):
+    """The module names in a .ko's `depends=` modinfo string."""
+    data = read_module(path)
+    m = re.search(rb"(?:^|\0)depends=([^\0]*)\0", data)
+    return [d for d in m.group(1).decode().split(",") if d] if m else []
+
+
+def module_chain_in_tree(moddir, wanted):
+    """Module files under moddir (a lib/modules/VERSION) in load order, deps first."""
+    index = {}
+    for dp, _, files in os.walk(os.path.join(moddir, "kernel")):
+        for n in files:
+            base = n.split(".ko")[0]
+            if ".ko" in n:
+                index[base.replace("-", "_")] = os.path.join(dp, n)
+    order, seen = [], set()
+
+    def visit(name, depth=0):
+        key = name.replace("-", "_")
+        if key in seen:
+            return
+        if depth > 32:
+            raise BuildError(f"module dependency loop at {name}")
+        seen.add(key)
+        path = index.get(key)
+        if path is None:
+            return  # built into the kernel (e.g. virtio, virtio_ring on arm64)
+        for d in modinfo_depends(path):
+            visit(d, depth + 1)
+        order.append(path)
+
+    for w in wanted:
+        visit(w)
+    return order
+
+
+def elf_needed(path):
+    """DT_NEEDED names and the interpreter of an ELF (binutils' readelf; any architecture)."""
+    out = _run(["readelf", "-d", "-l", path])
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+    interp = re.search(r"Requesting program interpreter: ([^\]]+)\]", out)
+    return needed, (interp.group(1) if interp else None)
+
+
+def arm64_libs(root, binary):
+    """[(path in image, file in root)] of binary's shared libraries and loader."""
+    dirs = ("/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/usr/lib")
+    out, todo, seen = [], [binary], set()
+    while todo:
+        needed, interp = elf_needed(todo.pop())
+        if interp and interp not in seen:
+            seen.add(interp)
+            out.append((interp, _in_root(root, interp)))
+        for n in needed:
+            if n in seen:
+                continue
+            seen.add(n)
+            for d in dirs:
+                f = _in_root(root, os.path.join(d, n))
+                if os.path.isfile(f):
+                    out.append((os.path.join(d, n), f))
+                    todo.append(f)
+                    break
+            else:
+                raise BuildError(f"{binary}: {n} not in the arm64 packages")
+    return out
+
+
+def inputs_arm64(build_dir, kernel_version=None):
+    root = arm64_root(build_dir)
+    vers = sorted((n for n in os.listdir(os.path.join(root, "lib", "modules"))),
+                  key=_version_key)
+    if kernel_version:
+        if kernel_version not in vers:
+            raise BuildError(f"arm64 kernel {kernel_version} not unpacked (have {vers})")
+        vers = [kernel_version]
+    if not vers:
+        raise BuildError("no arm64 kernel modules unpacked")
+    version = vers[-1]
+    vmlinuz = os.path.join(root, "boot", f"vmlinuz-{version}")
+    mods = module_chain_in_tree(os.path.join(root, "lib", "modules", version), MODULES_ARM64)
+    busybox = os.path.join(root, "bin", "busybox")
+    ethtool = _in_root(root, "/sbin/ethtool")
+    for f in (vmlinuz, busybox, ethtool):
+        if not os.path.isfile(f):
+            raise BuildError(f"{f}: missing from the unpacked arm64 packages")
+    return version, vmlinuz, mods, busybox, ethtool, arm64_libs(root, ethtool)
+
+
 def cache_key(parts):
     h = hashlib.sha256(FORMAT_VERSION.encode())
     for p in parts:
@@ -197,14 +351,21 @@ def cache_key(parts):
     return h.hexdigest()[:16]
 
 
-def build(build_dir=None, kernel_version=None, force=False):
+def build(build_dir=None, kernel_version=None, force=False, arch="amd64"):
     """Return (kernel, initrd) paths, building the initramfs if not cached."""
     build_dir = build_dir or DEFAULT_BUILD
-    version, vmlinuz, mods, busybox, ethtool, libs = inputs(kernel_version)
+    if arch == "arm64":
+        version, vmlinuz, mods, busybox, ethtool, libs = inputs_arm64(build_dir, kernel_version)
+        tools = []
+    elif arch == "amd64":
+        version, vmlinuz, mods, busybox, ethtool, libs = inputs(kernel_version)
+        libs = [(lib, lib) for lib in libs]
+        tools = [(d, p, [(lib, lib) for lib in ls]) for d, p, ls in optional_tools()]
+    else:
+        raise BuildError(f"unknown arch {arch!r} (amd64 or arm64)")
     own = [os.path.join(HERE, n) for n in ("init.sh", "stats.sh", "mkinitramfs.py")]
-    tools = optional_tools()
-    key = cache_key([vmlinuz, busybox, ethtool] + mods + libs + own +
-                    [p for t in tools for p in [t[1]] + t[2]])
+    key = cache_key([vmlinuz, busybox, ethtool] + mods + [f for _, f in libs] + own +
+                    [p for t in tools for p in [t[1]] + [f for _, f in t[2]]])
     out = os.path.join(build_dir, f"initramfs-{version}-{key}.cpio")
     if os.path.isfile(out) and not force:
         return vmlinuz, out
@@ -218,12 +379,12 @@ def build(build_dir=None, kernel_version=None, force=False):
     with open(ethtool, "rb") as f:
         c.file("sbin/ethtool", f.read(), 0o755)
     done = set()
-    for lib in libs + [lib for t in tools for lib in t[2]]:
-        if lib in done:
+    for dest, lib in libs + [lib for t in tools for lib in t[2]]:
+        if dest in done:
             continue
-        done.add(lib)
+        done.add(dest)
         with open(lib, "rb") as f:
-            c.file(lib, f.read(), 0o755)
+            c.file(dest, f.read(), 0o755)
     for dest, path, _ in tools:
         with open(path, "rb") as f:
             c.file(dest, f.read(), 0o755)
@@ -245,21 +406,24 @@ def build(build_dir=None, kernel_version=None, force=False):
     with open(tmp, "wb") as f:
         f.write(c.bytes())
     os.replace(tmp, out)
-    # Older cache entries are dead weight once their inputs changed.
+    # Older cache entries (of this kernel flavour) are dead weight once their inputs changed.
+    flavour = version.rsplit("-", 1)[-1]
     for n in os.listdir(build_dir):
-        if n.startswith("initramfs-") and os.path.join(build_dir, n) != out:
+        if n.startswith("initramfs-") and n.split("-")[-2:-1] == [flavour] and \
+                os.path.join(build_dir, n) != out:
             os.unlink(os.path.join(build_dir, n))
     return vmlinuz, out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", choices=("amd64", "arm64"), default="amd64")
     ap.add_argument("--build-dir", default=DEFAULT_BUILD)
     ap.add_argument("--kernel-version")
     ap.add_argument("--force", action="store_true", help="rebuild even if cached")
     a = ap.parse_args()
     try:
-        k, i = build(a.build_dir, a.kernel_version, a.force)
+        k, i = build(a.build_dir, a.kernel_version, a.force, a.arch)
     except BuildError as e:
         print(f"mkinitramfs: {e}", file=sys.stderr)
         return 1

@@ -7,6 +7,10 @@
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
 #   --offloads on: device offloads on and the firmware told so (the bench's fw-offl)
 #   --limit NAME: the minimal forwarder's name for the ratios (default minfwd)
+#   --board qemu-aarch64-virt [--transport mmio|pci] [--gic 2|3] [--mmio-modern]: every
+#   image (firmware and Linux) on the aarch64 virt board; Linux is then Debian's arm64
+#   kernel (fetched once with apt-get download), and linux:all means GRO on/off only
+#   (machine types are an x86 matter)
 #   --ping: a ping LAN host -> WAN host (10/s) during each iperf3 run, from 1.5 s in;
 #   prints its avg/max RTT per run and the medians at the end (latency under load)
 #   linux:all adds the Linux router's four offloads-off variants (GRO on/off x q35/pc) as
@@ -19,7 +23,9 @@
 # and p99 bucket). At the end ab_summary.py prints each name's median with retransmits
 # and drops, and its ratio to the best Linux variant (picked there, by median) and to the
 # limit row. Interleaving spreads host load drift over all images; take medians.
-# Every figure is a QEMU TCG figure. Root (namespaces, taps); tears down on every exit.
+# Every figure is a QEMU TCG figure.
+# linux:all must come after --board when --board is given.
+# Root (namespaces, taps); tears down on every exit.
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=5
@@ -32,6 +38,8 @@ offl=off
 ping=0
 machine=q35
 limit=minfwd
+board=qemu-x86_64
+board_args=()
 imgs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,7 +53,15 @@ while [ $# -gt 0 ]; do
     --ping) ping=1; shift ;;
     --machine) machine=$2; shift 2 ;;
     --limit) limit=$2; shift 2 ;;
+    --board) board=$2; board_args+=(--board "$2"); shift 2 ;;
+    --transport) board_args+=(--transport "$2"); shift 2 ;;
+    --gic) board_args+=(--gic "$2"); shift 2 ;;
+    --mmio-modern) board_args+=(--mmio-modern); shift ;;
     linux:all)
+      if [ "$board" != qemu-x86_64 ]; then
+        imgs+=(linux-gro=linux:gro=on linux-nogro=linux:gro=off)
+        shift; continue
+      fi
       imgs+=(linux-gro-q35=linux:gro=on:machine=q35 linux-nogro-q35=linux:gro=off:machine=q35
              linux-gro-pc=linux:gro=on:machine=pc linux-nogro-pc=linux:gro=off:machine=pc)
       shift ;;
@@ -83,6 +99,7 @@ for r in $(seq 1 "$rounds"); do
            [ "$offl" = on ] && up+=(--append offloads=on) ;;
       esac
       for p in "${props[@]:1}"; do up+=(--nic-prop "$p"); done
+      up+=("${board_args[@]}")
       vh_up "${up[@]}" >/dev/null || { echo "$name round $r: no boot"; exit 1; }
       vh_ping --count 2 >/dev/null || { echo "$name round $r: no ping"; exit 1; }
       args=(--time "$secs" --streams "$streams")

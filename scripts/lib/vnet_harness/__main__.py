@@ -86,7 +86,10 @@ def config_from_args(a):
                     rx_queue_size=a.rx_queue_size, tx_queue_size=a.tx_queue_size,
                     mrg_rxbuf=a.mrg_rxbuf, extra=extra)
     if a.guest == "linux":
-        g = guests.linux(gro=a.gro, append=a.append, boot_timeout=a.boot_timeout)
+        arm = a.board == "qemu-aarch64-virt"
+        # aarch64 TCG boots Debian's generic kernel in ~30-60 s here: a longer default wait.
+        g = guests.linux(gro=a.gro, append=a.append, arch="arm64" if arm else "amd64",
+                         boot_timeout=max(a.boot_timeout, 240) if arm else a.boot_timeout)
     else:
         append = a.append
         # NIC offloads on: the firmware must be told to negotiate them (docs/router.md).

@@ -62,17 +62,22 @@ def _linux_builder():
     return mod
 
 
-def linux(gro=True, build_dir=None, kernel_version=None, append="", boot_timeout=60):
+def linux(gro=True, build_dir=None, kernel_version=None, append="", boot_timeout=60,
+          arch="amd64"):
     """Debian's kernel + a busybox initramfs doing the router job (contender 3).
 
     gro=False turns GRO off on both NICs (ethtool -K ... gro off) in the guest.
+    arch="arm64": Debian's arm64 kernel and userland for the aarch64 virt board
+    (fetched with apt-get download on first use: bench/linux-router/mkinitramfs.py).
     """
     b = _linux_builder()
     try:
-        kernel, initrd = b.build(build_dir=build_dir, kernel_version=kernel_version)
+        kernel, initrd = b.build(build_dir=build_dir, kernel_version=kernel_version,
+                                 arch=arch)
     except b.BuildError as e:
         raise HarnessError(f"Linux router guest: {e}") from e
-    base = ("console=ttyS0,115200 quiet loglevel=3 panic=-1 "
+    console = "ttyAMA0" if arch == "arm64" else "ttyS0,115200"
+    base = (f"console={console} quiet loglevel=3 panic=-1 "
             f"vnet.gro={'on' if gro else 'off'}")
     return Guest("linux", kernel, initrd, (base + " " + append).strip(),
                  prompt=b.PROMPT, ready=b.READY, stats_cmd=b.STATS_CMD,
