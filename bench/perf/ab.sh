@@ -4,6 +4,7 @@
 #        [--machine q35|pc] NAME=IMAGE.elf NAME=IMAGE.elf ... \
 #        [NAME=linux:gro=on|off[:machine=q35|pc]] [linux:all]
 #   NAME=IMAGE.elf@rx_queue_size=1024@...: virtio-net device properties for both NICs
+#   --reverse: WAN -> LAN instead (iperf3 -R: the WAN host sends)
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
 #   --offloads on: device offloads on and the firmware told so (the bench's fw-offl)
 #   --limit NAME: the minimal forwarder's name for the ratios (default minfwd)
@@ -36,6 +37,7 @@ bitrate=""
 length=""
 offl=off
 ping=0
+reverse=0
 machine=q35
 limit=minfwd
 board=qemu-x86_64
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --length) length=$2; shift 2 ;;
     --offloads) offl=$2; shift 2 ;;
     --ping) ping=1; shift ;;
+    --reverse) reverse=1; shift ;;
     --machine) machine=$2; shift 2 ;;
     --limit) limit=$2; shift 2 ;;
     --board) board=$2; board_args+=(--board "$2"); shift 2 ;;
@@ -106,6 +109,7 @@ for r in $(seq 1 "$rounds"); do
       [ "$udp" -eq 1 ] && args+=(--udp)
       [ -n "$bitrate" ] && args+=(--bitrate "$bitrate")
       [ -n "$length" ] && args+=(--length "$length")
+      [ "$reverse" -eq 1 ] && args+=(--reverse)
       snap=$(mktemp -d)
       vh_stats --timeout 10 >"$snap/before" 2>/dev/null
       pingpid=""
