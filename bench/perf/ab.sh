@@ -7,7 +7,8 @@
 #   --reverse: WAN -> LAN instead (iperf3 -R: the WAN host sends)
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
 #   --offloads on: device offloads on and the firmware told so (the bench's fw-offl)
-#   --limit NAME: the minimal forwarder's name for the ratios (default minfwd)
+#   --limit NAME: the minimal forwarder's name for the ratios (default minfwd; the
+#   zero-copy one is build-fw/bench/zcfwd/router-zcfwd.elf)
 #   --board qemu-aarch64-virt [--transport mmio|pci] [--gic 2|3] [--mmio-modern]: every
 #   image (firmware and Linux) on the aarch64 virt board; Linux is then Debian's arm64
 #   kernel (fetched once with apt-get download), and linux:all means GRO on/off only
