@@ -5,7 +5,7 @@
 #   sudo ./bench/run.sh --quick          # smoke check: 1 repetition, short runs, ~6 min
 #   sudo ./bench/run.sh --update-readme  # full run, then README.md's "## Results" section
 #
-# Other options go to bench/suite.py (--contenders fw,minfwd,fw-offl,isr,linux,linux-nogro,
+# Other options go to bench/suite.py (--contenders fw,minfwd,zcfwd,fw-offl,isr,linux,linux-nogro,
 # linux-pc,linux-nogro-pc,linux-offl,veth --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64
 # --repeat N --no-interleave --trace --note TEXT; see `python3 bench/suite.py --help`).
 # --no-build uses the existing firmware images.
@@ -14,8 +14,9 @@
 # the tree cannot leak into the images; the results then name REV.
 #
 # Installs the Debian packages it needs, builds the two firmware variants (the default
-# NAPI-style driver in build-benchsuite-fw, with the minimal forwarder router-minfwd.elf
-# beside it, the benchmark-only RX-in-ISR driver in build-benchsuite-isr), then runs
+# NAPI-style driver in build-benchsuite-fw, with the minimal forwarders router-minfwd.elf
+# (copying) and bench/zcfwd/router-zcfwd.elf (zero-copy, the limit row) beside it,
+# the benchmark-only RX-in-ISR driver in build-benchsuite-isr), then runs
 # every contender and workload, interleaved in rounds, and writes
 # bench/results/latest.{md,png,json} (--quick: latest-quick.*) plus dated copies.
 # Every load is bounded in time; namespaces, taps and QEMU are torn down on every exit.
@@ -88,9 +89,10 @@ fw_build() {  # DIR RX_IN_ISR
   # default (a cache variable: -U drops a value left by an earlier configure).
   local budget=-UROUTER_ISR_BUDGET
   [ "$isr" = ON ] && budget=-DROUTER_ISR_BUDGET=256
-  # The NAPI build also gives the minimal forwarder (the bench's limit row).
+  # The NAPI build also gives the copying minimal forwarder and the zero-copy one (the
+  # bench's limit row).
   local targets=(router)
-  [ "$isr" = OFF ] && targets+=(router-minfwd)
+  [ "$isr" = OFF ] && targets+=(router-minfwd router-zcfwd)
   echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr) from ${commit:-the working tree}"
   { cmake -S "$src" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
       -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-elf.cmake" \
@@ -109,4 +111,5 @@ fi
 cd "$top" || exit 2
 exec python3 "$top/bench/suite.py" --fw-image "$fw/apps/router/router.elf" \
   --minfwd-image "$fw/apps/router/router-minfwd.elf" \
+  --zcfwd-image "$fw/bench/zcfwd/router-zcfwd.elf" \
   --isr-image "$isr/apps/router/router.elf" "${args[@]}"

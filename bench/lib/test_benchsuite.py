@@ -367,7 +367,7 @@ class Report(unittest.TestCase):
         self.assertIn("×1.50 / ×0.750", md)
         self.assertIn("firmware ÷ best Linux offloads-off (linux-nogro-pc) | 1.50× | ≥ 2.5× | "
                       "not met", md)
-        self.assertIn("firmware ÷ minimal forwarder (limit) | 0.75× | ≥ 0.95× | not met", md)
+        self.assertIn("firmware ÷ limit row (minfwd) | 0.75× | ≥ 0.95× | not met", md)
         self.assertIn("retransmits per run, firmware vs linux-nogro-pc | 40 vs 0 | ≤ Linux's | "
                       "not met", md)
         self.assertIn("firmware `tx_busy` drops (all runs) | 6 | 0 | not met", md)
@@ -376,6 +376,24 @@ class Report(unittest.TestCase):
         self.assertIn("8,000 µs (40 %)", md)
         self.assertEqual(report.linux_best(d, "tcp1", "bps"), ("linux-nogro-pc", 400e6))
         self.assertIn("retransmits 40", report.one_line("tcp1", d["results"]["fw"]["tcp1"]))
+
+    def test_limit_row_is_the_role_not_the_name(self):
+        # With the zero-copy forwarder present, it is the limit (role), the copying
+        # minimal forwarder an ordinary row.
+        d = self.honest_doc()
+        d["contenders"][1]["role"] = ""
+        d["contenders"].insert(2, dict(id="zcfwd", label="zcfwd", kind="fw", role="limit"))
+        d["results"]["zcfwd"] = {"tcp1": d["results"]["minfwd"]["tcp1"]}
+        d["results"]["minfwd"] = {"tcp1": d["results"]["linux"]["tcp1"]}
+        self.assertEqual(report.limit_id(d), "zcfwd")
+        md = report.markdown(d, "x.png")
+        self.assertIn("firmware ÷ limit row (zcfwd) | 0.75× | ≥ 0.95× | not met", md)
+        self.assertIn("zero-copy forwarder (limit)", md)
+        # Documents from before roles: the minimal forwarder by its name.
+        for c in d["contenders"]:
+            c.pop("role", None)
+        d["contenders"] = [c for c in d["contenders"] if c["id"] != "zcfwd"]
+        self.assertEqual(report.limit_id(d), "minfwd")
 
     def test_files_written(self):
         d = self.doc()

@@ -83,17 +83,24 @@ LINUX_VARIANTS = (("", True, "q35"), ("-nogro", False, "q35"), ("-pc", True, "pc
                   ("-nogro-pc", False, "pc"))
 
 
-def default_contenders(fw_image, isr_image, only=None, minfwd_image=None):
+def default_contenders(fw_image, isr_image, only=None, minfwd_image=None, zcfwd_image=None):
     if minfwd_image is None:
         minfwd_image = os.path.join(os.path.dirname(fw_image), "router-minfwd.elf")
+    if zcfwd_image is None:  # the same build tree: apps/router/ -> bench/zcfwd/
+        zcfwd_image = os.path.join(os.path.dirname(fw_image), "..", "..", "bench", "zcfwd",
+                                   "router-zcfwd.elf")
     cs = [
         Contender("fw", "vnet-rtos firmware (NAPI-style RX)", "fw", "firmware (NAPI)",
                   image=fw_image),
-        # The limit row: the same driver and board, IPv4 between the two subnets handed
-        # from the receive callback to the other NIC's TX without the stack
-        # (ROUTER_MINFWD, apps/router/router_main.c: the copies left and why).
-        Contender("minfwd", "minimal forwarder (limit: no stack)", "fw",
-                  "minimal forwarder (limit)", image=minfwd_image, role="limit"),
+        # The same driver and board, IPv4 between the two subnets handed from the
+        # receive callback to the other NIC's TX without the stack (ROUTER_MINFWD,
+        # apps/router/router_main.c): what the stack costs, two copies per frame left.
+        Contender("minfwd", "minimal forwarder, copying (no stack)", "fw",
+                  "minimal forwarder (copying)", image=minfwd_image),
+        # The limit row: no driver, no stack, no copy (bench/zcfwd/zcfwd.c): the received
+        # buffer goes to the other NIC's TX ring as it is. The least a guest can do.
+        Contender("zcfwd", "zero-copy forwarder (limit: no driver, no stack, no copy)",
+                  "fw", "zero-copy forwarder (limit)", image=zcfwd_image, role="limit"),
         # The same image with offloads on at both ends: the NICs' QEMU offload
         # properties and the firmware's own switch (docs/router.md), so TCP crosses the
         # router as GSO frames of up to 64 KiB.

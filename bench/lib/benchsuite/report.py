@@ -21,7 +21,7 @@ from . import counters, hostprof
 
 REF = "linux"   # results without variants: the Linux guest with MTU-sized frames, GRO on
 BEST = "linux-best"  # ratios: to the best Linux offloads-off variant of each workload
-LIMIT = "minfwd"     # the minimal forwarder: the firmware's ceiling without the stack
+LIMIT = "minfwd"     # limit row of documents without roles (before the zero-copy forwarder)
 OLD = "isr"     # and to the design the seed replaced
 
 # (workload, path into its result, label, unit, scale, lower_is_better)
@@ -306,17 +306,29 @@ def main_table(doc):
     return out
 
 
+def limit_id(doc):
+    """The limit row: the contender whose role is "limit" (the zero-copy forwarder since
+    issue 14), else the minimal forwarder of documents written before roles."""
+    cs = _contenders(doc)
+    for c in cs:
+        if c.get("role") == "limit":
+            return c["id"]
+    return LIMIT if LIMIT in {c["id"] for c in cs} else None
+
+
 def ratio_table(doc):
     cs = _contenders(doc)
     ids = {c["id"] for c in cs}
+    lim = limit_id(doc)
     lx = linux_variants(doc)
     refs = ([BEST] if len(lx) > 1 else [REF] if REF in ids else []) + \
-        [r for r in (LIMIT, OLD) if r in ids]
+        [r for r in (lim, OLD) if r in ids]
     if not refs:
         return []
     names = {BEST: "the best Linux offloads-off variant of that workload",
-             REF: "Linux (offloads off, GRO on)", LIMIT: "minimal forwarder (limit)",
-             OLD: "old design"}
+             REF: "Linux (offloads off, GRO on)", OLD: "old design"}
+    if lim:
+        names[lim] = f"{_short({'id': lim})} (limit)"
     out = ["| workload | " + " | ".join(c["label"] for c in cs) + " |",
            "|---|" + "---|" * len(cs)]
     for wid, path, label, _unit, _scale, lower in _rows_present(doc):
@@ -427,10 +439,11 @@ def honesty_targets(doc):
             r = fw / bv if fw is not None and bv else None
             rows.append(_trow(f"{label}: firmware ÷ best Linux offloads-off ({bid})", r, 2.5,
                               True))
-        if wid == "tcp1" and LIMIT in ids:
-            lim = _value(doc, LIMIT, wid, "bps")
+        if wid == "tcp1" and limit_id(doc):
+            lim = _value(doc, limit_id(doc), wid, "bps")
             r = fw / lim if fw is not None and lim else None
-            rows.append(_trow(f"{label}: firmware ÷ minimal forwarder (limit)", r, 0.95, True))
+            rows.append(_trow(f"{label}: firmware ÷ limit row ({limit_id(doc)})", r, 0.95,
+                              True))
         if bid:
             frt, lrt = _runs_stat(doc, "fw", wid, "retransmits"), \
                 _runs_stat(doc, bid, wid, "retransmits")
@@ -913,7 +926,7 @@ CHART_PHASE = {("tcp1", None): "TCP 1", ("tcp4", None): "TCP 4", ("tcp1_rev", No
                ("udp1400", "flood"): "1400 flood", ("udp64", "peak"): "64 peak",
                ("udp64", "flood"): "64 flood"}
 SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
-         "minfwd": "minimal forwarder (limit)",
+         "minfwd": "minimal forwarder (copying)", "zcfwd": "zero-copy forwarder",
          "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
          "linux-pc": "Linux GRO on, pc", "linux-nogro-pc": "Linux GRO off, pc",
          "linux-offl": "Linux offloads on", "veth": "host veth, no VM",
