@@ -94,6 +94,7 @@ struct router_os {
     unsigned cpu_usage_pct; /* statistics task, 0 if not enabled */
     uint32_t ticks;
     uint32_t ctx_switches;
+    uint64_t idle_cycles; /* cycles the idle task ran since boot (0: the port cannot say) */
 };
 void router_os_get(struct router_os *o);
 

@@ -166,6 +166,11 @@ void router_os_get(struct router_os *o)
 #endif
     o->ticks = OSTimeGet();
     o->ctx_switches = OSCtxSwCtr;
+#ifdef OS_CPU_HAS_IDLE_CYCLES
+    o->idle_cycles = OS_CPU_IdleCycles();
+#else
+    o->idle_cycles = 0u;
+#endif
 }
 
 /* ---- stack <-> driver glue ----------------------------------------------------------- */

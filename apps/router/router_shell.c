@@ -159,6 +159,8 @@ static void stats_kv(void)
     kv_print("os.", "cpu_usage_pct", os.cpu_usage_pct);
     kv_print("os.", "ticks", os.ticks);
     kv_print("os.", "ctx_switches", os.ctx_switches);
+    /* Busy share of an interval = 1 - delta idle_cycles / (delta uptime x tsc_hz). */
+    kv_print("os.", "idle_cycles", os.idle_cycles);
     kv_print("os.", "uptime_ms", router_uptime_ms());
     /* Converts the drivers' cycle counters to time (bench/perf/summarise.py). */
     kv_print("os.", "tsc_hz", bsp_tsc_hz());

@@ -4,7 +4,8 @@
 usage: summarise.py NAME ROUND RATE   (RATE as iperf3 printed it, may be empty)
 Per forwarded frame (LAN rx_packets): interrupts, RX kicks, TX kicks (WAN), task
 wake-ups; mean ISR cycles (TSC) and the upper bound of the p99 bucket of the log2 ISR
-histogram; drops into the software ring. All QEMU TCG figures.
+histogram; drops into the software ring; cpu%now is OSCPUUsage, the last 1/10 s (after the
+run: idle). The busy share of the run itself is profile.py's busy%. All QEMU TCG figures.
 """
 import re
 import sys
@@ -35,7 +36,7 @@ def main():
           f"irq/f={per(irq)} rxkick/f={per(kv.get('lan.rx_kicks', 0))} "
           f"txkick/f={per(kv.get('wan.tx_kicks', 0))} wake/f={per(kv.get('lan.rx_task_wakeups', 0))} "
           f"isr_avg={isr_avg} isr_max={kv.get('lan.isr_cycles_max', 0)} isr_p99<{p99} "
-          f"yields={kv.get('lan.rx_yields', 0)} cpu%={kv.get('os.cpu_usage_pct', 'n/a')}")
+          f"yields={kv.get('lan.rx_yields', 0)} cpu%now={kv.get('os.cpu_usage_pct', 'n/a')}")
 
 
 if __name__ == "__main__":

@@ -628,6 +628,7 @@ static void zc_stats_k(void)
             zc_kv(p, zc_drop_name[d], zc_nics[s].drop[d]);
     }
     zc_kv("os.", "ctx_switches", OSCtxSwCtr);
+    zc_kv("os.", "idle_cycles", OS_CPU_IdleCycles());
     zc_kv("os.", "uptime_ms", bsp_time_ns() / 1000000u);
     zc_kv("os.", "tsc_hz", bsp_tsc_hz());
 }

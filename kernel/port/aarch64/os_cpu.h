@@ -97,4 +97,8 @@ void OS_CPU_FaultHandler(OS_CPU_FRAME *frame, INT64U esr, INT64U far, INT32U nes
 /* Exception entries taken (0 = task level); > 0 inside the IRQ/SVC handler. */
 extern volatile INT32U OS_CPU_IntDepth;
 
+/* Idle-time accounting for ports whose idle hook halts (kernel/port/os_cpu_idle.h). */
+#define OS_CPU_HAS_IDLE_CYCLES 1
+INT64U OS_CPU_IdleCycles(void);
+
 #endif /* OS_CPU_H */

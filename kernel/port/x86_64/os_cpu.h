@@ -102,4 +102,8 @@ extern OS_STK *OS_CPU_IntStkTop;
 /* Interrupt entry depth (0 = task level); > 0 also while an exception is handled. */
 extern volatile INT32U OS_CPU_IntDepth;
 
+/* Idle-time accounting for ports whose idle hook halts (kernel/port/os_cpu_idle.h). */
+#define OS_CPU_HAS_IDLE_CYCLES 1
+INT64U OS_CPU_IdleCycles(void);
+
 #endif /* OS_CPU_H */

@@ -32,7 +32,7 @@ def body(c, args):
         flood = rtlib.Background(lambda: s.iperf3(seconds=args.seconds, udp=True, bitrate="0",
                                                   length=64))
         time.sleep(1.0)
-        answers, waits, cpu, busy, prev = 0, [], [], [], None
+        answers, waits, cpu, busy, prev, first = 0, [], [], [], None, None
         t_end = time.monotonic() + args.seconds - 1.5
         while time.monotonic() < t_end and flood.alive():
             t0 = time.monotonic()
@@ -43,6 +43,7 @@ def body(c, args):
                     cpu.append(st.get("os.cpu_usage_pct", -1))
                     if prev is not None:
                         busy.append(rtlib.busy_pct(prev, st))
+                    first = first or st
                     prev = st
             except harness.HarnessError as e:
                 c.note(f"console: {e}")
@@ -63,6 +64,12 @@ def body(c, args):
         # cycles include its waits for TX space. The usage must rise well above idle.
         c.check(bool(cpu) and max(cpu) >= max(10, idle_pct + 10),
                 "os.cpu_usage_pct rises during the flood", f"cpu {cpu}, busy {busy}")
+        # Over the whole flood (first to last console read), from the idle task's cycles:
+        # the same rise, and never more idle time than elapsed time.
+        whole = rtlib.idle_busy_pct(first, prev) if first is not prev else None
+        c.check(whole is not None and max(10, idle_pct + 10) <= whole <= 100.5,
+                "os.idle_cycles: busy share of the flood well above idle, idle <= elapsed",
+                f"{whole}")
         c.require(flood.join(args.seconds + 60), "flood finished")
         if flood.error is not None:
             c.check(False, "iperf3 flood ran", repr(flood.error))

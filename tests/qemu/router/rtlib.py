@@ -89,6 +89,18 @@ def quiet_namespaces(s):
                            check=False, capture_output=True, timeout=10)
 
 
+def idle_busy_pct(a, b):
+    """The guest's busy share (%) between snapshots a and b from the idle task's own cycles
+    (os.idle_cycles, kernel/port/os_cpu_idle.h): exact, every task and ISR included. None
+    when the image does not export them."""
+    ms = b.get("os.uptime_ms", 0) - a.get("os.uptime_ms", 0)
+    hz = b.get("os.tsc_hz", 0)
+    if ms <= 0 or not hz or "os.idle_cycles" not in b:
+        return None
+    idle = b["os.idle_cycles"] - a.get("os.idle_cycles", 0)
+    return 100.0 * (1.0 - idle / (hz * ms / 1000.0))
+
+
 def busy_pct(a, b):
     """Share (%) of the elapsed TSC between snapshots a and b that the LAN ISR and LAN RX
     task spent by their own cycle counters (an upper bound of their CPU time: the task's

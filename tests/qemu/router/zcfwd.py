@@ -87,6 +87,10 @@ def body(c, args):
         wtx = rtlib.delta(before, after, "wan.tx_packets")
         c.check(wtx >= fwd, "wan.tx_packets completed every forwarded frame",
                 f"tx {wtx} fwd {fwd}")
+        busy = rtlib.idle_busy_pct(before, after)
+        c.note(f"guest busy {busy if busy is None else round(busy)} % of the run (TCG)")
+        c.check(busy is not None and 0 < busy <= 100.5,
+                "os.idle_cycles exported, busy share within (0, 100] %", str(busy))
         for side in SIDES:
             c.check(unaccounted(after, side) == 0,
                     f"{side}: rx_packets = forwarded + handled + counted drops",
