@@ -27,7 +27,9 @@
 
 #include "bsp.h"
 #include "bsp_pci.h"
+#include "net/net_csum.h"
 #include "net/virtio_net_hdr.h"
+#include "net_wire.h"
 #include "osal.h"
 #include "osal_port.h"
 #include "ucos_ii.h"
@@ -247,17 +249,6 @@ static vnet_err_t zc_nic_up(struct zc_nic *n, unsigned pci_idx)
 
 /* ---- frames ---------------------------------------------------------------------------- */
 
-static uint16_t zc_be16(const uint8_t *p)
-{
-    return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void zc_put_be16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 static bool zc_same_subnet(const uint8_t *a, const uint8_t *b) /* /24, the bench's */
 {
     return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
@@ -298,9 +289,9 @@ static uint32_t zc_arp_build(struct zc_nic *n, uint8_t *f, uint16_t op, const ui
     memcpy(t_ip, tpa, 4);
     memcpy(f, dst_mac, 6);
     memcpy(f + 6, n->mac, 6);
-    zc_put_be16(f + 12, ZC_ETH_ARP);
+    net_put16(f + 12, ZC_ETH_ARP);
     memcpy(f + 14, arp_eth_ipv4, 6);
-    zc_put_be16(f + 20, op);
+    net_put16(f + 20, op);
     memcpy(f + 22, n->mac, 6);
     memcpy(f + 28, n->ip, 4);
     memcpy(f + 32, t_mac, 6);
@@ -320,7 +311,7 @@ static enum zc_action zc_arp_in(struct zc_nic *in, uint8_t *f, uint32_t len, uin
         *why = ZC_DROP_ARP;
         return ZC_DROP;
     }
-    uint16_t op = zc_be16(f + 20);
+    uint16_t op = net_get16(f + 20);
     zc_arp_learn(in, f + 28, f + 22);
     if (op == 1u && memcmp(f + 38, in->ip, 4) == 0) {
         uint8_t sha[6];
@@ -348,7 +339,7 @@ static enum zc_action zc_decide(struct zc_nic *in, struct zc_nic *out, uint8_t *
         *why = ZC_DROP_BAD_LEN;
         return ZC_DROP;
     }
-    uint16_t type = zc_be16(f + 12);
+    uint16_t type = net_get16(f + 12);
     if (f[0] & 1u) {
         if (type == ZC_ETH_ARP && memcmp(f, bcast, 6) == 0)
             return zc_arp_in(in, f, len, out_len, why);
@@ -374,7 +365,7 @@ static enum zc_action zc_decide(struct zc_nic *in, struct zc_nic *out, uint8_t *
         *why = ZC_DROP_IP_HDR;
         return ZC_DROP;
     }
-    uint16_t tot = zc_be16(ip + 2);
+    uint16_t tot = net_get16(ip + 2);
     if (tot < 20u || tot > len - ZC_ETH_HLEN) {
         *why = ZC_DROP_BAD_LEN;
         return ZC_DROP;
@@ -399,11 +390,10 @@ static enum zc_action zc_decide(struct zc_nic *in, struct zc_nic *out, uint8_t *
     }
     memcpy(f, mac, 6);
     memcpy(f + 6, out->mac, 6);
-    /* TTL is the high byte of header word 4: one less there is 0x0100 more in the
-     * one's-complement checksum (RFC 1624), end-around carry folded back in. */
+    /* TTL is the high byte of the TTL/protocol word: the router stack's RFC 1624 update. */
+    uint16_t old_word = net_get16(ip + 8);
     ip[8]--;
-    uint32_t c = (uint32_t)zc_be16(ip + 10) + 0x0100u;
-    zc_put_be16(ip + 10, (uint16_t)(c + (c >> 16)));
+    net_put16(ip + 10, net_csum_update16(net_get16(ip + 10), old_word, net_get16(ip + 8)));
     *out_len = ZC_ETH_HLEN + tot < ZC_ETH_MIN ? len : ZC_ETH_HLEN + tot; /* strip padding */
     return ZC_FORWARD;
 }
