@@ -429,6 +429,7 @@ def honesty_targets(doc):
     if "fw" not in ids:
         return []
     rows = []
+    lim_id = limit_id(doc)
     for wid, label in (("tcp1", "TCP LAN→WAN 1 stream"), ("tcp4", "TCP LAN→WAN 4 streams"),
                        ("tcp1_rev", "TCP WAN→LAN 1 stream")):
         if wid not in doc["meta"]["workloads"]:
@@ -439,11 +440,10 @@ def honesty_targets(doc):
             r = fw / bv if fw is not None and bv else None
             rows.append(_trow(f"{label}: firmware ÷ best Linux offloads-off ({bid})", r, 2.5,
                               True))
-        if wid == "tcp1" and limit_id(doc):
-            lim = _value(doc, limit_id(doc), wid, "bps")
+        if wid == "tcp1" and lim_id:
+            lim = _value(doc, lim_id, wid, "bps")
             r = fw / lim if fw is not None and lim else None
-            rows.append(_trow(f"{label}: firmware ÷ limit row ({limit_id(doc)})", r, 0.95,
-                              True))
+            rows.append(_trow(f"{label}: firmware ÷ limit row ({lim_id})", r, 0.95, True))
         if bid:
             frt, lrt = _runs_stat(doc, "fw", wid, "retransmits"), \
                 _runs_stat(doc, bid, wid, "retransmits")

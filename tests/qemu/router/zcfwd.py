@@ -7,8 +7,8 @@ The benchmarks' limit row is only a limit if it really forwards, so CI boots it.
 the image comes up with both NICs and answers ARP; a frame to a next hop it does not
 know yet is dropped while it asks for the MAC, and counted (unresolved, with an ARP
 request each); then hosts on each side reach each other across it with no loss, replies
-arriving with TTL 63 (decremented once, the checksum accepted by Linux); IPv4 to its own address is not answered but counted (stack.lan.drop.local, one
-per request); a 3 s iperf3 TCP run LAN->WAN moves data with no drop other than multicast
+arriving with TTL 63 (decremented once, the checksum accepted by Linux); IPv4 to its own
+address is not answered but counted (stack.lan.drop.local, one per request); a 3 s iperf3 TCP run LAN->WAN moves data with no drop other than multicast
 noise, no failed transmit and no device-written value rejected; every frame received is
 accounted for: rx_packets = fastpath_fwd + fastpath_slow + fastpath_drop + drops by
 reason, on each NIC.
