@@ -118,16 +118,21 @@ def stats(s, timeout=15.0):
     return s.stats(timeout=timeout)
 
 
-def quiet_stats(s, settle=1.0, tries=4):
-    """Counters at a moment with nothing in flight: read until the frames the drivers
-    delivered equal the frames the stack accounted for (a stray frame between the two
-    reads of one snapshot makes them differ for a moment)."""
+def _accounted(st):
+    d, a = accounting(st)
+    return d == a
+
+
+def quiet_stats(s, settle=1.0, tries=4, settled=_accounted):
+    """Counters at a moment with nothing in flight: read until settled(snapshot) holds, by
+    default until the frames the drivers delivered equal the frames the stack accounted
+    for (a stray frame between the two reads of one snapshot makes them differ for a
+    moment)."""
     st = None
     for _ in range(tries):
         time.sleep(settle)
         st = stats(s)
-        d, a = accounting(st)
-        if d == a:
+        if settled(st):
             return st
     return st
 

@@ -15,7 +15,6 @@ reason, on each NIC.
 """
 
 import sys
-import time
 
 import rtlib
 from rtlib import harness
@@ -36,14 +35,9 @@ def unaccounted(st, side):
     return st.get(f"{side}.rx_packets", 0) - handled - sum(drops(st, side).values())
 
 
-def quiet(s, tries=4):
-    st = None
-    for _ in range(tries):
-        time.sleep(1.0)
-        st = rtlib.stats(s)
-        if all(unaccounted(st, side) == 0 for side in SIDES):
-            break
-    return st
+def quiet(s):
+    return rtlib.quiet_stats(s, settled=lambda st: all(unaccounted(st, side) == 0
+                                                       for side in SIDES))
 
 
 def body(c, args):
