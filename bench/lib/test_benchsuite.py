@@ -19,6 +19,7 @@ from benchsuite import counters, hostprof, report, workloads  # noqa: E402
 
 sys.path.insert(0, os.path.join(HERE, "..", "perf"))
 import ab_summary  # noqa: E402
+import abrow  # noqa: E402
 
 
 def fw_kv(rx, irqs, kicks, wakeups, total, mn, mx, drops=0, hist=None, irqoff=None):
@@ -254,6 +255,23 @@ class AbSummary(unittest.TestCase):
         self.assertEqual(limit, "minfwd")
         self.assertEqual(out["fw"]["rate"], 700e6)
         self.assertEqual(out["fw"]["reasons"], ["tx_busy 1"])
+        self.assertIsNone(out["fw"]["taps"])      # rows from before the tap column
+
+    def test_tap_drops_column(self):
+        tsv = os.path.join(tempfile.mkdtemp(), "rows.tsv")
+        with open(tsv, "w", encoding="utf-8") as f:
+            for r, taps in enumerate(("0", "44", "3")):
+                f.write("\t".join(["fw", str(r), "fw", "7e8", "0", "0", "0", taps, "9"]) + "\n")
+            f.write("\t".join(["old", "1", "fw", "7e8", "0", "0", "0"]) + "\n")
+        out, _best, _limit = ab_summary.summarise(ab_summary.read(tsv))
+        self.assertEqual(out["fw"]["taps"], 3)    # median of 0, 44, 3
+        self.assertEqual(out["fw"]["taps_all"], [0, 44, 3])
+        self.assertIsNone(out["old"]["taps"])
+
+    def test_tap_total(self):
+        self.assertEqual(abrow.tap_total("lan=5,wan=7"), 12)
+        self.assertIsNone(abrow.tap_total("lan=5,wan="))   # a side unread: unknown, not 5
+        self.assertIsNone(abrow.tap_total(""))
 
 
 class Sweep(unittest.TestCase):

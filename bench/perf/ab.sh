@@ -19,7 +19,9 @@
 #   linux-gro-q35, linux-nogro-q35, linux-gro-pc, linux-nogro-pc.
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
 # --time seconds LAN -> WAN and prints one line per image: throughput, iperf3's
-# retransmits and the router's drops by reason (abrow.py; firmware and Linux alike), plus
+# retransmits, the router's drops by reason and the frames the host taps dropped before
+# the guest (abrow.py; firmware and Linux alike), the host's CPU by thread class
+# (hostcpu.py: QEMU vCPU vs I/O thread vs iperf3 vs host kernel, per forwarded frame), plus
 # for firmware the guest's per-frame counters from `stats -k` and (profile.py) the
 # per-stage guest cycles of the iperf3 interval (interrupts, kicks, wake-ups, ISR cycles
 # and p99 bucket). At the end ab_summary.py prints each name's median with retransmits
@@ -75,6 +77,27 @@ while [ $# -gt 0 ]; do
 done
 [ ${#imgs[@]} -gt 0 ] || { echo "ab.sh: give NAME=IMAGE pairs" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "ab.sh: run as root" >&2; exit 2; }
+# Frames each host tap dropped towards QEMU (tx_dropped: the host's queue to the guest was
+# full), as "LAN WAN"; a side that cannot be read prints "-".
+tap_drops() {
+  local side ns tap v vals=()
+  for side in LAN WAN; do
+    ns=VNET_${side}_NS tap=VNET_${side}_TAP
+    v=$(ip netns exec "${!ns}" cat "/sys/class/net/${!tap}/statistics/tx_dropped" 2>/dev/null)
+    vals+=("${v:--}")
+  done
+  echo "${vals[*]}"
+}
+# "lan=N,wan=M" from two tap_drops readings (empty value where one was unreadable).
+tap_delta() {
+  local a b
+  read -ra a <<<"$1"
+  read -ra b <<<"$2"
+  local l="" w=""
+  [[ ${a[0]:-} =~ ^[0-9]+$ && ${b[0]:-} =~ ^[0-9]+$ ]] && l=$((b[0] - a[0]))
+  [[ ${a[1]:-} =~ ^[0-9]+$ && ${b[1]:-} =~ ^[0-9]+$ ]] && w=$((b[1] - a[1]))
+  echo "lan=$l,wan=$w"
+}
 rows=$(mktemp)
 trap 'rm -f "$rows" "$rows.ping"' EXIT
 
@@ -113,6 +136,8 @@ for r in $(seq 1 "$rounds"); do
       [ "$reverse" -eq 1 ] && args+=(--reverse)
       snap=$(mktemp -d)
       vh_stats --timeout 10 >"$snap/before" 2>/dev/null
+      # shellcheck disable=SC2153  # VNET_* come from vh_up
+      tap0=$(tap_drops)
       pingpid=""
       if [ "$ping" -eq 1 ] && [ "$secs" -ge 4 ]; then
         # shellcheck disable=SC2153  # VNET_LAN_NS / VNET_WAN_IP come from vh_up
@@ -120,7 +145,12 @@ for r in $(seq 1 "$rounds"); do
             -c $(( (secs - 2) * 10 )) "$VNET_WAN_IP"; } >"$snap/ping" 2>&1 &
         pingpid=$!
       fi
+      # Host CPU by thread class over the iperf3 run (hostcpu.py; /proc, no root needed).
+      python3 "$top/bench/perf/hostcpu.py" sample "$VNET_QEMU_PID" "$secs" "$snap/host.json" &
+      hostpid=$!
       out=$(vh_iperf "${args[@]}" 2>&1)
+      wait "$hostpid" || true
+      tap1=$(tap_drops)
       if [ -n "$pingpid" ]; then
         wait "$pingpid"
         pr=$(sed -n 's|^rtt [^=]*= \([0-9.]*\)/\([0-9.]*\)/\([0-9.]*\)/.*|\2 \3|p' "$snap/ping")
@@ -142,7 +172,7 @@ for r in $(seq 1 "$rounds"); do
       fi
       rtx=$(printf '%s\n' "$out" | sed -n 's/.*retransmits \([0-9]*\).*/\1/p' | tail -1)
       python3 "$top/bench/perf/abrow.py" "$rows" "$name" "$r" "$kind" "$rate" "$rtx" \
-        "$snap/before" "$snap/after"
+        "$snap/before" "$snap/after" "$(tap_delta "$tap0" "$tap1")" "$snap/host.json"
       rm -rf "$snap"
       [ "$kind" = fw ] && printf '%s\n' "$st" | python3 "$top/bench/perf/summarise.py" "$name" "$r" "$rate"
       printf '%s\n' "$out" | grep -E '^iperf3 ' | sed "s/^/    $name r$r: /"

@@ -2,9 +2,10 @@
 """Medians of an ab.sh run, with ratios to the best Linux variant and to the limit row.
 
 usage: ab_summary.py TSV [LIMIT_NAME [tcp|udp]]
-TSV rows come from abrow.py (name, round, kind, rate, retransmits, drops, reasons). Per
-name: the median rate over its rounds, min-max, the median retransmits and drops per
-run and the drop reasons seen. The Linux reference is picked here, not by the caller:
+TSV rows come from abrow.py (name, round, kind, rate, retransmits, drops, reasons, host
+tap drops). Per name: the median rate over its rounds, min-max, the median retransmits,
+router drops and host tap drops per run (frames lost before the guest), and the drop
+reasons seen. The Linux reference is picked here, not by the caller:
 the Linux name (kind linux) with the highest median; LIMIT_NAME (default "minfwd", when
 present) is the minimal forwarder. All figures QEMU TCG, from one interleaved run.
 """
@@ -20,7 +21,8 @@ def read(path):
             if len(p) < 7:
                 continue
             rows.append(dict(name=p[0], round=p[1], kind=p[2], rate=_num(p[3]),
-                             rtx=_num(p[4]), drops=_num(p[5]), reasons=p[6]))
+                             rtx=_num(p[4]), drops=_num(p[5]), reasons=p[6],
+                             taps=_num(p[7]) if len(p) > 7 else None))
     return rows
 
 
@@ -46,6 +48,8 @@ def summarise(rows, limit="minfwd"):
         out[n] = dict(kind=rs[0]["kind"], rounds=len(rs), rate=med(rates),
                       lo=min(rates) if rates else None, hi=max(rates) if rates else None,
                       rtx=med([r["rtx"] for r in rs]), drops=med([r["drops"] for r in rs]),
+                      taps=med([r.get("taps") for r in rs]),
+                      taps_all=[r.get("taps") for r in rs],
                       reasons=sorted({r["reasons"] for r in rs if r["reasons"] not in ("0", "")}))
     lx = [n for n in names if out[n]["kind"] == "linux" and out[n]["rate"] is not None]
     best = max(lx, key=lambda n: out[n]["rate"]) if lx else None
@@ -82,6 +86,7 @@ def main():
               f"{fmt_rate(s['hi'], udp)}) "
               f"rounds {s['rounds']}  retransmits/run {fmt(s['rtx'])}  drops/run "
               f"{fmt(s['drops'])}{' [' + '; '.join(s['reasons']) + ']' if s['reasons'] else ''}"
+              f"  tap drops/run {fmt(s['taps'])} ({'/'.join(fmt(v) for v in s['taps_all'])})"
               f"{'  ' + ', '.join(ratios) if ratios else ''}")
     return 0
 
