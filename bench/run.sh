@@ -6,7 +6,7 @@
 #   sudo ./bench/run.sh --update-readme  # full run, then README.md's "## Results" section
 #
 # Other options go to bench/suite.py (--contenders fw,minfwd,zcfwd,fw-offl,isr,linux,linux-nogro,
-# linux-pc,linux-nogro-pc,linux-offl,veth --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64
+# linux-pc,linux-nogro-pc,linux-q1024,linux-pc-q1024,linux-offl,veth --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64
 # --repeat N --no-interleave --trace --note TEXT; see `python3 bench/suite.py --help`).
 # --no-build uses the existing firmware images.
 # --commit REV builds the firmware from that committed revision (a `git archive` snapshot

@@ -6,9 +6,9 @@
 
 Contenders (bench/lib/benchsuite/contenders.py): the firmware (NAPI-style RX), the
 minimal forwarder (the limit row: no stack), the same firmware with offloads on (GSO
-frames), the benchmark-only old design (RX in the ISR), a Linux guest router in its four
-offloads-off variants (GRO on/off x machine q35/pc: the report compares against the best
-per workload) and with offloads on, and the no-VM veth ceiling. Workloads (workloads.py):
+frames), the benchmark-only old design (RX in the ISR), a Linux guest router in its six
+offloads-off variants (GRO on/off x machine q35/pc, and GRO on with a 1,024-entry RX ring
+on each machine: the report compares against the best per workload) and with offloads on, and the no-VM veth ceiling. Workloads (workloads.py):
 iperf3 TCP LAN->WAN 1 and 4 streams (ping RTT measured under the 1-stream load), TCP
 WAN->LAN, UDP 1400 B and 64 B payload sweeps for the peak forwarded frames/s plus a flood.
 
@@ -155,7 +155,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=0, help="repetitions (default 3, quick 1)")
     ap.add_argument("--contenders", default="",
                     help="comma list of: fw,minfwd,zcfwd,fw-offl,isr,linux,linux-nogro,linux-pc,"
-                    "linux-nogro-pc,linux-offl,veth")
+                    "linux-nogro-pc,linux-q1024,linux-pc-q1024,linux-offl,veth")
     ap.add_argument("--workloads", default="",
                     help=f"comma list of: {','.join(WORKLOAD_IDS)}")
     ap.add_argument("--fw-image", default=os.path.join(REPO, "build-benchsuite-fw", "apps",

@@ -242,6 +242,22 @@ class HostProfile(unittest.TestCase):
             self.assertEqual(t.mark()["kicks"], 1)          # counted once, when whole
 
 
+class Contenders(unittest.TestCase):
+    def test_linux_rx_queue_variants_are_best_candidates(self):
+        from benchsuite import contenders
+        cs = {c.id: c for c in contenders.default_contenders("/x/apps/router/router.elf",
+                                                             "/y/router.elf")}
+        self.assertEqual(cs["linux-pc-q1024"].rx_queue_size, 1024)
+        self.assertEqual(cs["linux-pc-q1024"].machine, "pc")
+        self.assertIsNone(cs["linux-pc"].rx_queue_size)
+        self.assertIsNone(cs["fw"].rx_queue_size)       # the firmware keeps QEMU's 256
+        doc = dict(meta={}, contenders=[c.describe() for c in cs.values()], results={})
+        lx = report.linux_variants(doc)
+        self.assertIn("linux-q1024", lx)
+        self.assertIn("linux-pc-q1024", lx)
+        self.assertNotIn("linux-offl", lx)
+
+
 class AbSummary(unittest.TestCase):
     def test_best_linux_and_limit(self):
         rows = [dict(name=n, round=str(r), kind=k, rate=v, rtx=x, drops=d, reasons=z)

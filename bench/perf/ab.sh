@@ -15,8 +15,9 @@
 #   (machine types are an x86 matter)
 #   --ping: a ping LAN host -> WAN host (10/s) during each iperf3 run, from 1.5 s in;
 #   prints its avg/max RTT per run and the medians at the end (latency under load)
-#   linux:all adds the Linux router's four offloads-off variants (GRO on/off x q35/pc) as
-#   linux-gro-q35, linux-nogro-q35, linux-gro-pc, linux-nogro-pc.
+#   linux:all adds the Linux router's offloads-off variants (GRO on/off x q35/pc) as
+#   linux-gro-q35, linux-nogro-q35, linux-gro-pc, linux-nogro-pc, and GRO on with the
+#   1,024-entry RX ring (linux-gro-q35-q1024, linux-gro-pc-q1024: faster for Linux's TCP)
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
 # --time seconds LAN -> WAN and prints one line per image: throughput, iperf3's
 # retransmits, the router's drops by reason and the frames the host taps dropped before
@@ -69,7 +70,9 @@ while [ $# -gt 0 ]; do
         shift; continue
       fi
       imgs+=(linux-gro-q35=linux:gro=on:machine=q35 linux-nogro-q35=linux:gro=off:machine=q35
-             linux-gro-pc=linux:gro=on:machine=pc linux-nogro-pc=linux:gro=off:machine=pc)
+             linux-gro-pc=linux:gro=on:machine=pc linux-nogro-pc=linux:gro=off:machine=pc
+             linux-gro-q35-q1024=linux:gro=on:machine=q35@rx_queue_size=1024
+             linux-gro-pc-q1024=linux:gro=on:machine=pc@rx_queue_size=1024)
       shift ;;
     *=*) imgs+=("$1"); shift ;;
     *) echo "ab.sh: unknown argument $1" >&2; exit 2 ;;

@@ -4,7 +4,8 @@ All VM contenders boot through vnet_harness.Session with one QemuConfig (TCG, 1 
 256 MiB, two virtio-net-pci NICs on taps, same NIC properties, machine q35); they differ
 only in the guest image and, for the variants that say so, in the NIC offload properties,
 the guest's GRO switch or the machine type (pc). The Linux router is measured in each of
-its offloads-off variants (GRO on/off x q35/pc) and the report compares against the best
+its offloads-off variants (GRO on/off x q35/pc, and GRO on with a 1,024-entry RX ring)
+and the report compares against the best
 of them per workload (report.py), so the comparison is with the best Linux can do in this
 VM, not with a chosen configuration. The veth ceiling has no VM.
 """
@@ -25,7 +26,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 
 class Contender:
     def __init__(self, cid, label, kind, short, offloads=False, gro=True, image=None,
-                 append="", machine="q35", role=""):
+                 append="", machine="q35", role="", rx_queue_size=None):
         self.id = cid
         self.label = label      # for the table
         self.short = short      # for the chart's legend
@@ -35,6 +36,7 @@ class Contender:
         self.image = image
         self.append = append    # firmware: kernel command line (e.g. "offloads=on")
         self.machine = machine  # QEMU machine type
+        self.rx_queue_size = rx_queue_size  # virtio-net-pci rx_queue_size; None: QEMU's 256
         # "limit": the minimal forwarder, the firmware's ceiling row; "" otherwise.
         self.role = role
         self.trace = False      # log QEMU trace events (hostprof.QemuTrace) for this run
@@ -42,7 +44,7 @@ class Contender:
     def describe(self):
         return dict(id=self.id, label=self.label, kind=self.kind, offloads=self.offloads,
                     gro=self.gro, image=self.image, append=self.append,
-                    machine=self.machine, role=self.role)
+                    machine=self.machine, role=self.role, rx_queue_size=self.rx_queue_size)
 
     @contextlib.contextmanager
     def open(self):
@@ -63,7 +65,9 @@ class Contender:
                 extra = hostprof.trace_args(os.path.join(tmp, "events"), log)
                 trace = hostprof.QemuTrace(log)
             qcfg = h.QemuConfig(None, machine=self.machine,
-                                nic=h.NicConfig(offloads=self.offloads), extra_args=extra)
+                                nic=h.NicConfig(offloads=self.offloads,
+                                                rx_queue_size=self.rx_queue_size),
+                                extra_args=extra)
             t0 = time.monotonic()
             s = stack.enter_context(h.Session(guest, qcfg))
             t = VmTarget(self, s, time.monotonic() - t0, trace)
@@ -77,10 +81,14 @@ class Contender:
             yield t
 
 
-# The Linux router's offloads-off variants: (id suffix, GRO, machine). The report's
-# reference is the best of them per workload.
-LINUX_VARIANTS = (("", True, "q35"), ("-nogro", False, "q35"), ("-pc", True, "pc"),
-                  ("-nogro-pc", False, "pc"))
+# The Linux router's offloads-off variants: (id suffix, GRO, machine, RX queue size). The
+# report's reference is the best of them per workload. The 1,024-entry RX ring (the most
+# QEMU's virtio-net-pci offers with a tap) gave Linux 454 vs 353 Mbit/s for TCP 1 stream
+# on `pc` in one interleaved run (2026-12-06, TCG; docs/performance.md), so it is a
+# candidate too, with GRO on (GRO off was slower in every run so far).
+LINUX_VARIANTS = (("", True, "q35", None), ("-nogro", False, "q35", None),
+                  ("-pc", True, "pc", None), ("-nogro-pc", False, "pc", None),
+                  ("-q1024", True, "q35", 1024), ("-pc-q1024", True, "pc", 1024))
 
 
 def default_contenders(fw_image, isr_image, only=None, minfwd_image=None, zcfwd_image=None):
@@ -110,11 +118,13 @@ def default_contenders(fw_image, isr_image, only=None, minfwd_image=None, zcfwd_
         Contender("isr", "old design: RX in ISR (benchmark-only build)", "fw",
                   "old design (RX in ISR)", image=isr_image),
     ]
-    for suffix, gro, machine in LINUX_VARIANTS:
+    for suffix, gro, machine, rxq in LINUX_VARIANTS:
         g = "on" if gro else "off"
-        cs.append(Contender(f"linux{suffix}", f"Linux guest, offloads off, GRO {g}, {machine}",
-                            "linux", f"Linux (GRO {g}, {machine})", offloads=False, gro=gro,
-                            machine=machine))
+        q = f", RX queue {rxq}" if rxq else ""
+        cs.append(Contender(f"linux{suffix}",
+                            f"Linux guest, offloads off, GRO {g}, {machine}{q}", "linux",
+                            f"Linux (GRO {g}, {machine}{q})", offloads=False, gro=gro,
+                            machine=machine, rx_queue_size=rxq))
     cs += [
         Contender("linux-offl", "Linux guest, offloads on (GSO frames)", "linux",
                   "Linux (offloads on)", offloads=True, gro=True),

@@ -929,6 +929,7 @@ SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
          "minfwd": "minimal forwarder (copying)", "zcfwd": "zero-copy forwarder",
          "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
          "linux-pc": "Linux GRO on, pc", "linux-nogro-pc": "Linux GRO off, pc",
+         "linux-q1024": "Linux GRO on, q35, RXq 1024", "linux-pc-q1024": "Linux GRO on, pc, RXq 1024",
          "linux-offl": "Linux offloads on", "veth": "host veth, no VM",
          "fw-offl": "firmware, offloads on"}
 
