@@ -6,7 +6,8 @@
 #   NAME=IMAGE.elf@rx_queue_size=1024@...: virtio-net device properties for both NICs
 #   --reverse: WAN -> LAN instead (iperf3 -R: the WAN host sends)
 #   --length N: iperf3 -l; UDP -l 18 gives 64-byte Ethernet frames (60 + 4 FCS)
-#   --offloads on: device offloads on and the firmware told so (the bench's fw-offl)
+#   --offloads on: device offloads on and the firmware told so (the bench's fw-offl);
+#   Linux images get offloads on too (the bench's linux-offl): like is compared with like
 #   --limit NAME: the minimal forwarder's name for the ratios (default minfwd; the
 #   zero-copy one is build-fw/bench/zcfwd/router-zcfwd.elf)
 #   --board qemu-aarch64-virt [--transport mmio|pci] [--gic 2|3] [--mmio-modern]: every
@@ -15,7 +16,7 @@
 #   (machine types are an x86 matter)
 #   --ping: a ping LAN host -> WAN host (10/s) during each iperf3 run, from 1.5 s in;
 #   prints its avg/max RTT per run and the medians at the end (latency under load)
-#   linux:all adds the Linux router's offloads-off variants (GRO on/off x q35/pc) as
+#   linux:all adds the Linux router's variants (GRO on/off x q35/pc; offloads as --offloads says) as
 #   linux-gro-q35, linux-nogro-q35, linux-gro-pc, linux-nogro-pc, and GRO on with the
 #   1,024-entry RX ring (linux-gro-q35-q1024, linux-gro-pc-q1024: faster for Linux's TCP)
 # Each round boots every image once (in turn, one QEMU at a time), runs one iperf3 of
@@ -124,7 +125,7 @@ for r in $(seq 1 "$rounds"); do
           gro=${spec#gro=}; gro=${gro%%:*}
           m=$machine
           case "$spec" in *:machine=*) m=${spec##*:machine=} ;; esac
-          up=(--guest linux --offloads off --gro "$gro" --machine "$m") ;;
+          up=(--guest linux --offloads "$offl" --gro "$gro" --machine "$m") ;;
         *) up=(--image "$img" --offloads "$offl" --machine "$machine")
            [ "$offl" = on ] && up+=(--append offloads=on) ;;
       esac
