@@ -47,16 +47,9 @@ if [ "$(id -u)" -ne 0 ]; then echo "bench/run.sh: run as root (namespaces, taps)
 # iproute2 also gives the Linux router guest its tc (qdisc drop counters, stats.sh).
 pkgs=(python3 qemu-system-x86 iperf3 iproute2 iputils-ping procps ethtool kmod
       linux-image-amd64 busybox-static gnuplot-nox fonts-dejavu-core build-essential cmake)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
-    { echo "bench/run.sh: apt-get install failed" >&2; exit 2; }
-fi
+# shellcheck source=../scripts/lib/apt-ensure.sh
+. "$top/scripts/lib/apt-ensure.sh"
+vnet_apt_ensure "${pkgs[@]}" || { echo "bench/run.sh: apt-get install failed" >&2; exit 2; }
 
 # ---- the two firmware variants ------------------------------------------------------------
 # Same sources, same flags; only VNET_RX_IN_ISR differs (src/CMakeLists.txt). The old

@@ -85,16 +85,9 @@ done
 # install them once, as bench/run.sh does, instead of failing every Linux round on a
 # fresh machine ("no kernel in /boot"). (The arm64 kernel is fetched by mkinitramfs.py.)
 if [ "$board" = qemu-x86_64 ] && [[ " ${imgs[*]} " == *=linux:* ]]; then
-  missing=()
-  for p in linux-image-amd64 busybox-static ethtool kmod; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "== installing: ${missing[*]}"
-    { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
-      { echo "ab.sh: apt-get install failed" >&2; exit 2; }
-  fi
+  # shellcheck source=../../scripts/lib/apt-ensure.sh
+  . "$top/scripts/lib/apt-ensure.sh"
+  vnet_apt_ensure linux-image-amd64 busybox-static ethtool kmod || exit 2
 fi
 # Frames each host tap dropped towards QEMU (tx_dropped: the host's queue to the guest was
 # full), as "LAN WAN"; a side that cannot be read prints "-".
