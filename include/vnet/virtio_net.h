@@ -87,6 +87,11 @@ struct virtio_net_config {
 
     /* Software RX ring (virtio_net_rx_sw_packet entries): power of two; 0 -> 64. */
     uint16_t rx_sw_ring_entries;
+    /* Spare software ring slots for zero-copy forwarding (virtio_net_forward()): how many
+     * of this device's received frames may be out on TX rings at once. Each costs one slot
+     * of memory (a frame's size; 64 KiB with receive offloads). 0 = no lending (default):
+     * virtio_net_forward() then copies, as virtio_net_send_wait(). 1..32768. */
+    uint16_t rx_lend_bufs;
     /* RX descriptors kept posted to the device (each with a buffer); 0 -> the device's
      * queue size, at most 1024; explicit values 1..32768 (the ring is the smaller of this,
      * rounded down to a power of two, and the device's maximum). */
@@ -196,6 +201,9 @@ struct virtio_net_stats {
     uint64_t tx_space_events;      /* armed TX completion events delivered (ISR) */
     uint64_t tx_waits;             /* virtio_net_send_wait() blocked for space */
     uint64_t tx_wait_timeouts;     /* virtio_net_send_wait() gave up (VNET_E_TIMEOUT) */
+    uint64_t tx_zc_packets;        /* virtio_net_forward(): sent from the received slot */
+    uint64_t tx_zc_copies;         /* virtio_net_forward(): could not lend, copied instead */
+    uint32_t rx_lent;              /* this device's slots out on TX rings now */
     uint64_t interrupts;           /* ISR invocations (any vector) */
     uint64_t spurious_interrupts;  /* invocations with nothing to do */
     uint64_t config_interrupts;    /* config-change notifications */
@@ -320,6 +328,32 @@ int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
  */
 vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
                                 const void *frame, size_t len, unsigned flags, uint32_t timeout_ms);
+
+/*
+ * Zero-copy forwarding: virtio_net_send_wait() on `out` of a frame that `in` is
+ * delivering, without copying it. Call it from in's rx_fn/rx_hdr_fn with `frame` inside
+ * the delivered frame's slot (the frame as delivered, or moved or shortened within its
+ * slot). The slot itself goes on out's TX ring (its header written in the headroom in
+ * front of the frame) and stays there until the device has sent it; in's software ring
+ * takes a spare slot in its place (cfg.rx_lend_bufs of in). After VNET_OK the caller must
+ * not write the frame any more (reading it is fine until the callback returns); on any
+ * other return nothing was lent and the frame is the caller's, as before.
+ *
+ * When the frame cannot be lent it is copied, exactly virtio_net_send_wait(), counted in
+ * out's tx_zc_copies: `in` NULL or not lending (rx_lend_bufs 0), no spare slot left, the
+ * call not from in's callback or `frame` not in the delivered slot, out a legacy device
+ * without ANY_LAYOUT (its header needs a descriptor of its own), or lent frames of `in`
+ * already on VIRTIO_NET_LEND_PEERS other devices. Returns as virtio_net_send_wait().
+ *
+ * Lent slots come back when out's chains are reclaimed (on out's next sends), or when out
+ * is halted. Halting `in` first takes back its lent slots (reclaiming out's TX ring; on
+ * VNET_E_TIMEOUT, out's device never completed them and in's memory stays allocated until
+ * a repeated halt succeeds). Halts and detaches of devices that forward to each other
+ * must not run concurrently with each other. Task context (in's RX task or poller).
+ */
+vnet_err_t virtio_net_forward(struct virtio_net_dev *out, struct virtio_net_dev *in,
+                              const struct virtio_net_hdr *hdr, void *frame, size_t len,
+                              unsigned flags, uint32_t timeout_ms);
 
 /* Kick the device for frames posted with VIRTIO_NET_SEND_MORE. Task context. */
 vnet_err_t virtio_net_flush(struct virtio_net_dev *dev);

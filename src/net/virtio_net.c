@@ -48,8 +48,13 @@ static void vnet_free_rx(struct virtio_net_dev *dev)
     vnet_free_queue(&dev->rx.vq, &dev->rx.dma, dev->rx.dma_bytes, &dev->rx.bufs);
     osal_mem_free(dev->sw.slot);
     dev->sw.slot = NULL;
-    osal_mem_free(dev->sw.data);
+    if (dev->sw.data != NULL)
+        osal_dma_buf_free(dev->sw.data, dev->sw.data_bytes);
     dev->sw.data = NULL;
+    osal_mem_free(dev->sw.spare);
+    dev->sw.spare = NULL;
+    dev->sw.spare_top = 0;
+    dev->sw.cur = NULL;
     /* Frames staged but not delivered are discarded with the ring (halt clears it). */
     dev->sw.head = 0;
     dev->sw.tail = 0;
@@ -58,6 +63,8 @@ static void vnet_free_rx(struct virtio_net_dev *dev)
 
 static void vnet_free_tx(struct virtio_net_dev *dev)
 {
+    /* Slots other devices lent to this ring go home first (the device is reset). */
+    vnet_tx_return_lent_locked(dev);
     vnet_free_queue(&dev->tx.vq, &dev->tx.dma, dev->tx.dma_bytes, &dev->tx.bufs);
     osal_mem_free(dev->tx.free);
     dev->tx.free = NULL;
@@ -106,6 +113,8 @@ static vnet_err_t vnet_alloc_bufs(uint32_t stride, uint16_t count, uint8_t **dma
         (*bufs)[i].cpu = *dma_blk + (size_t)i * stride;
         (*bufs)[i].dma = dma + (uint64_t)i * stride;
         (*bufs)[i].slot = i;
+        (*bufs)[i].lent = NULL;
+        (*bufs)[i].lent_dev = NULL;
     }
     return VNET_OK;
 }
@@ -131,18 +140,27 @@ static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
 {
     uint32_t entries = dev->cfg.rx_sw_ring_entries;
     dev->sw.stride = vnet_align_up(VIRTIO_NET_RX_PAD + dev->rx.frame_max, VIRTIO_NET_RX_SLOT_ALIGN);
+    uint32_t spares = dev->cfg.rx_lend_bufs;
     dev->sw.slot = osal_mem_alloc(sizeof(*dev->sw.slot) * entries);
-    /* osal_mem_alloc promises no cache-line alignment: over-allocate and align here. */
-    dev->sw.data = osal_mem_alloc((size_t)entries * dev->sw.stride + VIRTIO_NET_RX_SLOT_ALIGN);
-    if (dev->sw.slot == NULL || dev->sw.data == NULL)
+    /* Packet buffer memory (os/osal.h): virtio_net_forward() may hand a slot to a device
+     * as it is, so the block has a device address; slots start on 64-byte lines. */
+    dev->sw.data_bytes = (size_t)(entries + spares) * dev->sw.stride;
+    dev->sw.data =
+        osal_dma_buf_alloc(dev->sw.data_bytes, VIRTIO_NET_RX_SLOT_ALIGN, &dev->sw.data_dma);
+    if (spares != 0)
+        dev->sw.spare = osal_mem_alloc(sizeof(*dev->sw.spare) * spares);
+    if (dev->sw.slot == NULL || dev->sw.data == NULL || (spares != 0 && dev->sw.spare == NULL))
         return VNET_E_NOMEM;
-    uintptr_t base = ((uintptr_t)dev->sw.data + VIRTIO_NET_RX_SLOT_ALIGN - 1u) &
-                     ~(uintptr_t)(VIRTIO_NET_RX_SLOT_ALIGN - 1u);
     for (uint32_t i = 0; i < entries; i++) {
         dev->sw.slot[i].len = 0;
-        dev->sw.slot[i].data =
-            (uint8_t *)(base + (uintptr_t)i * dev->sw.stride + VIRTIO_NET_RX_PAD);
+        dev->sw.slot[i].data = dev->sw.data + (size_t)i * dev->sw.stride + VIRTIO_NET_RX_PAD;
     }
+    for (uint32_t i = 0; i < spares; i++)
+        dev->sw.spare[i] = dev->sw.data + (size_t)(entries + i) * dev->sw.stride;
+    dev->sw.spare_top = (uint16_t)spares;
+    dev->sw.lent = 0;
+    memset(dev->sw.peer, 0, sizeof(dev->sw.peer));
+    dev->sw.cur = NULL;
     dev->sw.mask = entries - 1u;
     dev->sw.head = 0;
     dev->sw.tail = 0;
@@ -445,6 +463,12 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
      * stays allocated: freeing it could let a live device scribble over the heap. */
     if (virtio_tr_reset(dev->tr) != VNET_OK)
         return VNET_E_TIMEOUT;
+    /* The reset device reads no chain any more: slots other devices lent to this TX ring
+     * go home now, before this halt waits for its own (two devices forwarding to each
+     * other, one of them stalled, would otherwise wait for each other forever). */
+    osal_lock_acquire(&dev->tx.lock);
+    vnet_tx_return_lent_locked(dev);
+    osal_lock_release(&dev->tx.lock);
 
     /* The RX task may be inside rx_fn on a software ring slot: wait until it parks. */
     for (uint32_t waited = 0;; waited++) {
@@ -456,6 +480,12 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
         if (waited >= VIRTIO_NET_HALT_WAIT_MS)
             return VNET_E_TIMEOUT;
         osal_sleep_ms(1);
+    }
+
+    /* Slots this device lent to other TX rings come back before its memory goes. */
+    if (vnet_lend_collect(dev) != VNET_OK) {
+        osal_log("virtio-net: halt: lent slots not returned by a peer's TX ring");
+        return VNET_E_TIMEOUT;
     }
 
     osal_lock_acquire(&dev->tx.lock);

@@ -153,6 +153,7 @@ void virtio_net_csum_complete(uint8_t *frame, size_t len, uint16_t start, uint16
 const struct vnet_cfg_range vnet_cfg_ranges[] = {
     /* power of two as well (checked in vnet_cfg_apply) */
     VNET_CFG(rx_sw_ring_entries, 2u, 32768u, VIRTIO_NET_SW_RING_DEFAULT),
+    VNET_CFG(rx_lend_bufs, 1u, 32768u, 0u), /* 0: no lending */
     VNET_CFG(rx_posted, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
     VNET_CFG(tx_slots, 1u, VIRTIO_NET_QUEUE_MAX_USED, 0u),
     VNET_CFG(tx_max_bytes, 1u, UINT32_MAX, 0u), /* 0: no byte limit */

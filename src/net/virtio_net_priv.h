@@ -50,10 +50,16 @@
 /*
  * Each software ring slot is cache-line aligned; the frame starts VIRTIO_NET_RX_PAD bytes
  * into it so that the IP header behind the 14-byte Ethernet header lands 16-byte aligned
- * (the stack may then read IP/UDP fields through aligned struct pointers).
+ * (the stack may then read IP/UDP fields through aligned struct pointers), and so that a
+ * virtio-net header (at most 12 bytes) fits in front of the frame: virtio_net_forward()
+ * can then post the slot itself as one TX descriptor (header + frame).
  */
 #define VIRTIO_NET_RX_SLOT_ALIGN 64u
-#define VIRTIO_NET_RX_PAD        2u
+#define VIRTIO_NET_RX_PAD        18u
+_Static_assert(VIRTIO_NET_RX_PAD >= VIRTIO_NET_HDR_LEN_V1 && (VIRTIO_NET_RX_PAD + 14u) % 16u == 0,
+               "slot headroom: a header in front, the IP header 16-byte aligned");
+/* Devices one device's lent slots may be out on at once (virtio_net_forward). */
+#define VIRTIO_NET_LEND_PEERS 4u
 
 /*
  * With MRG_RXBUF each RX buffer holds cfg.rx_mrg_buf_bytes, header included; a larger
@@ -88,6 +94,11 @@ struct virtio_net_buf {
     uint64_t dma;  /* device address of cpu[0] */
     uint32_t len;  /* TX: frame bytes posted (for tx.inflight_bytes) */
     uint16_t slot; /* index in its array */
+    /* TX, virtio_net_forward(): the chain posted a software ring slot of `lent_dev`
+     * (lent = the slot's start) instead of this buffer; returned to lent_dev when the
+     * chain is reclaimed, or when this queue is freed. NULL otherwise. */
+    uint8_t *lent;
+    struct virtio_net_dev *lent_dev;
 };
 
 enum virtio_net_state {
@@ -169,11 +180,28 @@ struct virtio_net_rxq {
  */
 struct virtio_net_sw_ring {
     struct virtio_net_rx_sw_packet *slot; /* mask + 1 entries */
-    uint8_t *data;                        /* frame storage behind slot[i].data */
+    uint8_t *data;                        /* frame storage behind slot[i].data (DMA buffers) */
+    size_t data_bytes;
+    uint64_t data_dma; /* device address of data[0] */
     uint32_t mask;
     uint32_t stride; /* bytes per frame slot in `data` */
     uint32_t head;   /* next slot the producer fills (written under crit) */
     uint32_t tail;   /* next slot the consumer delivers (written by the task only) */
+    /*
+     * Lending (cfg.rx_lend_bufs, virtio_net_forward): `data` holds mask + 1 + that many
+     * slots. A slot lent to a TX ring leaves its entry, which takes a spare in its place;
+     * the TX reclaim gives the lent one back as a spare. `spare`, `spare_top`, `lent` and
+     * `peer` are read and written under osal_crit (constant work); `cur` only by the
+     * consumer: the entry being delivered, NULL between callbacks.
+     */
+    uint8_t **spare; /* rx_lend_bufs slot starts */
+    uint16_t spare_top;
+    uint16_t lent; /* slots out on TX rings now */
+    struct {
+        struct virtio_net_dev *dev; /* NULL: free entry */
+        uint16_t lent;              /* this device's slots on dev's TX ring */
+    } peer[VIRTIO_NET_LEND_PEERS];
+    struct virtio_net_rx_sw_packet *cur;
 };
 
 /* TX queue (virtqueue 1) and its buffers: touched only under `lock`. */
@@ -388,6 +416,16 @@ int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget);
 
 /* --- virtio_net_tx.c: the TX space event's parts outside the send path --- */
 
+/* [task, tx lock] Take back completed TX chains (returning lent slots). */
+void vnet_tx_reclaim_locked(struct virtio_net_dev *dev);
+/* [task, tx lock] halt: the queue is reset; give every slot its chains still hold back to
+ * the lending device (the device no longer reads them). */
+void vnet_tx_return_lent_locked(struct virtio_net_dev *dev);
+/* [task] halt of a lending device, after its RX task parked: take back every slot lent to
+ * another device's TX ring, reclaiming those rings, bounded (slots on its own TX ring come
+ * back when halt frees that ring). VNET_OK or VNET_E_TIMEOUT (a peer's TX ring never
+ * completed them: the slots stay allocated). */
+vnet_err_t vnet_lend_collect(struct virtio_net_dev *dev);
 /* [task] attach: the space semaphore. VNET_OK or the OS error. */
 vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev);
 /* [task] detach: wait (bounded) until no sender waits any more, destroy the semaphore.

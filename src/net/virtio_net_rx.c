@@ -38,6 +38,9 @@ static struct virtio_net_rx_sw_packet *vnet_rx_slot(struct virtio_net_dev *dev)
     /* sw_tail is written by the consumer outside any critical section (vnet_rx_drain). */
     if (dev->sw.head - VNET_READ_ONCE(dev->sw.tail) > dev->sw.mask)
         return NULL;
+    /* The tail before the entry's data pointer, which the consumer may have swapped for a
+     * spare (virtio_net_forward) before its tail store: pairs with its full barrier. */
+    vnet_smp_rmb();
     return &dev->sw.slot[dev->sw.head & dev->sw.mask];
 }
 

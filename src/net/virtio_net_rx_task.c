@@ -45,15 +45,21 @@ static unsigned vnet_rx_drain(struct virtio_net_dev *dev, unsigned budget)
         uint32_t len = VNET_READ_ONCE(e->len);
         /* A published slot without a length is a producer bug, never a device input: skip
          * it (breaking out would leave the backlog non-empty and the task spinning). */
-        if (len == 0)
+        if (len == 0) {
             osal_log("virtio-net: software ring slot published empty, skipped");
-        else if (dev->cfg.rx_hdr_fn != NULL)
-            dev->cfg.rx_hdr_fn(dev->cfg.rx_arg, &e->hdr, e->data, len);
-        else
-            dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
+        } else {
+            /* The entry virtio_net_forward() may lend (it swaps e->data for a spare). */
+            dev->sw.cur = e;
+            if (dev->cfg.rx_hdr_fn != NULL)
+                dev->cfg.rx_hdr_fn(dev->cfg.rx_arg, &e->hdr, e->data, len);
+            else
+                dev->cfg.rx_fn(dev->cfg.rx_arg, e->data, len);
+            dev->sw.cur = NULL;
+        }
         VNET_WRITE_ONCE(e->len, 0u);
-        /* rx_fn's reads of the slot and the len clear complete before the tail hands the
-         * slot back to the producer (a full barrier: loads must not pass the store). */
+        /* rx_fn's reads of the slot, the len clear and a lent entry's new data pointer
+         * complete before the tail hands the entry back to the producer (a full barrier:
+         * loads must not pass the store). */
         vnet_smp_mb();
         tail++;
         VNET_WRITE_ONCE(dev->sw.tail, tail);

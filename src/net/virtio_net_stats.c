@@ -40,6 +40,9 @@ static const struct {
     VNET_STAT(tx_space_events),
     VNET_STAT(tx_waits),
     VNET_STAT(tx_wait_timeouts),
+    VNET_STAT(tx_zc_packets),
+    VNET_STAT(tx_zc_copies),
+    VNET_STAT(rx_lent),
     VNET_STAT(interrupts),
     VNET_STAT(spurious_interrupts),
     VNET_STAT(config_interrupts),
@@ -97,6 +100,7 @@ vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_
     osal_crit_t c = osal_crit_enter();
     *out = dev->stats;
     out->rx_queue_count = dev->sw.head - VNET_READ_ONCE(dev->sw.tail);
+    out->rx_lent = dev->sw.lent;
     osal_crit_exit(c);
     return VNET_OK;
 }

@@ -175,7 +175,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     sc.rx_queue_size = o->queue_size;
     sc.tx_queue_size = o->queue_size;
     sc.irq_mode = o->irq_mode;
-    sc.irq_base = 8;
+    sc.irq_base = o->irq_base != 0 ? o->irq_base : 8u;
     sc.tx_mode = o->tx_mode;
     sc.keep_tx_frames = o->keep_tx_frames;
     sc.tx_hold = o->tx_hold;
@@ -210,6 +210,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.transport = h->tr;
     cfg.name = "vnet_test_rx";
     cfg.rx_sw_ring_entries = o->rx_sw_ring_entries;
+    cfg.rx_lend_bufs = o->rx_lend_bufs;
     cfg.rx_posted = o->rx_posted;
     cfg.tx_slots = o->tx_slots;
     cfg.tx_max_bytes = o->tx_max_bytes;
@@ -219,7 +220,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     cfg.isr_budget_bytes = o->isr_budget_bytes;
     cfg.rx_mrg_buf_bytes = o->rx_mrg_buf_bytes;
     cfg.rx_defer_min_frames = o->rx_defer_min_frames;
-    cfg.rx_task_prio = 5;
+    cfg.rx_task_prio = o->rx_task_prio != 0 ? o->rx_task_prio : 5u;
     cfg.rx_fn = nh_rx_fn;
     cfg.rx_arg = h;
     if (o->rx_hdr)
@@ -259,7 +260,7 @@ int nh_open(struct nh *h, const struct nh_opts *o)
     return err;
 }
 
-bool nh_close(struct nh *h)
+bool nh_close_one(struct nh *h)
 {
     bool ok = true;
     if (h->dev != NULL) {
@@ -291,11 +292,21 @@ bool nh_close(struct nh *h)
         }
         simdev_destroy(h->sim);
     }
-    if (osal_posix_dma_outstanding() != 0 || osal_posix_mem_outstanding() != 0) {
-        printf("leak: %zu DMA blocks, %zu heap blocks\n", osal_posix_dma_outstanding(),
-               osal_posix_mem_outstanding());
-        ok = false;
-    }
     memset(h, 0, sizeof(*h));
     return ok;
+}
+
+bool nh_no_leaks(void)
+{
+    if (osal_posix_dma_outstanding() == 0 && osal_posix_mem_outstanding() == 0)
+        return true;
+    printf("leak: %zu DMA blocks, %zu heap blocks\n", osal_posix_dma_outstanding(),
+           osal_posix_mem_outstanding());
+    return false;
+}
+
+bool nh_close(struct nh *h)
+{
+    bool ok = nh_close_one(h);
+    return nh_no_leaks() && ok;
 }

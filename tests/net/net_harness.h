@@ -31,6 +31,14 @@ struct nh_opts {
     bool rx_poll;     /* cfg.rx_poll: no RX task, the test calls virtio_net_poll */
     bool tx_vector;   /* MSI-X: TX queue on vector 2, routed to virtio_net_tx_isr */
     bool tx_hold;     /* simdev tx_hold: TX chains complete only through simdev_tx_complete */
+    /* cfg field of the same name (spare slots for virtio_net_forward) */
+    uint16_t rx_lend_bufs;
+    /* For several devices open at once, each needs its own of both: the POSIX port IRQ
+     * numbers start at irq_base (simdev_config.irq_base, 4 apart at least); 0 -> 8. The
+     * RX task priority (cfg field, unique per task on the POSIX port as on uC/OS-II);
+     * 0 -> 5. */
+    unsigned irq_base;
+    unsigned rx_task_prio;
 };
 
 /* Receive bookkeeping, written by rx_fn (RX task), read by the test thread. */
@@ -70,6 +78,11 @@ int nh_open(struct nh *h, const struct nh_opts *o);
 /* Halt, detach, destroy; returns true when nothing leaked and the device saw no protocol
  * violation (both printed otherwise). */
 bool nh_close(struct nh *h);
+/* With several devices open: nh_close without the process-wide leak check (the others
+ * still hold memory), then nh_no_leaks() once the last one is closed. */
+bool nh_close_one(struct nh *h);
+/* True when no DMA or heap block of the POSIX port is outstanding (printed otherwise). */
+bool nh_no_leaks(void);
 
 /* Consistent copy of the receive bookkeeping. */
 void nh_rx_snapshot(struct nh *h, struct nh_rx *out);

@@ -519,7 +519,7 @@ static void test_stats_names(void)
     virtio_net_stats_foreach(dev, visit, &v);
     virtio_net_stats_foreach(dev, NULL, NULL); /* tolerated */
     TN_EQ(v.n, virtio_net_stat_count());
-    TN_EQ(v.n, 43 + VIRTIO_NET_ISR_HIST_BUCKETS);
+    TN_EQ(v.n, 46 + VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_hist, VIRTIO_NET_ISR_HIST_BUCKETS);
     TN_EQ(v.saw_drops, 1);
     TN_EQ(v.saw_cycles_total, 1);
