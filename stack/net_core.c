@@ -153,9 +153,15 @@ void net_count_rx_drop(struct net_if *nif, enum net_drop_reason r, size_t len)
 
 int net_output(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask)
 {
+    return net_output_x(nif, frame, len, fmask, 0u);
+}
+
+int net_output_x(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask,
+                 unsigned xflags)
+{
     int err;
 
-    err = nif->nif_output(nif->nif_drv, frame, len, fmask != NULL ? NET_TX_MORE : 0u);
+    err = nif->nif_output(nif->nif_drv, frame, len, (fmask != NULL ? NET_TX_MORE : 0u) | xflags);
     /*
      * Mark the interface for flushing only after the frame is posted: were the bit set
      * first, another path could clear it, flush, and leave this frame unkicked.
@@ -166,11 +172,12 @@ int net_output(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *f
 }
 
 int net_output_meta(struct net_if *nif, const struct net_pkt_meta *meta, const uint8_t *frame,
-                    size_t len, uint32_t *fmask)
+                    size_t len, uint32_t *fmask, unsigned xflags)
 {
     int err;
 
-    err = nif->nif_output_meta(nif->nif_drv, meta, frame, len, fmask != NULL ? NET_TX_MORE : 0u);
+    err = nif->nif_output_meta(nif->nif_drv, meta, frame, len,
+                               (fmask != NULL ? NET_TX_MORE : 0u) | xflags);
     if (err == 0 && fmask != NULL)
         *fmask |= 1u << nif->nif_idx; /* after the post, as in net_output */
     return err;

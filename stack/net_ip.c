@@ -558,9 +558,10 @@ void net_ip_input(struct net_if *in, uint8_t *frame, size_t len, bool l2_bcast,
         /* DATA_VALID describes what was received, not what is sent. */
         struct net_pkt_meta m = *meta;
         m.flags &= (uint8_t)~NET_META_F_DATA_VALID;
-        err = net_output_meta(out, &m, frame, len, fmask);
+        err = net_output_meta(out, &m, frame, len, fmask, NET_TX_RXBUF);
     } else {
-        err = net_output(out, frame, len, fmask);
+        /* The frame's last use here: the output may keep the receive buffer. */
+        err = net_output_x(out, frame, len, fmask, NET_TX_RXBUF);
     }
     if (err != 0) {
         net_lock();

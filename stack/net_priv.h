@@ -165,9 +165,12 @@ int net_tx_own(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *f
                uint64_t *ok_ctr);
 /* Output with the batching convention above; no counting. Lock must NOT be held. */
 int net_output(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask);
+/* The same with extra output flags (NET_TX_RXBUF for a forwarded frame's last use). */
+int net_output_x(struct net_if *nif, const uint8_t *frame, size_t len, uint32_t *fmask,
+                 unsigned xflags);
 /* The same through the interface's output_meta (which must be set). */
 int net_output_meta(struct net_if *nif, const struct net_pkt_meta *meta, const uint8_t *frame,
-                    size_t len, uint32_t *fmask);
+                    size_t len, uint32_t *fmask, unsigned xflags);
 /* Flush every interface in mask. Lock must not be held. */
 void net_flush_mask(uint32_t mask);
 /* [L] Is `ip` one of the router's addresses on an up interface? */

@@ -157,7 +157,7 @@ static void gso_forward_dir(struct st_nic *from, struct st_nic *to, uint32_t src
     ST_EQ(to->big_len, GSO_FRAME);
     ST_CHECK(to->frames[0].has_meta);
     ST_CHECK(meta_eq(&to->frames[0].meta, &m));
-    ST_EQ(to->frames[0].flags, NET_TX_MORE);
+    ST_EQ(to->frames[0].flags, NET_TX_MORE | NET_TX_RXBUF);
     ST_EQ(to->flushes, 1);
     check_forwarded(to->big, orig, len, to == &st_wan ? st_h2_mac : st_h1_mac, to_mac);
     /* The partial TCP checksum is the device's to complete: left as received. */

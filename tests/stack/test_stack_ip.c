@@ -25,7 +25,8 @@ static void test_forward_basic(void)
     net_process_received_packet(st_lan.nif, f, len);
     ST_EQ(st_wan.nframes, 1);
     ST_EQ(st_wan.flushes, 0); /* deferred until the batch ends */
-    ST_EQ(st_wan.frames[0].flags, NET_TX_MORE);
+    /* A forwarded frame's last use: the output may keep the receive buffer. */
+    ST_EQ(st_wan.frames[0].flags, NET_TX_MORE | NET_TX_RXBUF);
     net_rx_batch_end(st_lan.nif);
     ST_EQ(st_wan.flushes, 1);
     ST_EQ(st_lan.flushes, 0);
@@ -226,6 +227,8 @@ static void test_echo_reply(void)
     ST_EQ(st_get32(ip + 12), ST_LAN_IP);
     ST_EQ(st_get32(ip + 16), ST_H1_IP);
     ST_EQ(ip[8], NET_IP_DEFAULT_TTL);
+    /* A reply the stack built is no received frame to keep. */
+    ST_EQ(st_lan.frames[0].flags & NET_TX_RXBUF, 0);
     ST_EQ(st_ref_csum(ip, 20), 0);
     ST_EQ(icmp[0], 0);
     ST_EQ(icmp[1], 0);
@@ -512,6 +515,9 @@ static void test_fragmentation(void)
     /* 1400 bytes: 544 in the first (576-28 rounded down to 8), 552 next, 304 last. */
     n = check_fragments(orig, len, 0, 28, 24, 576);
     ST_EQ(n, 3);
+    /* Fragments are written over the buffer after each output: none may be kept. */
+    for (unsigned i = 0; i < st_wan.nframes; i++)
+        ST_EQ(st_wan.frames[i].flags & NET_TX_RXBUF, 0);
     ST_EQ(st_wan.frames[1].data[14 + 20], 0x94); /* copied option kept */
     ST_EQ(st_ctr(st_wan.nif, "frag_tx"), 3);
     ST_EQ(st_ctr(st_wan.nif, "tx_frames"), 1 + 3); /* gratuitous ARP + fragments */

@@ -54,9 +54,16 @@
     0x1u /* more frames follow in this batch: the driver may defer its kick                        \
             until the next send without the flag or until flush() */
 
+/* The frame is the received frame being forwarded, inside the receive buffer the driver
+   delivered to net_process_received_packet(), and the stack neither reads nor writes it
+   after an output call that returns 0: the output may keep the buffer instead of copying
+   it (the firmware's does, virtio_net_forward). Never set for frames the stack builds. */
+#define NET_TX_RXBUF 0x2u
+
 /*
  * Output function: transmit one Ethernet frame (no FCS). `frame` is valid only during
- * the call; the callee must copy it or finish with it before returning. Returns 0, or
+ * the call; the callee must copy it or finish with it before returning (with NET_TX_RXBUF:
+ * or keep the receive buffer it lies in). Returns 0, or
  * NET_E_BUSY (ring full), or another negative error. The stack never retries: a failure
  * is counted (drop reason tx_busy or tx_error for forwarded frames). An output function
  * may block for a bounded time waiting for ring space (the firmware's does: backpressure
