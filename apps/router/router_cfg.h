@@ -97,6 +97,17 @@
 #ifndef ROUTER_TX_MAX_BYTES_OFFL
 #define ROUTER_TX_MAX_BYTES_OFFL 262144u
 #endif
+/* Zero-copy forwarding (cfg.rx_lend_bufs, virtio_net_forward): spare software ring slots
+ * per NIC, without and with offloads. Without offloads, as many as the other NIC's TX
+ * ring has slots (256): every frame in flight there can be a lent one. With offloads a
+ * slot is 64 KiB; 16 of them cover four times the TX byte limit (4 GSO frames), and the
+ * small frames beyond that (ACKs) are copied. 0 = copy every frame. */
+#ifndef ROUTER_RX_LEND
+#define ROUTER_RX_LEND 256u
+#endif
+#ifndef ROUTER_RX_LEND_OFFL
+#define ROUTER_RX_LEND_OFFL 16u
+#endif
 
 #ifndef ROUTER_RX_HANDOFF
 #define ROUTER_RX_HANDOFF 1

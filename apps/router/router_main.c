@@ -13,12 +13,15 @@
  * which flushes the TX kicks, then the fairness yield). The stack transmits through
  * router_output() = virtio_net_send_wait(..., VIRTIO_NET_SEND_MORE while a batch lasts),
  * which waits for TX space instead of dropping (backpressure), and
- * router_flush() = virtio_net_flush().
+ * router_flush() = virtio_net_flush(). A forwarded frame (the stack's NET_TX_RXBUF) goes
+ * through virtio_net_forward() instead: its software ring slot is posted on the other
+ * NIC's TX ring as it is, without the copy into a TX buffer (ROUTER_RX_LEND spares).
  *
  * Offloads (kernel command line word "offloads=on"): the drivers negotiate receive
  * offloads (router_rx_hdr() gets every frame with its virtio-net header, GSO frames up to
  * 64 KiB, into net_process_received_packet_hdr) and transmit offloads (the stack's
- * output_meta is router_output_meta() = virtio_net_send_hdr), so TCP GSO frames cross the
+ * output_meta is router_output_meta() = virtio_net_send_wait with the header, or
+ * virtio_net_forward for a forwarded frame), so TCP GSO frames cross the
  * router whole. Without the word everything is as before: no header, no offload.
  */
 #include <stdarg.h>
@@ -197,13 +200,30 @@ static void router_unlock(void *arg)
  * the pressure reaches the sender. Only a TX ring that makes no progress for that long
  * (a stalled device) still drops, counted as tx_busy.
  */
+/*
+ * The NIC whose receive callback is running on this task (the one that delivered a frame
+ * the stack now forwards), or NULL. Each NIC's RX task has its own priority, so the
+ * running task tells; a lower-priority RX task preempted inside its callback is not the
+ * running one.
+ */
+static struct virtio_net_dev *router_rx_dev_here(void)
+{
+    for (unsigned i = 0; i < ROUTER_NSIDES; i++)
+        if (router_nics[i].dev != NULL && router_nics[i].rx_prio == OSPrioCur)
+            return router_nics[i].dev;
+    return NULL;
+}
+
 static int router_output(void *drv, const uint8_t *frame, size_t len, unsigned flags)
 {
+    unsigned vf = (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u;
     /* NET_E_BUSY == VNET_E_BUSY (net_stack.h), so the driver's result passes unchanged;
-     * VNET_E_TIMEOUT counts as tx_error. */
-    return virtio_net_send_wait(drv, NULL, frame, len,
-                                (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u,
-                                ROUTER_TX_WAIT_MS);
+     * VNET_E_TIMEOUT counts as tx_error. A forwarded frame's receive slot goes out as it
+     * is (NET_TX_RXBUF: the stack is done with it; the slot is the driver's, writable). */
+    if (flags & NET_TX_RXBUF)
+        return virtio_net_forward(drv, router_rx_dev_here(), NULL, (void *)(uintptr_t)frame, len,
+                                  vf, ROUTER_TX_WAIT_MS);
+    return virtio_net_send_wait(drv, NULL, frame, len, vf, ROUTER_TX_WAIT_MS);
 }
 
 static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const uint8_t *frame,
@@ -218,8 +238,11 @@ static int router_output_meta(void *drv, const struct net_pkt_meta *meta, const 
                                .num_buffers = 0};
     /* VNET_E_UNSUPP (the egress did not negotiate this GSO type) == NET_E_UNSUPP: the
      * stack drops the frame as gso_unsupported. */
-    return virtio_net_send_wait(
-        drv, &h, frame, len, (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u, ROUTER_TX_WAIT_MS);
+    unsigned vf = (flags & NET_TX_MORE) ? VIRTIO_NET_SEND_MORE : 0u;
+    if (flags & NET_TX_RXBUF)
+        return virtio_net_forward(drv, router_rx_dev_here(), &h, (void *)(uintptr_t)frame, len, vf,
+                                  ROUTER_TX_WAIT_MS);
+    return virtio_net_send_wait(drv, &h, frame, len, vf, ROUTER_TX_WAIT_MS);
 }
 
 static void router_flush(void *drv)
@@ -550,6 +573,7 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     cfg.rx_budget = ROUTER_RX_BUDGET;
     cfg.rx_defer_ms = ROUTER_RX_DEFER_MS;
     cfg.tx_max_bytes = router_offloads ? ROUTER_TX_MAX_BYTES_OFFL : ROUTER_TX_MAX_BYTES;
+    cfg.rx_lend_bufs = router_offloads ? ROUTER_RX_LEND_OFFL : ROUTER_RX_LEND;
     cfg.rx_task_prio = n->rx_prio;
     cfg.rx_task_stack_bytes = ROUTER_RX_STK_BYTES;
     cfg.rx_fn = router_rx;

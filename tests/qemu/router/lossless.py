@@ -10,7 +10,10 @@ Proves (docs/tx-handshake.md, "Backpressure in the router"):
    TX space event instead. Between full batches the LAN RX task hands the CPU to the WAN
    RX task (round robin, so the flow's ACKs are not held back). Afterwards every queue is
    empty again: both software rings (rx_queue_count 0) and no TX space event left armed
-   (tx_space_arms = tx_space_events per side, i.e. no sender is waiting).
+   (tx_space_arms = tx_space_events per side, i.e. no sender is waiting). The forwarded
+   frames went out zero-copy from their receive slots (virtio_net_forward: tx_zc_packets,
+   at most 1 % copied), and the lent slots come back: once a few pings have crossed (each
+   send reclaims the ring), each side has at most 2 slots out (rx_lent).
 2. A UDP flood of 64-byte datagrams beyond the forwarding rate: inside the router the
    overload is dropped only where the design says (the LAN driver's rx_queue_drops, before
    any stack work; the stack drops nothing), the rest is held back in the device until the
@@ -88,7 +91,19 @@ def body(c, args):
         d, a = rtlib.accounting(after)
         c.check(d == a, "delivered frames = forwarded + consumed + counted drops",
                 f"delivered {d} accounted {a}")
+        for side in ("lan", "wan"):
+            zc = rtlib.delta(before, after, side + ".tx_zc_packets")
+            cp = rtlib.delta(before, after, side + ".tx_zc_copies")
+            tx = rtlib.delta(before, after, side + ".tx_packets")
+            c.check(zc > 0 and cp * 100 <= tx, f"TCP: {side} sent forwarded frames from their "
+                    "receive slots (tx_zc_packets; at most 1 % copied)",
+                    f"tx_packets +{tx} tx_zc_packets +{zc} tx_zc_copies +{cp}")
         queues_empty(c, s)
+        harness.traffic.ping(s.lan.ns, s.wan.host_ip, count=3)
+        st = rtlib.stats(s)
+        for side in ("lan", "wan"):
+            c.check(st.get(f"{side}.rx_lent", 99) <= 2, f"{side}: lent receive slots came back "
+                    "(rx_lent <= 2 after pings)", str(st.get(f"{side}.rx_lent")))
 
         # 2. UDP overload
         before = rtlib.quiet_stats(s)
