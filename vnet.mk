@@ -29,6 +29,7 @@ VNET_DRIVER_SRCS := \
 	$(VNET_DIR)/src/net/virtio_net.c \
 	$(VNET_DIR)/src/net/virtio_net_features.c \
 	$(VNET_DIR)/src/net/virtio_net_isr.c \
+	$(VNET_DIR)/src/net/virtio_net_lend.c \
 	$(VNET_DIR)/src/net/virtio_net_rx.c \
 	$(VNET_DIR)/src/net/virtio_net_rx_irq.c \
 	$(VNET_DIR)/src/net/virtio_net_rx_task.c \

@@ -63,8 +63,6 @@ static void vnet_free_rx(struct virtio_net_dev *dev)
 
 static void vnet_free_tx(struct virtio_net_dev *dev)
 {
-    /* Slots other devices lent to this ring go home first (the device is reset). */
-    vnet_tx_return_lent_locked(dev);
     vnet_free_queue(&dev->tx.vq, &dev->tx.dma, dev->tx.dma_bytes, &dev->tx.bufs);
     osal_mem_free(dev->tx.free);
     dev->tx.free = NULL;
@@ -158,7 +156,6 @@ static vnet_err_t vnet_alloc_sw_ring(struct virtio_net_dev *dev)
     for (uint32_t i = 0; i < spares; i++)
         dev->sw.spare[i] = dev->sw.data + (size_t)(entries + i) * dev->sw.stride;
     dev->sw.spare_top = (uint16_t)spares;
-    dev->sw.lent = 0;
     memset(dev->sw.peer, 0, sizeof(dev->sw.peer));
     dev->sw.cur = NULL;
     dev->sw.mask = entries - 1u;

@@ -190,13 +190,12 @@ struct virtio_net_sw_ring {
     /*
      * Lending (cfg.rx_lend_bufs, virtio_net_forward): `data` holds mask + 1 + that many
      * slots. A slot lent to a TX ring leaves its entry, which takes a spare in its place;
-     * the TX reclaim gives the lent one back as a spare. `spare`, `spare_top`, `lent` and
-     * `peer` are read and written under osal_crit (constant work); `cur` only by the
+     * the TX reclaim gives the lent one back as a spare. `spare`, `spare_top` and `peer`
+     * are read and written under osal_crit (constant work); `cur` only by the
      * consumer: the entry being delivered, NULL between callbacks.
      */
-    uint8_t **spare; /* rx_lend_bufs slot starts */
+    uint8_t **spare; /* rx_lend_bufs slot starts; those below spare_top are free */
     uint16_t spare_top;
-    uint16_t lent; /* slots out on TX rings now */
     struct {
         struct virtio_net_dev *dev; /* NULL: free entry */
         uint16_t lent;              /* this device's slots on dev's TX ring */
@@ -416,16 +415,42 @@ int vnet_rx_poll_locked(struct virtio_net_dev *dev, unsigned budget);
 
 /* --- virtio_net_tx.c: the TX space event's parts outside the send path --- */
 
-/* [task, tx lock] Take back completed TX chains (returning lent slots). */
+/* [task, tx lock] Take back completed TX chains (a lent slot goes back to its owner). */
 void vnet_tx_reclaim_locked(struct virtio_net_dev *dev);
-/* [task, tx lock] halt: the queue is reset; give every slot its chains still hold back to
- * the lending device (the device no longer reads them). */
+/* [task] The same taking the TX lock, when the device is running (else nothing). */
+void vnet_tx_reclaim(struct virtio_net_dev *dev);
+/*
+ * A send of virtio_net_forward: `slot` (its start, VIRTIO_NET_RX_PAD headroom included) of
+ * `in`'s software ring, posted where it is, a spare already taken for its entry; or, with
+ * `slot` NULL, a forward that could not lend: copied, and counted tx_zc_copies.
+ */
+struct vnet_lend {
+    struct virtio_net_dev *in;
+    uint8_t *slot;
+};
+/* [task] virtio_net_send_wait, with `ld` (NULL: exactly virtio_net_send_wait). */
+vnet_err_t vnet_tx_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                             const void *frame, size_t len, unsigned flags, uint32_t timeout_ms,
+                             const struct vnet_lend *ld);
+
+/* --- virtio_net_lend.c: software-ring slots lent to TX rings (virtio_net_forward) --- */
+
+/* [task, tx lock of the ring the slot was on] A lent slot of `in` comes back from `out`'s
+ * TX ring: one of in's spares again. Constant work under osal_crit. */
+void vnet_lend_put(struct virtio_net_dev *in, struct virtio_net_dev *out, uint8_t *slot);
+/* [task, tx lock] halt, right after the reset: give every slot this TX ring's chains hold
+ * back to the lending device (the device no longer reads them). */
 void vnet_tx_return_lent_locked(struct virtio_net_dev *dev);
-/* [task] halt of a lending device, after its RX task parked: take back every slot lent to
- * another device's TX ring, reclaiming those rings, bounded (slots on its own TX ring come
- * back when halt frees that ring). VNET_OK or VNET_E_TIMEOUT (a peer's TX ring never
- * completed them: the slots stay allocated). */
+/* [task] halt of a lending device, after its own ring returned what it held and its RX task
+ * parked: take back every slot lent to other devices' TX rings, reclaiming those rings,
+ * bounded. VNET_OK or VNET_E_TIMEOUT (a peer's TX ring never completed them: the slots stay
+ * allocated). */
 vnet_err_t vnet_lend_collect(struct virtio_net_dev *dev);
+/* [any, crit] Slots of this device out on TX rings now. */
+static inline uint16_t vnet_lent_locked(const struct virtio_net_dev *dev)
+{
+    return dev->sw.spare != NULL ? (uint16_t)(dev->cfg.rx_lend_bufs - dev->sw.spare_top) : 0u;
+}
 /* [task] attach: the space semaphore. VNET_OK or the OS error. */
 vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev);
 /* [task] detach: wait (bounded) until no sender waits any more, destroy the semaphore.

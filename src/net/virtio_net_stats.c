@@ -100,7 +100,7 @@ vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_
     osal_crit_t c = osal_crit_enter();
     *out = dev->stats;
     out->rx_queue_count = dev->sw.head - VNET_READ_ONCE(dev->sw.tail);
-    out->rx_lent = dev->sw.lent;
+    out->rx_lent = vnet_lent_locked(dev);
     osal_crit_exit(c);
     return VNET_OK;
 }

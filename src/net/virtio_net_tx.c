@@ -5,7 +5,8 @@
  * reclaimed on the send path (TX interrupts stay off while there is space);
  * virtio_net_flush kicks what SEND_MORE deferred. A send that finds the ring full arms a
  * TX completion event (virtio_net_send_wait blocks on it); the TX interrupt only delivers
- * the event (docs/tx-handshake.md).
+ * the event (docs/tx-handshake.md). vnet_tx_send(_wait) also post a lent software-ring slot
+ * as it is for virtio_net_forward (virtio_net_lend.c).
  *
  * Owns: dev->tx. Context: tasks, except vnet_tx_irq_locked (ISR). The send path runs
  * under dev->tx.lock, counters included; the event state (tx.space_armed, tx.waiters)
@@ -19,28 +20,6 @@
 void (*virtio_net_tx_test_hook)(struct virtio_net_dev *dev, enum virtio_net_tx_hook_point p);
 #endif
 
-/*
- * A slot of `in`'s software ring lent to a TX ring comes back (its chain completed, or the
- * TX queue was freed): it becomes one of in's spares. Constant work under osal_crit (the
- * lending task pops spares under it; any sender may be the one reclaiming). Caller holds
- * the TX lock of the queue the slot was on.
- */
-static void vnet_lend_put(struct virtio_net_dev *in, struct virtio_net_dev *out, uint8_t *slot)
-{
-    osal_crit_t c = osal_crit_enter();
-    in->sw.spare[in->sw.spare_top++] = slot;
-    in->sw.lent--;
-    for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++) {
-        if (in->sw.peer[i].dev == out) {
-            if (--in->sw.peer[i].lent == 0)
-                in->sw.peer[i].dev = NULL;
-            break;
-        }
-    }
-    osal_crit_exit(c);
-}
-
-/* Take back completed TX slots. Caller holds tx_lock. */
 void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
 {
     for (unsigned i = 0; i < dev->tx.count; i++) {
@@ -65,15 +44,12 @@ void vnet_tx_reclaim_locked(struct virtio_net_dev *dev)
     }
 }
 
-void vnet_tx_return_lent_locked(struct virtio_net_dev *dev)
+void vnet_tx_reclaim(struct virtio_net_dev *dev)
 {
-    for (uint16_t i = 0; dev->tx.bufs != NULL && i < dev->tx.count; i++) {
-        struct virtio_net_buf *b = &dev->tx.bufs[i];
-        if (b->lent != NULL) {
-            vnet_lend_put(b->lent_dev, dev, b->lent);
-            b->lent = NULL;
-        }
-    }
+    osal_lock_acquire(&dev->tx.lock);
+    if (dev->tx.vq != NULL && VNET_READ_ONCE(dev->state) == VIRTIO_NET_ST_RUNNING)
+        vnet_tx_reclaim_locked(dev);
+    osal_lock_release(&dev->tx.lock);
 }
 
 /* No room for another frame: no free slot, or the byte limit reached (with something in
@@ -167,19 +143,10 @@ vnet_err_t virtio_net_send(struct virtio_net_dev *dev, const void *frame, size_t
 }
 
 /*
- * A frame virtio_net_forward() may post in place: `slot` (its start, VIRTIO_NET_RX_PAD
- * headroom included) of `in`'s software ring, a spare already taken for its entry; or,
- * with `slot` NULL, a forward that could not lend: copied, and counted tx_zc_copies.
- */
-struct vnet_lend {
-    struct virtio_net_dev *in;
-    uint8_t *slot;
-};
-
-/*
  * One send attempt: virtio_net_send_hdr, or with `ld` the frame posted where it is (its
  * header written in front of it, a software checksum completed in place) instead of
- * copied into the TX slot's buffer; the chain then keeps the lent slot until reclaimed.
+ * copied into the TX slot's buffer; the chain then keeps the lent slot until reclaimed
+ * (priv.h, struct vnet_lend).
  */
 static vnet_err_t vnet_tx_send(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
                                const void *frame, size_t len, unsigned flags,
@@ -344,10 +311,9 @@ vnet_err_t virtio_net_flush(struct virtio_net_dev *dev)
     return err;
 }
 
-/* virtio_net_send_wait, the attempts made with vnet_tx_send(..., ld). */
-static vnet_err_t vnet_tx_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
-                                    const void *frame, size_t len, unsigned flags,
-                                    uint32_t timeout_ms, const struct vnet_lend *ld)
+vnet_err_t vnet_tx_send_wait(struct virtio_net_dev *dev, const struct virtio_net_hdr *hdr,
+                             const void *frame, size_t len, unsigned flags, uint32_t timeout_ms,
+                             const struct vnet_lend *ld)
 {
     if (dev == NULL)
         return VNET_E_INVAL;
@@ -403,131 +369,6 @@ vnet_err_t virtio_net_send_wait(struct virtio_net_dev *dev, const struct virtio_
                                 const void *frame, size_t len, unsigned flags, uint32_t timeout_ms)
 {
     return vnet_tx_send_wait(dev, hdr, frame, len, flags, timeout_ms, NULL);
-}
-
-/*
- * Can `in` lend the slot behind frame[0..len) to `out` now? From in's consumer only: the
- * entry being delivered (sw.cur), the frame inside its slot with room for out's header in
- * front. Reads only what in's consumer itself writes, plus out's negotiated layout
- * (fixed while out runs; vnet_tx_send re-checks out's state under its lock).
- */
-static uint8_t *vnet_lend_slot(const struct virtio_net_dev *out, const struct virtio_net_dev *in,
-                               const uint8_t *frame, size_t len)
-{
-    const struct virtio_net_rx_sw_packet *e = in->sw.cur;
-    if (e == NULL || in->sw.spare == NULL || VNET_READ_ONCE(out->state) != VIRTIO_NET_ST_RUNNING ||
-        out->hdr_separate)
-        return NULL;
-    uint8_t *slot = e->data - VIRTIO_NET_RX_PAD;
-    if ((uintptr_t)frame < (uintptr_t)slot + out->hdr_len ||
-        (uintptr_t)frame > (uintptr_t)slot + in->sw.stride ||
-        len > (size_t)((uintptr_t)slot + in->sw.stride - (uintptr_t)frame))
-        return NULL;
-    return slot;
-}
-
-/* A spare of `in` to take a lent slot's place, and out's entry in in's peer table
- * (*peer), or NULL (none left, or no free peer entry). Constant work under osal_crit. */
-static uint8_t *vnet_lend_take(struct virtio_net_dev *in, struct virtio_net_dev *out,
-                               unsigned *peer)
-{
-    uint8_t *spare = NULL;
-    unsigned p = VIRTIO_NET_LEND_PEERS;
-    osal_crit_t c = osal_crit_enter();
-    for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS && p == VIRTIO_NET_LEND_PEERS; i++)
-        if (in->sw.peer[i].dev == out)
-            p = i;
-    for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS && p == VIRTIO_NET_LEND_PEERS; i++)
-        if (in->sw.peer[i].dev == NULL)
-            p = i;
-    if (in->sw.spare_top != 0 && p != VIRTIO_NET_LEND_PEERS) {
-        spare = in->sw.spare[--in->sw.spare_top];
-        in->sw.peer[p].dev = out;
-        in->sw.peer[p].lent++;
-        in->sw.lent++;
-    }
-    osal_crit_exit(c);
-    *peer = p;
-    return spare;
-}
-
-vnet_err_t virtio_net_forward(struct virtio_net_dev *out, struct virtio_net_dev *in,
-                              const struct virtio_net_hdr *hdr, void *frame, size_t len,
-                              unsigned flags, uint32_t timeout_ms)
-{
-    if (out == NULL || frame == NULL)
-        return VNET_E_INVAL;
-    struct virtio_net_rx_sw_packet *e = in != NULL ? in->sw.cur : NULL;
-    uint8_t *slot = in != NULL ? vnet_lend_slot(out, in, frame, len) : NULL;
-    uint8_t *spare = NULL;
-    unsigned peer = VIRTIO_NET_LEND_PEERS;
-    if (slot != NULL) {
-        spare = vnet_lend_take(in, out, &peer);
-        if (spare == NULL) {
-            /* No spare: out's ring may hold completed chains with slots of ours, which its
-             * send would reclaim only after the spare was needed. Reclaim, then retry. */
-            osal_lock_acquire(&out->tx.lock);
-            if (out->tx.vq != NULL && VNET_READ_ONCE(out->state) == VIRTIO_NET_ST_RUNNING)
-                vnet_tx_reclaim_locked(out);
-            osal_lock_release(&out->tx.lock);
-            spare = vnet_lend_take(in, out, &peer);
-        }
-    }
-    if (spare == NULL) {
-        const struct vnet_lend copy = {in, NULL};
-        return vnet_tx_send_wait(out, hdr, frame, len, flags, timeout_ms, &copy);
-    }
-    const struct vnet_lend ld = {in, slot};
-    vnet_err_t err = vnet_tx_send_wait(out, hdr, frame, len, flags, timeout_ms, &ld);
-    if (err == VNET_OK) {
-        /* The entry takes the spare; the consumer hands the entry back to the producer
-         * only after this (its full barrier before the tail store orders the pointer). */
-        e->data = spare + VIRTIO_NET_RX_PAD;
-    } else {
-        osal_crit_t c = osal_crit_enter();
-        in->sw.spare[in->sw.spare_top++] = spare;
-        if (--in->sw.peer[peer].lent == 0)
-            in->sw.peer[peer].dev = NULL;
-        in->sw.lent--;
-        osal_crit_exit(c);
-    }
-    return err;
-}
-
-vnet_err_t vnet_lend_collect(struct virtio_net_dev *dev)
-{
-    for (uint32_t waited = 0;; waited++) {
-        struct virtio_net_dev *peers[VIRTIO_NET_LEND_PEERS];
-        osal_crit_t c = osal_crit_enter();
-        /* Slots on this device's own TX ring (a frame sent back out of the NIC it came
-         * in on) come back when halt frees that ring, next: only the others are waited for. */
-        uint16_t lent = dev->sw.lent;
-        for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++) {
-            peers[i] = dev->sw.peer[i].dev;
-            if (peers[i] == dev) {
-                lent = (uint16_t)(lent - dev->sw.peer[i].lent);
-                peers[i] = NULL;
-            }
-        }
-        osal_crit_exit(c);
-        if (lent == 0)
-            return VNET_OK;
-        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
-            return VNET_E_TIMEOUT;
-        /* A peer with slots of ours holds them until its chains are reclaimed, which
-         * otherwise happens only on its next send. (A peer halting meanwhile gives them
-         * back itself; devices that forward to each other are halted one at a time.) */
-        for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++) {
-            struct virtio_net_dev *p = peers[i];
-            if (p == NULL)
-                continue;
-            osal_lock_acquire(&p->tx.lock);
-            if (p->tx.vq != NULL && VNET_READ_ONCE(p->state) == VIRTIO_NET_ST_RUNNING)
-                vnet_tx_reclaim_locked(p);
-            osal_lock_release(&p->tx.lock);
-        }
-        osal_sleep_ms(1);
-    }
 }
 
 bool vnet_tx_irq_locked(struct virtio_net_dev *dev)
