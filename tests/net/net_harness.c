@@ -99,6 +99,16 @@ void nh_rx_snapshot(struct nh *h, struct nh_rx *out)
     pthread_mutex_unlock(&nh_mtx);
 }
 
+int nh_inject_built(struct nh *h, uint8_t *buf, size_t len, uint32_t seq, const uint8_t dst[6],
+                    const struct virtio_net_hdr *hdr)
+{
+    struct simdev_rx_opts o;
+    memset(&o, 0, sizeof(o));
+    o.hdr = hdr;
+    simdev_frame_build(buf, len, seq, dst);
+    return simdev_rx_inject_ex(h->sim, buf, len, &o);
+}
+
 bool nh_wait_frames(struct nh *h, uint64_t n, uint32_t timeout_ms)
 {
     uint64_t end = nh_now_ms() + timeout_ms;

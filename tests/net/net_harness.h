@@ -84,6 +84,11 @@ bool nh_close_one(struct nh *h);
 /* True when no DMA or heap block of the POSIX port is outstanding (printed otherwise). */
 bool nh_no_leaks(void);
 
+/* Build a simdev_frame_build frame (seq, dst) in buf and inject it on h's device, with
+ * the virtio-net header hdr (NULL: a zero one). Returns simdev_rx_inject_ex's result. */
+int nh_inject_built(struct nh *h, uint8_t *buf, size_t len, uint32_t seq, const uint8_t dst[6],
+                    const struct virtio_net_hdr *hdr);
+
 /* Consistent copy of the receive bookkeeping. */
 void nh_rx_snapshot(struct nh *h, struct nh_rx *out);
 /* Wait until rx.frames >= n (true) or timeout_ms passed (false). */

@@ -190,11 +190,7 @@ static uint32_t lent(struct nh *h)
 
 static int inject_hdr(struct nh *in, uint32_t seq, size_t len, const struct virtio_net_hdr *hdr)
 {
-    struct simdev_rx_opts o;
-    memset(&o, 0, sizeof(o));
-    o.hdr = hdr;
-    simdev_frame_build(scratch, len, seq, dst);
-    return simdev_rx_inject_ex(in->sim, scratch, len, &o);
+    return nh_inject_built(in, scratch, len, seq, dst, hdr);
 }
 
 static int inject(struct nh *in, uint32_t seq, size_t len)

@@ -64,11 +64,7 @@ static struct virtio_net_hdr gso_hdr(uint8_t type, uint16_t gso_size)
 
 static int inject(struct nh *h, uint32_t seq, size_t len, const struct virtio_net_hdr *hdr)
 {
-    struct simdev_rx_opts o;
-    memset(&o, 0, sizeof(o));
-    o.hdr = hdr;
-    simdev_frame_build(big, len, seq, dst);
-    return simdev_rx_inject_ex(h->sim, big, len, &o);
+    return nh_inject_built(h, big, len, seq, dst, hdr);
 }
 
 /* ---------------------------------------------------------------------------------- */
