@@ -188,6 +188,25 @@ static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 
 static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev);
 
+vnet_err_t vnet_wait_bounded(struct virtio_net_dev *dev, bool (*done)(struct virtio_net_dev *dev))
+{
+    for (uint32_t waited = 0; !done(dev); waited++) {
+        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
+            return VNET_E_TIMEOUT;
+        osal_sleep_ms(1);
+    }
+    return VNET_OK;
+}
+
+/* halt: the RX task is not inside a callback (it parks once it sees HALTING). */
+static bool vnet_rx_task_parked(struct virtio_net_dev *dev)
+{
+    osal_crit_t c = osal_crit_enter();
+    bool active = dev->task_active;
+    osal_crit_exit(c);
+    return !active;
+}
+
 /* Body of virtio_net_initialize; caller holds ctl_sem. */
 static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
 {
@@ -468,16 +487,8 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
     osal_lock_release(&dev->tx.lock);
 
     /* The RX task may be inside rx_fn on a software ring slot: wait until it parks. */
-    for (uint32_t waited = 0;; waited++) {
-        c = osal_crit_enter();
-        bool active = dev->task_active;
-        osal_crit_exit(c);
-        if (!active)
-            break;
-        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
-            return VNET_E_TIMEOUT;
-        osal_sleep_ms(1);
-    }
+    if (vnet_wait_bounded(dev, vnet_rx_task_parked) != VNET_OK)
+        return VNET_E_TIMEOUT;
 
     /* Slots this device lent to other TX rings come back before its memory goes. */
     if (vnet_lend_collect(dev) != VNET_OK) {

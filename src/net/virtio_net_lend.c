@@ -116,27 +116,29 @@ vnet_err_t virtio_net_forward(struct virtio_net_dev *out, struct virtio_net_dev 
     return err;
 }
 
+/* halt's wait for lent slots: done when none is out; else reclaim the peers' rings once. */
+static bool vnet_lend_all_home(struct virtio_net_dev *dev)
+{
+    struct virtio_net_dev *peers[VIRTIO_NET_LEND_PEERS];
+    osal_crit_t c = osal_crit_enter();
+    uint16_t lent = vnet_lent_locked(dev);
+    for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++)
+        peers[i] = dev->sw.peer[i].dev;
+    osal_crit_exit(c);
+    if (lent == 0)
+        return true;
+    /* A peer with slots of ours holds them until its chains are reclaimed, which
+     * otherwise happens only on its next send. (A peer halting meanwhile gives them back
+     * itself; devices that forward to each other are halted one at a time. Slots on this
+     * device's own ring, a frame sent back out of the NIC it came in on, came back when
+     * halt reset it, and this device is not running: no reclaim here.) */
+    for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++)
+        if (peers[i] != NULL)
+            vnet_tx_reclaim(peers[i]);
+    return false;
+}
+
 vnet_err_t vnet_lend_collect(struct virtio_net_dev *dev)
 {
-    for (uint32_t waited = 0;; waited++) {
-        struct virtio_net_dev *peers[VIRTIO_NET_LEND_PEERS];
-        osal_crit_t c = osal_crit_enter();
-        uint16_t lent = vnet_lent_locked(dev);
-        for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++)
-            peers[i] = dev->sw.peer[i].dev;
-        osal_crit_exit(c);
-        if (lent == 0)
-            return VNET_OK;
-        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
-            return VNET_E_TIMEOUT;
-        /* A peer with slots of ours holds them until its chains are reclaimed, which
-         * otherwise happens only on its next send. (A peer halting meanwhile gives them
-         * back itself; devices that forward to each other are halted one at a time. Slots
-         * on this device's own ring, a frame sent back out of the NIC it came in on, came
-         * back when halt reset it, and this device is not running: no reclaim here.) */
-        for (unsigned i = 0; i < VIRTIO_NET_LEND_PEERS; i++)
-            if (peers[i] != NULL)
-                vnet_tx_reclaim(peers[i]);
-        osal_sleep_ms(1);
-    }
+    return vnet_wait_bounded(dev, vnet_lend_all_home);
 }

@@ -71,7 +71,8 @@ _Static_assert(VIRTIO_NET_RX_PAD >= VIRTIO_NET_HDR_LEN_V1 && (VIRTIO_NET_RX_PAD 
 #define VIRTIO_NET_RX_MRG_BUF_MIN 128u
 #define VIRTIO_NET_RX_MRG_BUF_MAX 65536u
 
-/* Bounded waits: reset (transport polls), halt waiting for the RX task to park. */
+/* Bounded waits: reset (transport polls), halt waiting for the RX task to park, for lent
+ * slots to come back and for TX waiters to leave. */
 #define VIRTIO_NET_HALT_WAIT_MS 10000u
 
 /*
@@ -451,6 +452,10 @@ static inline uint16_t vnet_lent_locked(const struct virtio_net_dev *dev)
 {
     return dev->sw.spare != NULL ? (uint16_t)(dev->cfg.rx_lend_bufs - dev->sw.spare_top) : 0u;
 }
+/* [task] The one bounded wait of halt and detach: call done(dev) every millisecond until it
+ * returns true, VIRTIO_NET_HALT_WAIT_MS times at most. done may also do work that brings
+ * the condition about (reclaiming a peer's ring). VNET_OK, or VNET_E_TIMEOUT. */
+vnet_err_t vnet_wait_bounded(struct virtio_net_dev *dev, bool (*done)(struct virtio_net_dev *dev));
 /* [task] attach: the space semaphore. VNET_OK or the OS error. */
 vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev);
 /* [task] detach: wait (bounded) until no sender waits any more, destroy the semaphore.

@@ -406,20 +406,21 @@ vnet_err_t vnet_tx_attach(struct virtio_net_dev *dev)
     return osal_sem_init(&dev->tx.space_sem, 0);
 }
 
+/* detach: no sender is inside send_wait any more. */
+static bool vnet_tx_no_waiters(struct virtio_net_dev *dev)
+{
+    osal_crit_t c = osal_crit_enter();
+    uint16_t w = dev->tx.waiters;
+    osal_crit_exit(c);
+    return w == 0;
+}
+
 vnet_err_t vnet_tx_detach(struct virtio_net_dev *dev)
 {
     /* halt woke every waiter; they only need to run to the end of send_wait (one that
      * arrives later finds the device halted and never blocks). */
-    for (uint32_t waited = 0;; waited++) {
-        osal_crit_t c = osal_crit_enter();
-        uint16_t w = dev->tx.waiters;
-        osal_crit_exit(c);
-        if (w == 0)
-            break;
-        if (waited >= VIRTIO_NET_HALT_WAIT_MS)
-            return VNET_E_TIMEOUT;
-        osal_sleep_ms(1);
-    }
+    if (vnet_wait_bounded(dev, vnet_tx_no_waiters) != VNET_OK)
+        return VNET_E_TIMEOUT;
     osal_sem_destroy(&dev->tx.space_sem);
     return VNET_OK;
 }
