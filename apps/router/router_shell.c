@@ -556,16 +556,7 @@ static void cmd_prof(int argc, char **argv)
         router_printf("usage: prof start|stop\n");
         return;
     }
-    const uint64_t *rip;
-    uint32_t n = bsp_prof_stop(&rip);
-    router_printf("prof samples=%lu\n", (unsigned long)n);
-    /* RIP/top-of-stack pairs, four per line. */
-    for (uint32_t i = 0; i < n; i += 4u) {
-        router_printf("prof");
-        for (uint32_t j = i; j < n && j < i + 4u; j++)
-            router_printf(" %lx/%lx", (unsigned long)rip[2u * j], (unsigned long)rip[2u * j + 1u]);
-        router_printf("\n");
-    }
+    bsp_prof_stop_print(router_puts);
 }
 
 static void cmd_help(int argc, char **argv)

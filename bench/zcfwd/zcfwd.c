@@ -627,8 +627,12 @@ static void zc_exec(const char *line)
 {
     if (strcmp(line, "stats -k") == 0 || strcmp(line, "stats") == 0)
         zc_stats_k();
+    else if (strcmp(line, "prof start") == 0) /* bench/perf/sample.sh */
+        bsp_prof_start();
+    else if (strcmp(line, "prof stop") == 0)
+        bsp_prof_stop_print(bsp_puts);
     else if (strcmp(line, "help") == 0)
-        bsp_puts("zcfwd (bench-only zero-copy forwarder): stats [-k], help\r\n");
+        bsp_puts("zcfwd (bench-only zero-copy forwarder): stats [-k], prof start|stop, help\r\n");
     else if (line[0] != '\0')
         bsp_printf("unknown command: %s (try help)\r\n", line);
 }

@@ -79,6 +79,9 @@ uint32_t bsp_lapic_timer_hz(void); /* LAPIC timer input clock after the divider 
  * word on top of the interrupted stack. Task. */
 void bsp_prof_start(void);
 uint32_t bsp_prof_stop(const uint64_t **rips);
+/* Stop, then print the samples through puts_fn in bench/perf/sample.sh's format: a line
+ * "prof samples=N", then the RIP/top-of-stack pairs in hex, four per "prof" line. Task. */
+void bsp_prof_stop_print(void (*puts_fn)(const char *s));
 
 /* PIT channel 0 as a second periodic interrupt (ISA IRQ0 through the IOAPIC, edge), for
  * tests that need a source independent of the tick. Returns the vector or an error. Task. */
