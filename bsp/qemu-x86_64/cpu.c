@@ -255,23 +255,6 @@ uint32_t bsp_prof_stop(const uint64_t **rips)
 #endif
 }
 
-void bsp_prof_stop_print(void (*puts_fn)(const char *s))
-{
-    const uint64_t *rip;
-    uint32_t n = bsp_prof_stop(&rip);
-    char line[160]; /* "prof" + 4 x " rip/top" of up to 16 + 16 hex digits + newline */
-    (void)bsp_snprintf(line, sizeof(line), "prof samples=%lu\n", (unsigned long)n);
-    puts_fn(line);
-    for (uint32_t i = 0; i < n; i += 4u) {
-        size_t at = (size_t)bsp_snprintf(line, sizeof(line), "prof");
-        for (uint32_t j = i; j < n && j < i + 4u; j++)
-            at += (size_t)bsp_snprintf(line + at, sizeof(line) - at, " %lx/%lx",
-                                       (unsigned long)rip[2u * j], (unsigned long)rip[2u * j + 1u]);
-        (void)bsp_snprintf(line + at, sizeof(line) - at, "\n");
-        puts_fn(line);
-    }
-}
-
 /*
  * Central handler. Interrupts stay disabled throughout (interrupt gates; the kernel's critical
  * sections restore IF=0 here), so device interrupts do not nest: with the LAPIC's priority

@@ -81,6 +81,8 @@ void bsp_aux_timer_stop(void);
  * returns 0 samples). */
 void bsp_prof_start(void);
 uint32_t bsp_prof_stop(const uint64_t **rips);
+/* Stop, then print the samples in bench/perf/sample.sh's format (bsp/qemu-x86_64/prof_print.c). */
+void bsp_prof_stop_print(void (*puts_fn)(const char *s));
 
 /* ---- Interrupts (GIC: v3 with ICC system registers, or v2 memory-mapped) ---- */
 
