@@ -188,6 +188,20 @@ static bool vnet_ctl_context_ok(const struct virtio_net_dev *dev)
 
 static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev);
 
+/* initialize and halt: the argument and context checks, then body under ctl_sem. */
+static vnet_err_t vnet_ctl_call(struct virtio_net_dev *dev,
+                                vnet_err_t (*body)(struct virtio_net_dev *dev))
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (!vnet_ctl_context_ok(dev))
+        return VNET_E_CONTEXT;
+    vnet_ctl_take(dev);
+    vnet_err_t err = body(dev);
+    (void)osal_sem_post(&dev->ctl_sem);
+    return err;
+}
+
 vnet_err_t vnet_wait_bounded(struct virtio_net_dev *dev, bool (*done)(struct virtio_net_dev *dev))
 {
     for (uint32_t waited = 0; !done(dev); waited++) {
@@ -444,14 +458,7 @@ fail:
 
 vnet_err_t virtio_net_initialize(struct virtio_net_dev *dev)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (!vnet_ctl_context_ok(dev))
-        return VNET_E_CONTEXT;
-    vnet_ctl_take(dev);
-    vnet_err_t err = vnet_initialize_ctl(dev);
-    (void)osal_sem_post(&dev->ctl_sem);
-    return err;
+    return vnet_ctl_call(dev, vnet_initialize_ctl);
 }
 
 /* Body of virtio_net_halt; caller holds ctl_sem. */
@@ -515,14 +522,7 @@ static vnet_err_t vnet_halt_ctl(struct virtio_net_dev *dev)
 
 vnet_err_t virtio_net_halt(struct virtio_net_dev *dev)
 {
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (!vnet_ctl_context_ok(dev))
-        return VNET_E_CONTEXT;
-    vnet_ctl_take(dev);
-    vnet_err_t err = vnet_halt_ctl(dev);
-    (void)osal_sem_post(&dev->ctl_sem);
-    return err;
+    return vnet_ctl_call(dev, vnet_halt_ctl);
 }
 
 /* Log "virtio-net: device type N is not a network device" (no printf in firmware). */
