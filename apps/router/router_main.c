@@ -259,15 +259,14 @@ static void router_flush(void *drv)
  * handed to the other NIC's TX ring. Everything else (ARP, ICMP to the router, unresolved
  * next hops, TTL <= 1, options) takes the normal stack path.
  *
- * Copies left, and why (docs/performance.md, "Bench honesty"): two per frame, both in the
- * driver. (1) The ISR copies the device's RX buffer into the software ring and recycles
- * the descriptor at once: the seed's receive design, and the frame handed to rx_fn lives
- * in that slot. (2) virtio_net_send_wait() copies the slot into a driver-owned TX buffer:
- * the driver API has no send that posts a caller's buffer and returns it on completion,
- * and rx_fn's frame is only the callee's for the duration of the call. Removing either
- * needs a new driver API (RX buffers lent out, a zero-copy TX with a completion event),
- * which this bench-only image does not add. So this is the ceiling of QEMU plus this
- * driver's data path without the stack, not of QEMU alone.
+ * The copy left, and why (docs/performance.md, "Bench honesty"): one per frame, in the
+ * driver's receive service (the ISR, or the RX task while it owns the queue), which copies
+ * the device's RX buffer into the software ring and recycles the descriptor at once (the
+ * seed's receive design). The slot then goes to the other
+ * NIC's TX ring without a second copy (virtio_net_forward, as the router's stack does).
+ * So this row is the router's driver and task design without the stack: between it and
+ * the zero-copy limit (bench/zcfwd) lies what the seed's design costs, between it and the
+ * router what the stack costs.
  *
  * Like the router, it waits for TX space instead of dropping (backpressure); a send that
  * still fails (a ring stalled for ROUTER_TX_WAIT_MS, a halted device) is counted in drop,
@@ -324,8 +323,9 @@ static bool router_fastpath(struct router_nic *n, uint8_t *f, size_t len)
     uint16_t ck = net_csum_update16((uint16_t)(f[24] << 8 | f[25]), old, neww);
     f[24] = (uint8_t)(ck >> 8);
     f[25] = (uint8_t)ck;
-    /* The kick is left to the batch end (router_rx_batch), as the stack's transmits. */
-    if (virtio_net_send_wait(o->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS) !=
+    /* The slot goes out as it is, as the stack's forwarded frames do (router_output); the
+     * kick is left to the batch end (router_rx_batch), as the stack's transmits. */
+    if (virtio_net_forward(o->dev, n->dev, NULL, f, len, VIRTIO_NET_SEND_MORE, ROUTER_TX_WAIT_MS) !=
         VNET_OK) {
         fp->ctr[ROUTER_FP_DROP]++;
         return true;
