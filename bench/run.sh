@@ -5,7 +5,7 @@
 #   sudo ./bench/run.sh --quick          # smoke check: 1 repetition, short runs, ~6 min
 #   sudo ./bench/run.sh --update-readme  # full run, then README.md's "## Results" section
 #
-# Other options go to bench/suite.py (--contenders fw,minfwd,zcfwd,fw-offl,isr,linux,linux-nogro,
+# Other options go to bench/suite.py (--contenders fw,minfwd,zcfwd,zccopy,fw-offl,isr,linux,linux-nogro,
 # linux-pc,linux-nogro-pc,linux-q1024,linux-pc-q1024,linux-offl,veth --workloads tcp1,tcp4,tcp1_rev,bidir,udp1400,udp64
 # --repeat N --no-interleave --trace --note TEXT; see `python3 bench/suite.py --help`).
 # --no-build uses the existing firmware images.
@@ -15,7 +15,8 @@
 #
 # Installs the Debian packages it needs, builds the two firmware variants (the default
 # NAPI-style driver in build-benchsuite-fw, with the minimal forwarders router-minfwd.elf
-# (copying) and bench/zcfwd/router-zcfwd.elf (zero-copy, the limit row) beside it,
+# (the driver without the stack), bench/zcfwd/router-zcfwd.elf (zero-copy, the limit row)
+# and router-zcfwd-copy.elf (the same with the seed's one copy per frame) beside it,
 # the benchmark-only RX-in-ISR driver in build-benchsuite-isr), then runs
 # every contender and workload, interleaved in rounds, and writes
 # bench/results/latest.{md,png,json} (--quick: latest-quick.*) plus dated copies.
@@ -82,10 +83,10 @@ fw_build() {  # DIR RX_IN_ISR
   # default (a cache variable: -U drops a value left by an earlier configure).
   local budget=-UROUTER_ISR_BUDGET
   [ "$isr" = ON ] && budget=-DROUTER_ISR_BUDGET=256
-  # The NAPI build also gives the copying minimal forwarder and the zero-copy one (the
-  # bench's limit row).
+  # The NAPI build also gives the minimal forwarder, the zero-copy one (the bench's limit
+  # row) and its one-copy variant.
   local targets=(router)
-  [ "$isr" = OFF ] && targets+=(router-minfwd router-zcfwd)
+  [ "$isr" = OFF ] && targets+=(router-minfwd router-zcfwd router-zcfwd-copy)
   echo "== building $(basename "$dir") (VNET_RX_IN_ISR=$isr) from ${commit:-the working tree}"
   { cmake -S "$src" -B "$dir" -DVNET_TARGET=qemu-x86_64 \
       -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-elf.cmake" \
@@ -105,4 +106,5 @@ cd "$top" || exit 2
 exec python3 "$top/bench/suite.py" --fw-image "$fw/apps/router/router.elf" \
   --minfwd-image "$fw/apps/router/router-minfwd.elf" \
   --zcfwd-image "$fw/bench/zcfwd/router-zcfwd.elf" \
+  --zccopy-image "$fw/bench/zcfwd/router-zcfwd-copy.elf" \
   --isr-image "$isr/apps/router/router.elf" "${args[@]}"

@@ -154,7 +154,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 repetition, short runs")
     ap.add_argument("--repeat", type=int, default=0, help="repetitions (default 3, quick 1)")
     ap.add_argument("--contenders", default="",
-                    help="comma list of: fw,minfwd,zcfwd,fw-offl,isr,linux,linux-nogro,linux-pc,"
+                    help="comma list of: fw,minfwd,zcfwd,zccopy,fw-offl,isr,linux,linux-nogro,linux-pc,"
                     "linux-nogro-pc,linux-q1024,linux-pc-q1024,linux-offl,veth")
     ap.add_argument("--workloads", default="",
                     help=f"comma list of: {','.join(WORKLOAD_IDS)}")
@@ -167,6 +167,9 @@ def main():
     ap.add_argument("--zcfwd-image", default=None,
                     help="zero-copy forwarder ELF, the limit row (default: "
                          "bench/zcfwd/router-zcfwd.elf in --fw-image's build tree)")
+    ap.add_argument("--zccopy-image", default=None,
+                    help="one-copy forwarder ELF (default: router-zcfwd-copy.elf next to the "
+                         "zero-copy one)")
     ap.add_argument("--no-interleave", action="store_true",
                     help="one boot per contender and workload running every repetition "
                     "(the suite before issue 14), instead of rounds")
@@ -209,7 +212,8 @@ def main():
     cs = cmod.default_contenders(os.path.abspath(a.fw_image), os.path.abspath(a.isr_image),
                                  only or None,
                                  os.path.abspath(a.minfwd_image) if a.minfwd_image else None,
-                                 os.path.abspath(a.zcfwd_image) if a.zcfwd_image else None)
+                                 os.path.abspath(a.zcfwd_image) if a.zcfwd_image else None,
+                                 os.path.abspath(a.zccopy_image) if a.zccopy_image else None)
     for c in cs:
         c.trace = a.trace
     for c in cs:

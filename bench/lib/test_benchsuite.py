@@ -257,6 +257,15 @@ class Contenders(unittest.TestCase):
         self.assertIn("linux-pc-q1024", lx)
         self.assertNotIn("linux-offl", lx)
 
+    def test_one_copy_row_beside_the_limit_row(self):
+        from benchsuite import contenders
+        cs = {c.id: c for c in contenders.default_contenders("/x/apps/router/router.elf",
+                                                             "/y/router.elf")}
+        self.assertEqual(os.path.normpath(cs["zccopy"].image),
+                         "/x/bench/zcfwd/router-zcfwd-copy.elf")
+        self.assertEqual(cs["zcfwd"].role, "limit")
+        self.assertNotEqual(cs["zccopy"].role, "limit")  # ratios divide by zcfwd only
+
 
 class AbSummary(unittest.TestCase):
     def test_best_linux_and_limit(self):

@@ -16,6 +16,15 @@
  * read it unchanged. ARP: answers requests for its own address, learns from every ARP
  * frame, and asks (rate-limited) for a next hop it does not know; that frame is dropped.
  *
+ * ZC_RX_COPY=1 builds router-zcfwd-copy.elf: the same forwarder with the one copy per
+ * frame that the seed's receive design makes. Each received buffer is copied into a spare
+ * buffer from the receiving NIC's pool and goes back to the RX ring at once, as the
+ * driver's ISR does with the software ring; the copy is what is forwarded, and it returns
+ * to the pool when the TX ring has sent it. An empty pool stops the RX side like a full TX
+ * ring. Between this row and the zero-copy one lies the cost of that copy alone; between
+ * it and the router, the cost of the driver's task design and of the stack
+ * (docs/performance.md).
+ *
  * Console: "router: ready", then a shell at "vnet> " with `stats -k` (key=value lines in
  * the router's names: lan./wan. rx_packets, tx_packets, interrupts, kicks, wake-ups,
  * fastpath_fwd) and `help`. Board: QEMU x86_64, virtio-net-pci (modern interface), the
@@ -36,6 +45,10 @@
 #include "virtio/virtio_transport.h"
 #include "virtio/virtq.h"
 #include "vnet/virtio_transport.h"
+
+#ifndef ZC_RX_COPY
+#define ZC_RX_COPY 0 /* 1: router-zcfwd-copy.elf, one copy per received frame */
+#endif
 
 #define ZC_NSIDES     2u
 #define ZC_BUF_BYTES  2048u /* header + 1514-byte frame + VLAN tag, rounded */
@@ -82,7 +95,7 @@ static const char *const zc_drop_name[ZC_DROP_N] = {
 struct zc_buf {
     uint8_t *p; /* header, then the frame */
     uint64_t dma;
-    uint8_t home; /* NIC whose RX ring it belongs to */
+    uint8_t home; /* NIC whose RX ring it belongs to; ZC_NSIDES + NIC: that NIC's pool */
 };
 
 struct zc_arp {
@@ -98,6 +111,8 @@ struct zc_nic {
     struct virtq *rx, *tx;
     struct zc_buf *bufs;
     uint16_t nbufs;
+    struct zc_buf **pool; /* ZC_RX_COPY: free copy buffers, pool_n of them */
+    uint16_t pool_n;
     uint16_t hdr_len;
     bool msix;
     uint8_t mac[6];
@@ -236,6 +251,20 @@ static vnet_err_t zc_nic_up(struct zc_nic *n, unsigned pci_idx)
         if (!zc_rx_post(n, b))
             return VNET_E_IO;
     }
+#if ZC_RX_COPY
+    uint8_t *pmem = osal_dma_buf_alloc((size_t)n->nbufs * ZC_BUF_BYTES, 64, &dma);
+    struct zc_buf *pbufs = osal_mem_alloc(sizeof(*pbufs) * n->nbufs);
+    n->pool = osal_mem_alloc(sizeof(*n->pool) * n->nbufs);
+    if (pmem == NULL || pbufs == NULL || n->pool == NULL)
+        return VNET_E_NOMEM;
+    for (uint16_t i = 0; i < n->nbufs; i++) {
+        pbufs[i].p = pmem + (size_t)i * ZC_BUF_BYTES;
+        pbufs[i].dma = dma + (uint64_t)i * ZC_BUF_BYTES;
+        pbufs[i].home = (uint8_t)(ZC_NSIDES + (unsigned)(n - zc_nics));
+        n->pool[i] = &pbufs[i];
+    }
+    n->pool_n = n->nbufs;
+#endif
     (void)virtq_kick_prepare(n->rx); /* publish; notify only after DRIVER_OK */
     n->rx_added = false;
     virtio_tr_add_status(tr, VIRTIO_STATUS_DRIVER_OK);
@@ -414,7 +443,18 @@ static bool zc_tx_post(struct zc_nic *n, struct zc_buf *b, uint32_t frame_len)
     return true;
 }
 
-/* TX buffers the device is done with go back to the RX ring they came from. */
+/* A buffer the forwarder is done with: back to the RX ring, or the pool, it came from. */
+static void zc_release(struct zc_buf *b)
+{
+    if (b->home >= ZC_NSIDES) {
+        struct zc_nic *n = &zc_nics[b->home - ZC_NSIDES];
+        n->pool[n->pool_n++] = b;
+        return;
+    }
+    (void)zc_rx_post(&zc_nics[b->home], b);
+}
+
+/* TX buffers the device is done with go back to where they came from. */
 static bool zc_reclaim(struct zc_nic *n)
 {
     bool any = false;
@@ -422,8 +462,7 @@ static bool zc_reclaim(struct zc_nic *n)
     uint32_t len;
     int r;
     while ((r = virtq_get(n->tx, &ck, &len)) > 0) {
-        struct zc_buf *b = ck;
-        (void)zc_rx_post(&zc_nics[b->home], b);
+        zc_release(ck);
         any = true;
     }
     if (r < 0)
@@ -450,7 +489,8 @@ static bool zc_ask(struct zc_nic *out, struct zc_buf *b, uint8_t *f)
 static bool zc_rx(struct zc_nic *in, struct zc_nic *out)
 {
     unsigned done = 0;
-    while (done < ZC_RX_BUDGET && virtq_num_free(out->tx) > 0u) {
+    while (done < ZC_RX_BUDGET && virtq_num_free(out->tx) > 0u &&
+           (!ZC_RX_COPY || in->pool_n > 0u)) {
         void *ck;
         uint32_t len;
         int r = virtq_get(in->rx, &ck, &len);
@@ -468,6 +508,12 @@ static bool zc_rx(struct zc_nic *in, struct zc_nic *out)
             continue;
         }
         osal_dma_sync_for_cpu(b->p, len);
+#if ZC_RX_COPY
+        struct zc_buf *c = in->pool[--in->pool_n];
+        memcpy(c->p, b->p, len);
+        (void)zc_rx_post(in, b);
+        b = c;
+#endif
         uint8_t *f = b->p + in->hdr_len;
         uint32_t flen = len - in->hdr_len, olen;
         enum zc_drop why = ZC_DROP_N;
@@ -494,7 +540,7 @@ static bool zc_rx(struct zc_nic *in, struct zc_nic *out)
                 sent = zc_ask(out, b, f);
         }
         if (!sent)
-            (void)zc_rx_post(in, b);
+            zc_release(b);
     }
     return done > 0u;
 }
@@ -607,7 +653,10 @@ static void zc_stats_k(void)
         zc_kv(p, "arp_requests", n->arp_requests);
         if (n->rx != NULL) {
             zc_kv(p, "rx_ring_size", virtq_size(n->rx));
+            zc_kv(p, "tx_ring_size", virtq_size(n->tx));
             zc_kv(p, "tx_ring_free", virtq_num_free(n->tx));
+            if (ZC_RX_COPY)
+                zc_kv(p, "copy_pool_free", n->pool_n);
             zc_kv(p, "rx_broken", virtq_is_broken(n->rx));
             zc_kv(p, "tx_broken", virtq_is_broken(n->tx));
         }
@@ -632,7 +681,8 @@ static void zc_exec(const char *line)
     else if (strcmp(line, "prof stop") == 0)
         bsp_prof_stop_print(bsp_puts);
     else if (strcmp(line, "help") == 0)
-        bsp_puts("zcfwd (bench-only zero-copy forwarder): stats [-k], prof start|stop, help\r\n");
+        bsp_printf("zcfwd (bench-only %s forwarder): stats [-k], prof start|stop, help\r\n",
+                   ZC_RX_COPY ? "one-copy" : "zero-copy");
     else if (line[0] != '\0')
         bsp_printf("unknown command: %s (try help)\r\n", line);
 }
@@ -689,8 +739,8 @@ static void zc_start_task(void *arg)
     zc_wake = OSSemCreate(0);
     if (osal_ucos2_heap_init(heap, heap_len) != VNET_OK || zc_wake == NULL)
         ok = false;
-    bsp_printf("zcfwd: bench-only zero-copy forwarder, %u virtio-net function(s)\r\n",
-               bsp_virtio_net_count());
+    bsp_printf("zcfwd: bench-only %s forwarder, %u virtio-net function(s)\r\n",
+               ZC_RX_COPY ? "one-copy" : "zero-copy", bsp_virtio_net_count());
     for (unsigned s = 0; ok && s < ZC_NSIDES; s++) {
         struct zc_nic *n = &zc_nics[s];
         vnet_err_t err = zc_nic_up(n, s);

@@ -91,20 +91,28 @@ LINUX_VARIANTS = (("", True, "q35", None), ("-nogro", False, "q35", None),
                   ("-q1024", True, "q35", 1024), ("-pc-q1024", True, "pc", 1024))
 
 
-def default_contenders(fw_image, isr_image, only=None, minfwd_image=None, zcfwd_image=None):
+def default_contenders(fw_image, isr_image, only=None, minfwd_image=None, zcfwd_image=None,
+                       zccopy_image=None):
     if minfwd_image is None:
         minfwd_image = os.path.join(os.path.dirname(fw_image), "router-minfwd.elf")
     if zcfwd_image is None:  # the same build tree: apps/router/ -> bench/zcfwd/
         zcfwd_image = os.path.join(os.path.dirname(fw_image), "..", "..", "bench", "zcfwd",
                                    "router-zcfwd.elf")
+    if zccopy_image is None:  # built beside the limit row (bench/zcfwd/CMakeLists.txt)
+        zccopy_image = os.path.join(os.path.dirname(zcfwd_image), "router-zcfwd-copy.elf")
     cs = [
         Contender("fw", "vnet-rtos firmware (NAPI-style RX)", "fw", "firmware (NAPI)",
                   image=fw_image),
         # The same driver and board, IPv4 between the two subnets handed from the
-        # receive callback to the other NIC's TX without the stack (ROUTER_MINFWD,
-        # apps/router/router_main.c): what the stack costs, two copies per frame left.
-        Contender("minfwd", "minimal forwarder, copying (no stack)", "fw",
-                  "minimal forwarder (copying)", image=minfwd_image),
+        # receive callback to the other NIC's TX ring without the stack (ROUTER_MINFWD,
+        # apps/router/router_main.c): what the stack costs. The driver's one copy (the
+        # ISR's, into the software ring) is left; the slot is forwarded without another.
+        Contender("minfwd", "minimal forwarder: the driver, no stack (one copy)", "fw",
+                  "minimal forwarder (driver, no stack)", image=minfwd_image),
+        # The limit row's forwarder with the seed's one copy per received frame and
+        # nothing else (ZC_RX_COPY, bench/zcfwd/zcfwd.c): what that copy alone costs.
+        Contender("zccopy", "one-copy forwarder (no driver, no stack, the seed's copy)",
+                  "fw", "one-copy forwarder", image=zccopy_image),
         # The limit row: no driver, no stack, no copy (bench/zcfwd/zcfwd.c): the received
         # buffer goes to the other NIC's TX ring as it is. The least a guest can do.
         Contender("zcfwd", "zero-copy forwarder (limit: no driver, no stack, no copy)",

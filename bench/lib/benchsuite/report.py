@@ -926,7 +926,8 @@ CHART_PHASE = {("tcp1", None): "TCP 1", ("tcp4", None): "TCP 4", ("tcp1_rev", No
                ("udp1400", "flood"): "1400 flood", ("udp64", "peak"): "64 peak",
                ("udp64", "flood"): "64 flood"}
 SHORT = {"fw": "firmware (NAPI)", "isr": "old design (RX in ISR)",
-         "minfwd": "minimal forwarder (copying)", "zcfwd": "zero-copy forwarder",
+         "minfwd": "minimal forwarder (driver, no stack)", "zcfwd": "zero-copy forwarder",
+         "zccopy": "one-copy forwarder",
          "linux": "Linux offl. off GRO on", "linux-nogro": "Linux offl. off GRO off",
          "linux-pc": "Linux GRO on, pc", "linux-nogro-pc": "Linux GRO off, pc",
          "linux-q1024": "Linux GRO on, q35, RXq 1024", "linux-pc-q1024": "Linux GRO on, pc, RXq 1024",

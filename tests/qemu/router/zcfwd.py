@@ -96,8 +96,20 @@ def body(c, args):
             for k in ("fastpath_drop", "bad_used", "rx_broken", "tx_broken"):
                 c.check(after.get(f"{side}.{k}") == 0, f"{side}.{k} is 0",
                         str(after.get(f"{side}.{k}")))
+        if "lan.copy_pool_free" in after:
+            # The one-copy build (ZC_RX_COPY): only pool buffers go on TX rings, so every
+            # one is either back in a pool or still on a TX ring.
+            held = {k: after.get(f"{side}.{k}") for side in SIDES
+                    for k in ("copy_pool_free", "tx_ring_free", "tx_ring_size", "rx_ring_size")}
+            pool = sum(after[f"{side}.copy_pool_free"] for side in SIDES)
+            on_tx = sum(after[f"{side}.tx_ring_size"] - after[f"{side}.tx_ring_free"]
+                        for side in SIDES)
+            total = sum(after[f"{side}.rx_ring_size"] for side in SIDES)
+            c.check(pool + on_tx == total, "one-copy build: every copy buffer is in a pool "
+                    "or on a TX ring", str(held))
 
 
 if __name__ == "__main__":
     a = rtlib.parse_args(__doc__)
-    sys.exit(rtlib.run_test("qemu.router.zcfwd", lambda c: body(c, a), budget=a.budget or 150))
+    name = "qemu.router.zcfwd_copy" if (a.image or "").endswith("-copy.elf") else "qemu.router.zcfwd"
+    sys.exit(rtlib.run_test(name, lambda c: body(c, a), budget=a.budget or 150))
