@@ -193,7 +193,7 @@ def main():
             doc = json.load(f)
         for pth in report.write_all(doc, a.out, a.tag):
             print("wrote " + os.path.relpath(pth, REPO))
-        if a.update_readme and not doc["meta"]["quick"]:
+        if a.update_readme and not doc["meta"]["quick"] and not doc["meta"].get("partial"):
             update_readme(report.readme_section(doc))
             print("updated README.md (## Results)")
         return 0
@@ -224,7 +224,11 @@ def main():
 
     started = datetime.datetime.now(datetime.timezone.utc)
     rounds = 1 if a.no_interleave else p["reps"]
+    # A run restricted to some contenders or workloads is partial: its tables would not
+    # stand in for the full run that latest.* and the README show.
+    partial = bool(only) or bool(a.workloads)
     doc = dict(meta=dict(started=started.isoformat(timespec="seconds"), quick=a.quick,
+                         partial=partial,
                          params=p, workloads=wl, note=a.note, machine=machine_meta(),
                          interleaved=not a.no_interleave, rounds=rounds, trace=a.trace,
                          git=git_meta(a.source_commit), load_before=loadavg(),
@@ -273,8 +277,9 @@ def main():
 
     paths = report.write_all(doc, a.out, a.tag)
     if a.update_readme:
-        if a.quick:
-            log("--update-readme ignored for --quick runs (the README shows a full run)")
+        if a.quick or partial:
+            log("--update-readme ignored for --quick and partial runs (the README shows a "
+                "full run)")
         else:
             update_readme(report.readme_section(doc))
             print("   updated README.md (## Results)")

@@ -449,6 +449,15 @@ class Report(unittest.TestCase):
             if report.shutil.which("gnuplot"):
                 self.assertIn("latest.png", names, d["meta"].get("chart_error"))
 
+    def test_partial_run_keeps_latest(self):
+        d = self.doc()
+        d["meta"]["partial"] = True
+        with tempfile.TemporaryDirectory() as out:
+            names = {os.path.basename(p) for p in report.write_all(d, out, "x")}
+            self.assertIn("latest-partial.md", names)
+            self.assertNotIn("latest.md", names)
+            self.assertIn("2026-11-24-0900-x.md", names)
+
 
 if __name__ == "__main__":
     unittest.main()

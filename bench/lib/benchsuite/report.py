@@ -942,9 +942,11 @@ def _short(c):
 # ---- files ----------------------------------------------------------------------------------
 
 def write_all(doc, out_dir, tag=""):
-    """latest.{md,png,json} (or latest-quick.*) plus a dated copy of each."""
+    """latest.{md,png,json} (latest-quick.* for a quick run, latest-partial.* for one
+    restricted to some contenders or workloads) plus a dated copy of each."""
     os.makedirs(out_dir, exist_ok=True)
-    base = "latest-quick" if doc["meta"]["quick"] else "latest"
+    base = ("latest-quick" if doc["meta"]["quick"]
+            else "latest-partial" if doc["meta"].get("partial") else "latest")
     stamp = datetime.datetime.fromisoformat(doc["meta"]["started"]).strftime("%Y-%m-%d-%H%M")
     dated = stamp + ("-quick" if doc["meta"]["quick"] else "") + (f"-{tag}" if tag else "")
     png = os.path.join(out_dir, base + ".png")
