@@ -124,7 +124,10 @@ static void run(enum simdev_irq_mode mode, uint64_t features, const char *name)
     if (mode == SIMDEV_IRQ_SHARED)
         TN_CHECK(st.spurious_interrupts > 0);
     TN_CHECK(st.interrupts > 1000);
-    TN_CHECK(st.rx_task_wakeups > 10);
+    /* The wake-up path was used. How often depends on thread scheduling: under TSan the
+     * task can keep up with the device for almost the whole run (CI on 2026-12-07 saw
+     * <= 10 wake-ups in one run of 8; 30-50 is usual), so only "at all" is asserted. */
+    TN_CHECK(st.rx_task_wakeups > 0);
     TN_EQ(nh_sem_count(&h), 0);
     printf("   delivered %llu, sw-ring drops %llu, no-buffer %llu, irqs %llu, wakeups %llu, "
            "rechecks %llu, task-serviced %llu, hwm %u\n",
