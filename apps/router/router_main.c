@@ -263,8 +263,8 @@ static void router_flush(void *drv)
  * The copy left, and why (docs/performance.md, "Bench honesty"): one per frame, in the
  * driver's receive service (the ISR, or the RX task while it owns the queue), which copies
  * the device's RX buffer into the software ring and recycles the descriptor at once (the
- * seed's receive design). The slot then goes to the other
- * NIC's TX ring without a second copy (virtio_net_forward, as the router's stack does).
+ * seed's receive design). The slot then goes to the other NIC's TX ring without a second
+ * copy (virtio_net_forward, as the router's stack does).
  * So this row is the router's driver and task design without the stack: between it and
  * the zero-copy limit (bench/zcfwd) lies what the seed's design costs, between it and the
  * router what the stack costs.

@@ -200,6 +200,22 @@ static vnet_err_t zc_irq_setup(struct zc_nic *n)
     return bsp_pci_msix_enable(f) == BSP_OK ? VNET_OK : VNET_E_IO;
 }
 
+/* `count` frame buffers of ZC_BUF_BYTES in one DMA allocation, each with its `home`. */
+static struct zc_buf *zc_bufs_alloc(uint16_t count, uint8_t home)
+{
+    uint64_t dma;
+    uint8_t *mem = osal_dma_buf_alloc((size_t)count * ZC_BUF_BYTES, 64, &dma);
+    struct zc_buf *bufs = osal_mem_alloc(sizeof(*bufs) * count);
+    if (mem == NULL || bufs == NULL)
+        return NULL;
+    for (uint16_t i = 0; i < count; i++) {
+        bufs[i].p = mem + (size_t)i * ZC_BUF_BYTES;
+        bufs[i].dma = dma + (uint64_t)i * ZC_BUF_BYTES;
+        bufs[i].home = home;
+    }
+    return bufs;
+}
+
 static vnet_err_t zc_nic_up(struct zc_nic *n, unsigned pci_idx)
 {
     n->pci = bsp_virtio_net_func(pci_idx);
@@ -238,31 +254,19 @@ static vnet_err_t zc_nic_up(struct zc_nic *n, unsigned pci_idx)
         return err;
 
     n->nbufs = virtq_size(n->rx);
-    uint64_t dma;
-    uint8_t *mem = osal_dma_buf_alloc((size_t)n->nbufs * ZC_BUF_BYTES, 64, &dma);
-    n->bufs = osal_mem_alloc(sizeof(*n->bufs) * n->nbufs);
-    if (mem == NULL || n->bufs == NULL)
+    n->bufs = zc_bufs_alloc(n->nbufs, (uint8_t)(n - zc_nics));
+    if (n->bufs == NULL)
         return VNET_E_NOMEM;
-    for (uint16_t i = 0; i < n->nbufs; i++) {
-        struct zc_buf *b = &n->bufs[i];
-        b->p = mem + (size_t)i * ZC_BUF_BYTES;
-        b->dma = dma + (uint64_t)i * ZC_BUF_BYTES;
-        b->home = (uint8_t)(n - zc_nics);
-        if (!zc_rx_post(n, b))
+    for (uint16_t i = 0; i < n->nbufs; i++)
+        if (!zc_rx_post(n, &n->bufs[i]))
             return VNET_E_IO;
-    }
 #if ZC_RX_COPY
-    uint8_t *pmem = osal_dma_buf_alloc((size_t)n->nbufs * ZC_BUF_BYTES, 64, &dma);
-    struct zc_buf *pbufs = osal_mem_alloc(sizeof(*pbufs) * n->nbufs);
+    struct zc_buf *pbufs = zc_bufs_alloc(n->nbufs, (uint8_t)(ZC_NSIDES + (unsigned)(n - zc_nics)));
     n->pool = osal_mem_alloc(sizeof(*n->pool) * n->nbufs);
-    if (pmem == NULL || pbufs == NULL || n->pool == NULL)
+    if (pbufs == NULL || n->pool == NULL)
         return VNET_E_NOMEM;
-    for (uint16_t i = 0; i < n->nbufs; i++) {
-        pbufs[i].p = pmem + (size_t)i * ZC_BUF_BYTES;
-        pbufs[i].dma = dma + (uint64_t)i * ZC_BUF_BYTES;
-        pbufs[i].home = (uint8_t)(ZC_NSIDES + (unsigned)(n - zc_nics));
+    for (uint16_t i = 0; i < n->nbufs; i++)
         n->pool[i] = &pbufs[i];
-    }
     n->pool_n = n->nbufs;
 #endif
     (void)virtq_kick_prepare(n->rx); /* publish; notify only after DRIVER_OK */
