@@ -80,6 +80,13 @@ typedef void (*virtio_net_batch_fn)(void *arg);
 typedef void (*virtio_net_tx_space_fn)(void *arg);
 /* Called from the RX task when the link state changed (VIRTIO_NET_F_STATUS). */
 typedef void (*virtio_net_link_fn)(void *arg, bool up);
+/*
+ * Poll mode's wake-up (cfg.rx_wake_fn): called from the interrupt path (ISR context: it may
+ * only signal, e.g. post a semaphore) once after virtio_net_poll_arm() armed the device,
+ * when it has completed a receive buffer or its link changed. One task can then serve
+ * several devices, as a super-loop or a NAPI poll list does.
+ */
+typedef void (*virtio_net_wake_fn)(void *arg);
 
 struct virtio_net_config {
     struct virtio_transport *transport; /* required; owned by the caller */
@@ -153,6 +160,12 @@ struct virtio_net_config {
      * interrupts stay off, and the application calls virtio_net_poll(). Same counters and
      * guarantees as the task (no frame dropped for lack of software ring space). */
     bool rx_poll;
+    /* Poll mode with wake-ups (needs rx_poll; else attach returns VNET_E_INVAL): after
+     * virtio_net_poll_arm() the RX interrupt is on, and the ISR (which then copies and
+     * recycles as in the task design) calls rx_wake_fn(rx_wake_arg) once. NULL: the
+     * poller is never woken; interrupts stay off. */
+    virtio_net_wake_fn rx_wake_fn;
+    void *rx_wake_arg;
     virtio_net_batch_fn batch_fn; /* optional */
     void *batch_arg;
     virtio_net_link_fn link_fn; /* optional */
@@ -315,6 +328,19 @@ vnet_err_t virtio_net_send_hdr(struct virtio_net_dev *dev, const struct virtio_n
  * posted buffers are dropped by the device, never by the driver).
  */
 int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget);
+
+/*
+ * Poll mode with wake-ups (cfg.rx_wake_fn): call when virtio_net_poll() has drained the
+ * backlog (it delivered fewer frames than the budget), before the calling task blocks.
+ * Runs the RX task's re-enable handshake (docs/rx-handshake.md: interrupts on, full
+ * barrier, re-check). Returns 0 when the device is armed: the ISR calls rx_wake_fn once
+ * when there is work (or already has), so the caller may block until then; 1 when work
+ * arrived meanwhile: interrupts stay off, poll again. 0 also when already armed. The next
+ * virtio_net_poll() takes the queue back from the ISR, woken or not. VNET_E_STATE (not
+ * running, not in poll mode, or no rx_wake_fn), VNET_E_BUSY (a poll of this device is
+ * running), VNET_E_CONTEXT (from an ISR), VNET_E_INVAL (NULL). Task context.
+ */
+int virtio_net_poll_arm(struct virtio_net_dev *dev);
 
 /*
  * virtio_net_send_hdr() that waits for TX space instead of returning VNET_E_BUSY: when

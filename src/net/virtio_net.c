@@ -559,7 +559,7 @@ vnet_err_t virtio_net_attach(struct virtio_net_dev **out, const struct virtio_ne
     }
     /* Ranges and defaults: one table (vnet_cfg_ranges), out of range = VNET_E_INVAL. */
     struct virtio_net_config c = *cfg;
-    if (vnet_cfg_apply(&c) != VNET_OK)
+    if (vnet_cfg_apply(&c) != VNET_OK || (c.rx_wake_fn != NULL && !c.rx_poll))
         return VNET_E_INVAL;
 
     struct virtio_net_dev *dev = osal_mem_alloc(sizeof(*dev));
@@ -686,6 +686,12 @@ int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
     else {
         dev->task_active = true;            /* halt waits for this poll to end before freeing */
         dev->rx_task_id = osal_task_self(); /* control calls from its callbacks refused */
+        if (!dev->task_scheduled) {
+            /* Armed by virtio_net_poll_arm and not woken: take the queue back from the
+             * ISR (callbacks off first; an interrupt from now on is only counted). */
+            virtq_disable_cb(dev->rx.vq);
+            dev->task_scheduled = true;
+        }
     }
     osal_crit_exit(c);
     if (err != VNET_OK)
@@ -698,6 +704,34 @@ int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
     dev->task_active = false;
     osal_crit_exit(c);
     return (int)delivered;
+}
+
+int virtio_net_poll_arm(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return VNET_E_CONTEXT;
+    if (!dev->cfg.rx_poll || dev->cfg.rx_wake_fn == NULL)
+        return VNET_E_STATE;
+    osal_crit_t c = osal_crit_enter();
+    int r = 0;
+    bool run = false;
+    if (dev->state != VIRTIO_NET_ST_RUNNING)
+        r = VNET_E_STATE;
+    else if (dev->task_active)
+        r = VNET_E_BUSY;
+    else if (dev->task_scheduled)
+        run = dev->task_active = true; /* the owner: halt waits, a concurrent poll refused */
+    /* else armed already: the ISR owns the queue, and calls rx_wake_fn when it has work */
+    osal_crit_exit(c);
+    if (!run)
+        return r;
+    enum vnet_rearm d = vnet_rx_rearm(dev, false);
+    c = osal_crit_enter();
+    dev->task_active = false;
+    osal_crit_exit(c);
+    return d == VNET_REARM_ARMED ? 0 : d == VNET_REARM_AGAIN ? 1 : VNET_E_STATE;
 }
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])

@@ -385,6 +385,15 @@ bool vnet_rx_repost(struct virtio_net_dev *dev, struct virtio_net_buf *const *bu
 bool vnet_rx_owner_pass(struct virtio_net_dev *dev, unsigned budget, bool *work,
                         unsigned *delivered);
 
+/* What the re-enable handshake decided (vnet_rx_rearm). */
+enum vnet_rearm {
+    VNET_REARM_AGAIN,   /* work arrived: the owner keeps the queue and goes round */
+    VNET_REARM_ARMED,   /* the ISR's: an interrupt (or a token already posted) wakes */
+    VNET_REARM_STOPPED, /* not running */
+};
+/* [queue owner] H0-H3 of docs/rx-handshake.md; task: the RX task (it parks inside). */
+enum vnet_rearm vnet_rx_rearm(struct virtio_net_dev *dev, bool task);
+
 #ifdef VIRTIO_NET_TEST_HOOKS
 /* Frame copies made in task context, and those of them made while the task held one of
  * its own critical sections (tests/net/test_owner.c asserts 0). */
@@ -573,7 +582,11 @@ static inline void vnet_schedule_task_locked(struct virtio_net_dev *dev)
         virtq_disable_cb(dev->rx.vq);
     dev->task_scheduled = true;
     dev->stats.rx_task_wakeups++;
-    (void)osal_sem_post(&dev->sem);
+    /* Poll mode: the poller armed the device (virtio_net_poll_arm); no task to post. */
+    if (!dev->cfg.rx_poll)
+        (void)osal_sem_post(&dev->sem);
+    else if (dev->cfg.rx_wake_fn != NULL)
+        dev->cfg.rx_wake_fn(dev->cfg.rx_wake_arg);
 }
 
 /* The RX queue may be serviced and re-armed: running, and not broken by either path. */

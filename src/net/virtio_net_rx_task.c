@@ -185,6 +185,69 @@ static void vnet_rx_task_park_locked(struct virtio_net_dev *dev, bool own_token)
 }
 
 /*
+ * The re-enable handshake of docs/rx-handshake.md (disable -> drain -> enable -> full
+ * barrier -> re-check), run by the queue's owner once a pass found nothing: H0 the backlog
+ * is gone, H1 the queue is the ISR's again (task_scheduled cleared), H2 callbacks on with
+ * the re-check inside virtq_enable_cb, H3 a completion the re-check found takes the queue
+ * back without a token. VNET_REARM_AGAIN: the owner still owns the queue and goes round;
+ * VNET_REARM_ARMED: an interrupt (or the token an ISR already posted) brings the next
+ * wake-up; VNET_REARM_STOPPED: not running. With `task` (the RX task) the task parks in
+ * the deciding critical section; a poller (virtio_net_poll_arm) clears its own flag.
+ */
+enum vnet_rearm vnet_rx_rearm(struct virtio_net_dev *dev, bool task)
+{
+    struct vnet_crit k;
+    VNET_HOOK(dev, VIRTIO_NET_HOOK_BACKLOG_EMPTY);
+    vnet_task_crit_enter(dev, &k);
+    if (dev->state != VIRTIO_NET_ST_RUNNING) {
+        if (task)
+            vnet_rx_task_park_locked(dev, true);
+        vnet_task_crit_exit(dev, &k);
+        return VNET_REARM_STOPPED;
+    }
+    if (dev->sw.head != dev->sw.tail || dev->link_event || dev->rx.notify_pending) {
+        /* A config interrupt or a notification arrived since the owner's last pass. */
+        vnet_task_crit_exit(dev, &k);
+        return VNET_REARM_AGAIN;
+    }
+    /* H1: from here the queue is the ISR's again, and an ISR must post (or wake the
+     * poller), because the owner may block. */
+    dev->task_scheduled = false;
+    vnet_task_crit_exit(dev, &k);
+    VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_CLEAR);
+
+    /* H2: re-arm, full barrier, re-check used->idx (inside virtq_enable_cb). A completion
+     * the device wrote before it saw the re-arm may never interrupt, so the re-check
+     * result decides, not the hope of an interrupt. */
+    bool go_round = false;
+    vnet_task_crit_enter(dev, &k);
+    if (vnet_rx_queue_ok_locked(dev)) {
+        bool pending = virtq_enable_cb(dev->rx.vq);
+        if (pending) {
+            dev->stats.recheck_hits++;
+            if (!dev->task_scheduled) {
+                /* H3: nobody posted: take the queue back ourselves. No post, so the
+                 * semaphore stays at 0. */
+                dev->task_scheduled = true;
+                go_round = true;
+            }
+            /* else an ISR ran after H1 and posted: the token wakes us at once; going
+             * round without taking it would let the count reach 2. */
+        }
+        /* Owned again (by going round, or by the pending token): callbacks off, so the
+         * device does not interrupt for every completion meanwhile. */
+        if (dev->task_scheduled)
+            virtq_disable_cb(dev->rx.vq);
+    }
+    if (!go_round && task)
+        vnet_rx_task_park_locked(dev, false);
+    vnet_task_crit_exit(dev, &k);
+    VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_ENABLE);
+    VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DECIDE);
+    return go_round ? VNET_REARM_AGAIN : VNET_REARM_ARMED;
+}
+
+/*
  * Process until the backlog is gone and interrupts are safely re-armed. Entered with
  * task_active set; returns with task_active cleared (parked), ready to block.
  */
@@ -219,56 +282,11 @@ static void vnet_rx_task_run(struct virtio_net_dev *dev)
             continue;
         }
 
-        /* --- Handshake (docs/rx-handshake.md). H0: nothing left anywhere. --- */
-        VNET_HOOK(dev, VIRTIO_NET_HOOK_BACKLOG_EMPTY);
-        vnet_task_crit_enter(dev, &k);
-        if (dev->state != VIRTIO_NET_ST_RUNNING) {
-            vnet_rx_task_park_locked(dev, true);
-            vnet_task_crit_exit(dev, &k);
-            return;
-        }
-        if (dev->sw.head != dev->sw.tail || dev->link_event || dev->rx.notify_pending) {
-            /* A config interrupt or a notification arrived since the check above. */
-            vnet_task_crit_exit(dev, &k);
+        enum vnet_rearm r = vnet_rx_rearm(dev, true);
+        if (r == VNET_REARM_AGAIN)
             continue;
-        }
-        /* H1: from here the queue is the ISR's again, and an ISR must post, because we
-         * may block. */
-        dev->task_scheduled = false;
-        vnet_task_crit_exit(dev, &k);
-        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_CLEAR);
-
-        /* H2: re-arm, full barrier, re-check used->idx (inside virtq_enable_cb). A
-         * completion the device wrote before it saw the re-arm may never interrupt, so
-         * the re-check result decides, not the hope of an interrupt. */
-        bool go_round = false;
-        vnet_task_crit_enter(dev, &k);
-        if (vnet_rx_queue_ok_locked(dev)) {
-            bool pending = virtq_enable_cb(dev->rx.vq);
-            if (pending) {
-                dev->stats.recheck_hits++;
-                if (!dev->task_scheduled) {
-                    /* H3: nobody posted: take the queue back ourselves. No post, so the
-                     * semaphore stays at 0. */
-                    dev->task_scheduled = true;
-                    go_round = true;
-                }
-                /* else an ISR ran after H1 and posted: the token wakes us at once;
-                 * going round without taking it would let the count reach 2. */
-            }
-            /* Owned again (by going round, or by the pending token): callbacks off,
-             * so the device does not interrupt for every completion meanwhile. */
-            if (dev->task_scheduled)
-                virtq_disable_cb(dev->rx.vq);
-        }
-        if (!go_round)
-            vnet_rx_task_park_locked(dev, false);
-        vnet_task_crit_exit(dev, &k);
-        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_ENABLE);
-        VNET_HOOK(dev, VIRTIO_NET_HOOK_AFTER_DECIDE);
-        if (go_round)
-            continue;
-        VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_BLOCK);
+        if (r == VNET_REARM_ARMED)
+            VNET_HOOK(dev, VIRTIO_NET_HOOK_BEFORE_BLOCK);
         return;
     }
 }

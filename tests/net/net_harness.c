@@ -163,6 +163,62 @@ unsigned nh_sem_count(struct nh *h)
     return c;
 }
 
+unsigned nh_osal_sem_count(osal_sem_t *sem)
+{
+    pthread_mutex_lock(&sem->mtx);
+    unsigned c = sem->count;
+    pthread_mutex_unlock(&sem->mtx);
+    return c;
+}
+
+static void *nh_poller_main(void *arg)
+{
+    struct nh_poller *p = arg;
+    while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+        bool more = false;
+        for (unsigned i = 0; i < p->n; i++) {
+            int r = virtio_net_poll(p->devs[i]->dev, p->budget);
+            if (r < 0)
+                p->errors++;
+            else if ((unsigned)r >= p->budget)
+                more = true;
+        }
+        p->passes++;
+        if (more)
+            continue;
+        bool again = false;
+        for (unsigned i = 0; i < p->n; i++) {
+            int r = virtio_net_poll_arm(p->devs[i]->dev);
+            if (r < 0)
+                p->errors++;
+            else if (r == 1)
+                again = true;
+        }
+        if (again) {
+            p->arms_again++;
+            continue;
+        }
+        p->waits++;
+        (void)osal_sem_wait(p->sem, 30000);
+    }
+    return NULL;
+}
+
+int nh_poller_start(struct nh_poller *p)
+{
+    if (p->budget == 0)
+        p->budget = 64;
+    __atomic_store_n(&p->stop, 0, __ATOMIC_RELEASE);
+    return pthread_create(&p->th, NULL, nh_poller_main, p) == 0 ? VNET_OK : VNET_E_OS;
+}
+
+void nh_poller_stop(struct nh_poller *p)
+{
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+    (void)osal_sem_post(p->sem);
+    (void)pthread_join(p->th, NULL);
+}
+
 static void nh_isr_tx(void *arg)
 {
     virtio_net_tx_isr(arg);
@@ -172,6 +228,13 @@ static void nh_tx_space_fn(void *arg)
 {
     struct nh *h = arg;
     __atomic_fetch_add(&h->tx_space_calls, 1u, __ATOMIC_SEQ_CST);
+}
+
+static void nh_rx_wake_fn(void *arg)
+{
+    struct nh *h = arg;
+    __atomic_fetch_add(&h->rx_wake_calls, 1u, __ATOMIC_SEQ_CST);
+    (void)osal_sem_post(h->opts.rx_wake_sem);
 }
 
 int nh_open(struct nh *h, const struct nh_opts *o)
@@ -237,6 +300,10 @@ int nh_open(struct nh *h, const struct nh_opts *o)
         cfg.rx_hdr_fn = nh_rx_hdr_fn;
     cfg.tx_offloads = o->tx_offloads;
     cfg.rx_poll = o->rx_poll;
+    if (o->rx_wake_sem != NULL) {
+        cfg.rx_wake_fn = nh_rx_wake_fn;
+        cfg.rx_wake_arg = h;
+    }
     cfg.batch_fn = nh_batch_fn;
     cfg.batch_arg = h;
     cfg.link_fn = nh_link_fn;

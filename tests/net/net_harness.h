@@ -6,11 +6,13 @@
 #ifndef VNET_TESTS_NET_HARNESS_H
 #define VNET_TESTS_NET_HARNESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "simdev.h"
 #include "vnet/virtio_net.h"
 #include "vnet/virtio_transport.h"
+#include "osal.h"
 
 struct nh_opts {
     enum simdev_transport transport;
@@ -29,8 +31,11 @@ struct nh_opts {
     bool tx_offloads; /* cfg.tx_offloads */
     bool no_init;     /* attach only; the test calls virtio_net_initialize itself */
     bool rx_poll;     /* cfg.rx_poll: no RX task, the test calls virtio_net_poll */
-    bool tx_vector;   /* MSI-X: TX queue on vector 2, routed to virtio_net_tx_isr */
-    bool tx_hold;     /* simdev tx_hold: TX chains complete only through simdev_tx_complete */
+    /* With rx_poll: cfg.rx_wake_fn posts this semaphore (several devices may share one)
+     * and counts the call in nh.rx_wake_calls; NULL: no wake-up (interrupts stay off). */
+    osal_sem_t *rx_wake_sem;
+    bool tx_vector; /* MSI-X: TX queue on vector 2, routed to virtio_net_tx_isr */
+    bool tx_hold;   /* simdev tx_hold: TX chains complete only through simdev_tx_complete */
     /* cfg field of the same name (spare slots for virtio_net_forward) */
     uint16_t rx_lend_bufs;
     /* For several devices open at once, each needs its own of both: the POSIX port IRQ
@@ -64,6 +69,8 @@ struct nh {
     unsigned irq_shared, irq_cfg, irq_rx, irq_tx;
     /* cfg.tx_space_fn calls (ISR context), read with __atomic loads. */
     unsigned tx_space_calls;
+    /* cfg.rx_wake_fn calls (ISR context), read with __atomic loads. */
+    unsigned rx_wake_calls;
     struct nh_rx rx;
     /* Optional extra per-frame action in rx_fn (e.g. a gate that blocks the task). */
     void (*on_rx)(struct nh *h, const uint8_t *frame, size_t len);
@@ -100,6 +107,29 @@ bool nh_wait_accounted(struct nh *h, uint64_t n, uint32_t timeout_ms);
 bool nh_wait_idle(struct nh *h, uint32_t timeout_ms);
 /* Current token count of the driver's semaphore (white-box, POSIX port). */
 unsigned nh_sem_count(struct nh *h);
+/* Count of a POSIX-port semaphore (the poller's wake semaphore). */
+unsigned nh_osal_sem_count(osal_sem_t *sem);
+
+/*
+ * One thread serving several poll-mode devices with wake-ups (rx_poll + rx_wake_sem), as
+ * an application's single network task would: virtio_net_poll() each device, and when
+ * none had a full batch, virtio_net_poll_arm() each; block on `sem` only when every one
+ * is armed. The wait is bounded at 30 s, so a lost wake-up shows as frames that do not
+ * arrive within a test's seconds, not as a hang.
+ */
+#define NH_POLLER_MAX 4
+struct nh_poller {
+    struct nh *devs[NH_POLLER_MAX];
+    unsigned n;
+    osal_sem_t *sem;
+    unsigned budget;
+    int stop;                           /* __atomic */
+    uint64_t passes, arms_again, waits; /* written by the poller, read after stop */
+    uint64_t errors;                    /* negative returns of poll/poll_arm */
+    pthread_t th;
+};
+int nh_poller_start(struct nh_poller *p);
+void nh_poller_stop(struct nh_poller *p);
 void nh_sleep_ms(unsigned ms);
 uint64_t nh_now_ms(void);
 

@@ -111,17 +111,33 @@ static void run_point(struct nh *h, int point, int count, bool stray, uint64_t *
     TN_EQ(hk_inject_result, SIMDEV_OK);
     TN_CHECK(nh_wait_idle(h, 3000));
     TN_CHECK(nh_sem_count(h) <= 1);
+    if (h->opts.rx_wake_sem != NULL)
+        TN_CHECK(nh_osal_sem_count(h->opts.rx_wake_sem) <= 1);
     hk_point = -1;
     *delivered = want;
 }
 
-static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *name)
+/*
+ * poll: the same injections into poll mode with wake-ups (rx_poll + rx_wake_fn), the
+ * queue owned by a poller thread (nh_poller) that runs the handshake through
+ * virtio_net_poll_arm() and blocks on the wake semaphore; BEFORE_BLOCK is the RX task's
+ * only. Every wake-up the driver scheduled called rx_wake_fn exactly once.
+ */
+static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *name, bool poll)
 {
     tn_case(name);
     struct nh h;
-    struct nh_opts o = {
-        .transport = SIMDEV_PCI_MODERN, .irq_mode = mode, .device_features = features};
+    osal_sem_t wake;
+    TN_EQ(osal_sem_init(&wake, 0), VNET_OK);
+    struct nh_opts o = {.transport = SIMDEV_PCI_MODERN,
+                        .irq_mode = mode,
+                        .device_features = features,
+                        .rx_poll = poll,
+                        .rx_wake_sem = poll ? &wake : NULL};
     TN_EQ(nh_open(&h, &o), VNET_OK);
+    struct nh_poller pl = {.devs = {&h}, .n = 1, .sem = &wake};
+    if (poll)
+        TN_EQ(nh_poller_start(&pl), VNET_OK);
     __atomic_store_n(&hk_h, &h, __ATOMIC_RELEASE);
     hk_seq = 0;
     __atomic_store_n(&virtio_net_test_hook, hook, __ATOMIC_RELEASE);
@@ -131,7 +147,7 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     virtio_net_get_stats(h.dev, &st0);
     for (int p = 0; p < N_POINTS; p++) {
         if (p == VIRTIO_NET_HOOK_ISR_REARM || p == VIRTIO_NET_HOOK_BEFORE_DEFER ||
-            p == VIRTIO_NET_HOOK_BEFORE_NOTIFY)
+            p == VIRTIO_NET_HOOK_BEFORE_NOTIFY || (poll && p == VIRTIO_NET_HOOK_BEFORE_BLOCK))
             continue; /* reached only by a stray interrupt / with deferral / when the device
                          ran out of buffers: own tests */
         for (int count = 1; count <= 3; count += 2) {
@@ -150,7 +166,15 @@ static void run_mode(enum simdev_irq_mode mode, uint64_t features, const char *n
     TN_EQ(r.gaps, 0);
     TN_EQ(r.corrupt, 0);
     TN_EQ(nh_sem_count(&h), 0);
+    if (poll) {
+        nh_poller_stop(&pl);
+        TN_EQ(pl.errors, 0);
+        TN_CHECK(st.rx_task_wakeups > st0.rx_task_wakeups);
+        TN_EQ(__atomic_load_n(&h.rx_wake_calls, __ATOMIC_SEQ_CST), st.rx_task_wakeups);
+        TN_CHECK(pl.arms_again > 0); /* the injections before the re-check were found by it */
+    }
     hk_close(&h);
+    osal_sem_destroy(&wake);
 }
 
 /* Before the re-arm the device is told not to interrupt, so a frame injected at
@@ -403,10 +427,16 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const uint64_t base = SIMDEV_F_MAC | SIMDEV_F_STATUS | SIMDEV_F_VERSION_1;
-    run_mode(SIMDEV_IRQ_SHARED, base | SIMDEV_F_EVENT_IDX, "shared line, EVENT_IDX");
-    run_mode(SIMDEV_IRQ_SHARED, base, "shared line, NO_INTERRUPT flag");
-    run_mode(SIMDEV_IRQ_MSIX, base | SIMDEV_F_EVENT_IDX, "MSI-X, EVENT_IDX");
-    run_mode(SIMDEV_IRQ_MSIX, base, "MSI-X, NO_INTERRUPT flag");
+    run_mode(SIMDEV_IRQ_SHARED, base | SIMDEV_F_EVENT_IDX, "shared line, EVENT_IDX", false);
+    run_mode(SIMDEV_IRQ_SHARED, base, "shared line, NO_INTERRUPT flag", false);
+    run_mode(SIMDEV_IRQ_MSIX, base | SIMDEV_F_EVENT_IDX, "MSI-X, EVENT_IDX", false);
+    run_mode(SIMDEV_IRQ_MSIX, base, "MSI-X, NO_INTERRUPT flag", false);
+    run_mode(SIMDEV_IRQ_SHARED, base | SIMDEV_F_EVENT_IDX,
+             "poll mode armed by virtio_net_poll_arm, shared line, EVENT_IDX", true);
+    run_mode(SIMDEV_IRQ_MSIX, base | SIMDEV_F_EVENT_IDX,
+             "poll mode armed by virtio_net_poll_arm, MSI-X, EVENT_IDX", true);
+    run_mode(SIMDEV_IRQ_MSIX, base, "poll mode armed by virtio_net_poll_arm, MSI-X, NO_INTERRUPT",
+             true);
     test_recheck_without_interrupts();
     test_isr_rearm(base | SIMDEV_F_EVENT_IDX, "ISR re-arm after a stray interrupt, EVENT_IDX");
     test_isr_rearm(base, "ISR re-arm after a stray interrupt, NO_INTERRUPT flag");
