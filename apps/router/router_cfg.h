@@ -109,6 +109,17 @@
 #define ROUTER_RX_LEND_OFFL 16u
 #endif
 
+/* Bench-only (router-onetask.elf): 1 = both NICs in poll mode with wake-ups
+ * (cfg.rx_wake_fn, virtio_net_poll_arm), served by one task at ROUTER_PRIO_RX_LAN that
+ * polls both and kicks both after both batches, as the limit row's loop does; no RX task
+ * per NIC, so no round robin between them. */
+#ifndef ROUTER_RX_ONE_TASK
+#define ROUTER_RX_ONE_TASK 0
+#endif
+#if ROUTER_RX_ONE_TASK
+#undef ROUTER_RX_HANDOFF
+#define ROUTER_RX_HANDOFF 0
+#endif
 #ifndef ROUTER_RX_HANDOFF
 #define ROUTER_RX_HANDOFF 1
 #endif

@@ -207,8 +207,16 @@ static void router_unlock(void *arg)
  * running task tells; a lower-priority RX task preempted inside its callback is not the
  * running one.
  */
+#if ROUTER_RX_ONE_TASK
+static struct router_nic *router_rx_cur; /* the NIC router_rx_one_task is polling */
+#endif
+
 static struct virtio_net_dev *router_rx_dev_here(void)
 {
+#if ROUTER_RX_ONE_TASK
+    if (router_rx_cur != NULL && OSPrioCur == ROUTER_PRIO_RX_LAN)
+        return router_rx_cur->dev;
+#endif
     for (unsigned i = 0; i < ROUTER_NSIDES; i++)
         if (router_nics[i].dev != NULL && router_nics[i].rx_prio == OSPrioCur)
             return router_nics[i].dev;
@@ -472,7 +480,7 @@ static void router_rx_batch(void *arg)
         router_rx_flush(n);
         router_rx_handoff(n, full);
     }
-#else
+#elif !ROUTER_RX_ONE_TASK /* there the loop kicks both NICs after both batches */
     router_rx_flush(n);
 #endif
 #if ROUTER_RX_YIELD_BATCHES > 0
@@ -497,6 +505,56 @@ static void router_rx_batch(void *arg)
     (void)full;
 #endif
 }
+
+#if ROUTER_RX_ONE_TASK
+static OS_EVENT *router_rx_wake_sem;
+static OS_STK router_rx_stk[ROUTER_RX_STK_BYTES / sizeof(OS_STK)];
+
+/* cfg.rx_wake_fn, ISR context: either NIC has work for the one RX task. */
+static void router_rx_wake(void *arg)
+{
+    (void)arg;
+    (void)OSSemPost(router_rx_wake_sem);
+}
+
+/*
+ * The one RX task: poll both NICs (each delivers up to ROUTER_RX_BUDGET frames and calls
+ * router_rx_batch), kick both, and when neither had a full batch arm both
+ * (virtio_net_poll_arm: the RX handshake) and block until an ISR wakes it.
+ */
+static void router_rx_one_task(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        bool more = false;
+        for (unsigned s = 0; s < ROUTER_NSIDES; s++) {
+            struct router_nic *n = &router_nics[s];
+            if (n->dev == NULL)
+                continue;
+            router_rx_cur = n;
+            int r = virtio_net_poll(n->dev, ROUTER_RX_BUDGET);
+            router_rx_cur = NULL;
+            if (r >= (int)ROUTER_RX_BUDGET)
+                more = true;
+        }
+        for (unsigned s = 0; s < ROUTER_NSIDES; s++)
+            router_rx_flush(&router_nics[s]);
+        if (more)
+            continue;
+        bool again = false;
+        for (unsigned s = 0; s < ROUTER_NSIDES; s++)
+            if (router_nics[s].dev != NULL && virtio_net_poll_arm(router_nics[s].dev) == 1)
+                again = true;
+        if (again)
+            continue;
+        INT8U err;
+        OSSemPend(router_rx_wake_sem, 0, &err);
+        /* Every device is polled next anyway: the tokens of the others are spent too. */
+        while (OSSemAccept(router_rx_wake_sem) > 0u) {
+        }
+    }
+}
+#endif
 
 /* Link state change (VIRTIO_NET_F_STATUS), from the NIC's RX task. On link up the
  * interface announces itself again: a peer that flushed its neighbour cache while the
@@ -609,6 +667,12 @@ static int router_nic_attach(enum router_side side, unsigned pci_idx)
     }
     cfg.batch_fn = router_rx_batch;
     cfg.batch_arg = n;
+#if ROUTER_RX_ONE_TASK
+    if (router_rx_wake_sem == NULL)
+        router_rx_wake_sem = OSSemCreate(0);
+    cfg.rx_poll = true;
+    cfg.rx_wake_fn = router_rx_wake;
+#endif
 #if ROUTER_RX_HANDOFF
     if (n->turn == NULL)
         n->turn = OSSemCreate(0); /* NULL (no event left): the hand-off is skipped */
@@ -702,6 +766,9 @@ int router_reinit(enum router_side side, int *halt_err, int *init_err)
     if (i != VNET_OK)
         return i;
     n->reinits++;
+#if ROUTER_RX_ONE_TASK
+    (void)OSSemPost(router_rx_wake_sem); /* initialize left the queue to the poller */
+#endif
     /* The device came back with empty rings: announce ourselves again so neighbours
      * that dropped us meanwhile re-learn the MAC at once (RFC 5227 2.3). */
     if (n->nif != NULL)
@@ -794,6 +861,12 @@ static void router_startup_task(void *arg)
 #if ROUTER_MINFWD
     if (ok)
         router_fastpath_init();
+#endif
+#if ROUTER_RX_ONE_TASK
+    if (ok)
+        ok =
+            router_task(router_rx_one_task, router_rx_stk,
+                        sizeof(router_rx_stk) / sizeof(router_rx_stk[0]), ROUTER_PRIO_RX_LAN, "rx");
 #endif
     if (ok)
         ok = router_task(router_tick_task, router_tick_stk, ROUTER_TICK_STK, ROUTER_PRIO_TICK,
