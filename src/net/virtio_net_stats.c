@@ -99,7 +99,9 @@ vnet_err_t virtio_net_get_stats(const struct virtio_net_dev *dev, struct virtio_
         return VNET_E_INVAL;
     osal_crit_t c = osal_crit_enter();
     *out = dev->stats;
-    out->rx_queue_count = dev->sw.head - VNET_READ_ONCE(dev->sw.tail);
+    /* head may be written by the queue owner outside the critical section (the task or
+     * poller staging with interrupts on): read it once, as the tail. */
+    out->rx_queue_count = VNET_READ_ONCE(dev->sw.head) - VNET_READ_ONCE(dev->sw.tail);
     out->rx_lent = vnet_lent_locked(dev);
     osal_crit_exit(c);
     return VNET_OK;

@@ -29,12 +29,14 @@ static const char *const point_names[N_POINTS] = {
 /* Hook state: armed for one point; fires once, injecting `inject_count` frames and
  * optionally raising a stray interrupt (the device may interrupt even when told not to). */
 static struct nh *hk_h;
-static volatile int hk_point = -1;
-static volatile int hk_fired;
-static int hk_inject_count;
-static bool hk_stray_irq;
-static uint32_t hk_seq;
-static int hk_inject_result;
+/* _Atomic: set by the test thread, read by the RX task, the poller thread or an ISR
+ * (the poller may run one more handshake while the test arms the next point). */
+static _Atomic int hk_point = -1;
+static _Atomic int hk_fired;
+static _Atomic int hk_inject_count;
+static _Atomic bool hk_stray_irq;
+static _Atomic uint32_t hk_seq;
+static _Atomic int hk_inject_result;
 
 /* Inject the next frame of the test's sequence (128 bytes, sequence number hk_seq). */
 static int inject_next(struct nh *h)
