@@ -419,7 +419,8 @@ static vnet_err_t vnet_initialize_ctl(struct virtio_net_dev *dev)
     osal_crit_exit(c);
 
     if (dev->cfg.rx_poll) {
-        /* The poller owns the queue for good: callbacks off, an interrupt only counted. */
+        /* The poller owns the queue (until virtio_net_poll_arm hands it to the ISR):
+         * callbacks off, an interrupt only counted. */
         c = osal_crit_enter();
         virtq_disable_cb(dev->rx.vq);
         dev->task_scheduled = true;
@@ -667,71 +668,6 @@ vnet_err_t virtio_net_detach(struct virtio_net_dev *dev)
     osal_sem_destroy(&dev->sem);
     osal_mem_free(dev);
     return VNET_OK;
-}
-
-int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
-{
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (osal_in_isr())
-        return VNET_E_CONTEXT;
-    if (!dev->cfg.rx_poll)
-        return VNET_E_STATE;
-    osal_crit_t c = osal_crit_enter();
-    vnet_err_t err = VNET_OK;
-    if (dev->state != VIRTIO_NET_ST_RUNNING)
-        err = VNET_E_STATE;
-    else if (dev->task_active)
-        err = VNET_E_BUSY;
-    else {
-        dev->task_active = true;            /* halt waits for this poll to end before freeing */
-        dev->rx_task_id = osal_task_self(); /* control calls from its callbacks refused */
-        if (!dev->task_scheduled) {
-            /* Armed by virtio_net_poll_arm and not woken: take the queue back from the
-             * ISR (callbacks off first; an interrupt from now on is only counted). */
-            virtq_disable_cb(dev->rx.vq);
-            dev->task_scheduled = true;
-        }
-    }
-    osal_crit_exit(c);
-    if (err != VNET_OK)
-        return err;
-    bool work;
-    unsigned delivered = 0;
-    (void)vnet_rx_owner_pass(dev, budget != 0 ? budget : dev->cfg.rx_budget, &work, &delivered);
-    c = osal_crit_enter();
-    dev->rx_task_id = 0;
-    dev->task_active = false;
-    osal_crit_exit(c);
-    return (int)delivered;
-}
-
-int virtio_net_poll_arm(struct virtio_net_dev *dev)
-{
-    if (dev == NULL)
-        return VNET_E_INVAL;
-    if (osal_in_isr())
-        return VNET_E_CONTEXT;
-    if (!dev->cfg.rx_poll || dev->cfg.rx_wake_fn == NULL)
-        return VNET_E_STATE;
-    osal_crit_t c = osal_crit_enter();
-    int r = 0;
-    bool run = false;
-    if (dev->state != VIRTIO_NET_ST_RUNNING)
-        r = VNET_E_STATE;
-    else if (dev->task_active)
-        r = VNET_E_BUSY;
-    else if (dev->task_scheduled)
-        run = dev->task_active = true; /* the owner: halt waits, a concurrent poll refused */
-    /* else armed already: the ISR owns the queue, and calls rx_wake_fn when it has work */
-    osal_crit_exit(c);
-    if (!run)
-        return r;
-    enum vnet_rearm d = vnet_rx_rearm(dev, false);
-    c = osal_crit_enter();
-    dev->task_active = false;
-    osal_crit_exit(c);
-    return d == VNET_REARM_ARMED ? 0 : d == VNET_REARM_AGAIN ? 1 : VNET_E_STATE;
 }
 
 vnet_err_t virtio_net_get_mac(const struct virtio_net_dev *dev, uint8_t mac[6])

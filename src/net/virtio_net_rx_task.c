@@ -1,12 +1,14 @@
 /*
- * virtio-net RX task (virtio_net_rx_task): delivers frames from the software ring to
- * rx_fn/rx_hdr_fn, handles link changes, writes refill notifications the ISR left, and
- * re-enables RX interrupts with the handshake of docs/rx-handshake.md (disable -> drain ->
- * enable -> full barrier -> re-check).
+ * virtio-net RX task (virtio_net_rx_task) and its poll-mode stand-ins (virtio_net_poll,
+ * virtio_net_poll_arm: the application's task as the queue owner): delivers frames from
+ * the software ring to rx_fn/rx_hdr_fn, handles link changes, writes refill notifications
+ * the ISR left, and re-enables RX interrupts with the handshake of docs/rx-handshake.md
+ * (disable -> drain -> enable -> full barrier -> re-check).
  *
  * Owns: the consumer side of dev->sw (sw.tail, lock-free: one writer) and the
- * task_active flag. Context: the RX task only. Shared flags are read and written under
- * osal_crit; the RX notification is written under dev->tx.lock (ordered against halt).
+ * task_active flag. Context: the queue owner (the RX task or the poller) only. Shared
+ * flags are read and written under osal_crit; the RX notification is written under
+ * dev->tx.lock (ordered against halt).
  */
 #include "net/virtio_net_priv.h"
 #include "virtio/virtio_barrier.h"
@@ -328,4 +330,79 @@ void virtio_net_rx_task(void *arg)
         dev->stats.rx_task_cycles += t0;
         vnet_task_crit_exit(dev, &k);
     }
+}
+
+/* --- Poll mode: the application's task is the queue owner --- */
+
+/*
+ * Become the queue's owner for one poll-mode call. 0: claimed (task_active set: halt
+ * waits, a concurrent call is refused; rx_task_id set: control calls from callbacks are
+ * refused). An armed queue (virtio_net_poll_arm, not woken) is taken back from the ISR
+ * with take_back (callbacks off first; an interrupt from then on is only counted), else
+ * left armed: 1, not claimed. VNET_E_STATE (not running), VNET_E_BUSY (another call owns).
+ */
+static int vnet_poll_claim(struct virtio_net_dev *dev, bool take_back)
+{
+    osal_crit_t c = osal_crit_enter();
+    int r = 0;
+    if (dev->state != VIRTIO_NET_ST_RUNNING)
+        r = VNET_E_STATE;
+    else if (dev->task_active)
+        r = VNET_E_BUSY;
+    else if (!dev->task_scheduled && !take_back)
+        r = 1;
+    else {
+        if (!dev->task_scheduled) {
+            virtq_disable_cb(dev->rx.vq);
+            dev->task_scheduled = true;
+        }
+        dev->task_active = true;
+        dev->rx_task_id = osal_task_self();
+    }
+    osal_crit_exit(c);
+    return r;
+}
+
+static void vnet_poll_release(struct virtio_net_dev *dev)
+{
+    osal_crit_t c = osal_crit_enter();
+    dev->rx_task_id = 0;
+    dev->task_active = false;
+    osal_crit_exit(c);
+}
+
+int virtio_net_poll(struct virtio_net_dev *dev, unsigned budget)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return VNET_E_CONTEXT;
+    if (!dev->cfg.rx_poll)
+        return VNET_E_STATE;
+    int r = vnet_poll_claim(dev, true);
+    if (r != 0)
+        return r;
+    bool work;
+    unsigned delivered = 0;
+    (void)vnet_rx_owner_pass(dev, budget != 0 ? budget : dev->cfg.rx_budget, &work, &delivered);
+    vnet_poll_release(dev);
+    return (int)delivered;
+}
+
+int virtio_net_poll_arm(struct virtio_net_dev *dev)
+{
+    if (dev == NULL)
+        return VNET_E_INVAL;
+    if (osal_in_isr())
+        return VNET_E_CONTEXT;
+    if (!dev->cfg.rx_poll || dev->cfg.rx_wake_fn == NULL)
+        return VNET_E_STATE;
+    int r = vnet_poll_claim(dev, false);
+    if (r == 1)
+        return 0; /* armed already: the ISR owns the queue and calls rx_wake_fn on work */
+    if (r != 0)
+        return r;
+    enum vnet_rearm d = vnet_rx_rearm(dev, false);
+    vnet_poll_release(dev);
+    return d == VNET_REARM_ARMED ? 0 : d == VNET_REARM_AGAIN ? 1 : VNET_E_STATE;
 }
