@@ -423,7 +423,7 @@ static const char *ec_name(uint32_t ec)
     }
 }
 
-static const char *const kind_names[] = {"sync", "irq", "fiq", "serror"};
+static const char *const kind_names[] = {"sync", "irq", "fiq", "serror", "switch"};
 
 void OS_CPU_FaultHandler(OS_CPU_FRAME *f, INT64U esr, INT64U far, INT32U nested)
 {
@@ -431,7 +431,8 @@ void OS_CPU_FaultHandler(OS_CPU_FRAME *f, INT64U esr, INT64U far, INT32U nested)
     unsigned i;
 
     bsp_printf("\nFAULT %s ec=0x%x (%s) esr=0x%lx elr=0x%lx far=0x%lx spsr=0x%lx\n",
-               kind_names[f->kind & 3u], (unsigned)ec, ec_name(ec), esr, f->elr, far, f->spsr);
+               f->kind <= OS_CPU_KIND_SWITCH ? kind_names[f->kind] : "?", (unsigned)ec, ec_name(ec),
+               esr, f->elr, far, f->spsr);
     if (nested != 0u) {
         bsp_printf("FAULT taken %s\n", nested == 1u ? "inside an exception handler (SP_EL1)"
                                                     : "from a lower exception level");

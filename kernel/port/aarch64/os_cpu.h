@@ -9,7 +9,8 @@
  * SPSR_EL1), and OSTCBStkPtr points at it. The exception entry writes the frame directly
  * below the interrupted SP_EL0, so a task switch is always "save frame on the task stack,
  * store its address in OSTCBCur->OSTCBStkPtr, load OSTCBCur->OSTCBStkPtr, restore, eret",
- * whether it starts from an IRQ (OSIntCtxSw) or from task level (OSCtxSw is `svc #0`).
+ * whether it starts from an IRQ (OSIntCtxSw) or from task level (OSCtxSw writes the frame
+ * itself, kind SWITCH; no exception, see os_cpu_a.S).
  * Exceptions do not nest: the CPU masks IRQ/FIQ on entry and no handler unmasks them; a
  * fault inside a handler (taken on SP_EL1) goes straight to the board's fault report.
  *
@@ -74,6 +75,7 @@ typedef struct os_cpu_frame {
 #define OS_CPU_KIND_IRQ    1u
 #define OS_CPU_KIND_FIQ    2u
 #define OS_CPU_KIND_SERROR 3u
+#define OS_CPU_KIND_SWITCH 4u /* written by OSCtxSw(), never by a vector stub */
 
 /* Exception vector table (2 KiB aligned): the board writes it to VBAR_EL1. */
 extern const char OS_CPU_Vectors[];
@@ -86,8 +88,8 @@ extern const char OS_CPU_Vectors[];
  */
 void OS_CPU_IntHandler(OS_CPU_FRAME *frame);
 /*
- * Called for every synchronous exception other than the switch `svc #0`, for FIQ and
- * SError, and for any exception taken while already on SP_EL1 (a fault in a handler).
+ * Called for every synchronous exception, for FIQ and SError, and for any exception taken
+ * while already on SP_EL1 (a fault in a handler).
  * `frame` is the saved context (on the task stack, or on SP_EL1 for the nested case);
  * `esr`/`far` are ESR_EL1/FAR_EL1. Implemented by the board; must not return.
  */

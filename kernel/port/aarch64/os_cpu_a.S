@@ -6,9 +6,10 @@
  * interrupt stack. The stub parks x0/x1 there, the common entry writes the whole context
  * as an OS_CPU_FRAME right below the task's SP_EL0 and, once the kernel runs, stores the
  * frame's address in OSTCBCur->OSTCBStkPtr before anything can change OSTCBCur. The exit
- * reloads the frame address from OSTCBCur->OSTCBStkPtr: if OSIntCtxSw() or the `svc`
- * handler changed OSTCBCur meanwhile, that is the switch. Before OSStart() there is no
- * TCB: the interrupted context's frame address is kept in os_cpu_boot_frame.
+ * reloads the frame address from OSTCBCur->OSTCBStkPtr: if OSIntCtxSw() or OSCtxSw() (a
+ * hand-built frame of kind SWITCH, no exception) changed OSTCBCur meanwhile, that is the
+ * switch. Before OSStart() there is no TCB: the interrupted context's frame address is kept
+ * in os_cpu_boot_frame.
  */
 #include "os_cpu_asm.h"
 
@@ -76,6 +77,8 @@ os_cpu_task_entry:
         stp     x2, x3, [x0]
         mov     x19, x0                                 /* frame: callee-saved across calls */
         mov     x20, x1                                 /* kind */
+/* x0 = x19 = the frame on the task stack, x20 = its kind, on SP_EL1 with IRQs masked. */
+os_cpu_task_common:
         adrp    x2, OS_CPU_IntDepth
         ldr     w3, [x2, :lo12:OS_CPU_IntDepth]
         add     w3, w3, #1
@@ -91,14 +94,8 @@ os_cpu_task_entry:
         str     x0, [x2, :lo12:os_cpu_boot_frame]
 2:      cmp     x20, #OS_CPU_KIND_IRQ_ASM
         b.eq    3f
-        cmp     x20, #OS_CPU_KIND_SYNC_ASM
-        b.ne    5f
-        mrs     x2, esr_el1
-        lsr     x3, x2, #26                             /* ESR_EL1.EC */
-        cmp     x3, #0x15                               /* SVC from AArch64 */
-        b.ne    5f
-        tst     x2, #0xffff                             /* svc #0 only */
-        b.ne    5f
+        cmp     x20, #OS_CPU_KIND_SWITCH_ASM
+        b.ne    5f                                      /* every real exception but IRQ */
         bl      OS_CPU_CtxSwC
         b       4f
 3:      bl      OS_CPU_IntHandler
@@ -196,13 +193,44 @@ OSStartHighRdy:
         msr     spsel, #1                               /* SP_EL0 is written by the restore, */
         b       os_cpu_restore                          /* which it cannot be while in use */
 
-/* void OSCtxSw(void): task-level switch. The `svc` saves the same frame an IRQ would, with
- * SPSR's DAIF as the caller had it (IRQs masked inside OS_Sched's critical section), so the
- * task later resumes after the svc with its critical section intact. */
+/* void OSCtxSw(void): task-level switch. Writes, on the task's stack (SP_EL0), the frame the
+ * exception entry would (ELR = the `ret` below, SPSR = EL1t with DAIF as the caller had it:
+ * IRQs masked inside OS_Sched's critical section), moves to SP_EL1 and enters the common path
+ * with kind SWITCH, so the task later resumes here with its critical section intact.
+ * Not `svc #0`: under QEMU TCG every exception is delivered holding QEMU's global mutex, so
+ * each switch waited while the I/O thread held it; stores and an `eret` take no lock. The
+ * IRQ mask after reading DAIF covers a caller that entered with IRQs on: an IRQ before it is
+ * an ordinary interrupt of this task, its frame below the one being written. */
         .globl  OSCtxSw
 OSCtxSw:
-        svc     #0
-        ret
+        sub     sp, sp, #OS_CPU_FRAME_SIZE_ASM
+        stp     x0, x1, [sp]
+        stp     x2, x3, [sp, #16]
+        stp     x4, x5, [sp, #32]
+        stp     x6, x7, [sp, #48]
+        stp     x8, x9, [sp, #64]
+        stp     x10, x11, [sp, #80]
+        stp     x12, x13, [sp, #96]
+        stp     x14, x15, [sp, #112]
+        stp     x16, x17, [sp, #128]
+        stp     x18, x19, [sp, #144]
+        stp     x20, x21, [sp, #160]
+        stp     x22, x23, [sp, #176]
+        stp     x24, x25, [sp, #192]
+        stp     x26, x27, [sp, #208]
+        stp     x28, x29, [sp, #224]
+        adr     x2, 1f
+        stp     x30, x2, [sp, #240]                     /* x30, elr */
+        mrs     x3, daif
+        msr     daifset, #2                             /* mask IRQ */
+        orr     x3, x3, #OS_CPU_SPSR_EL1T_ASM           /* M[4:0]: AArch64, EL1 with SP_EL0 */
+        mov     x20, #OS_CPU_KIND_SWITCH_ASM
+        stp     x3, x20, [sp, #256]                     /* spsr, kind */
+        mov     x0, sp
+        mov     x19, x0
+        msr     spsel, #1                               /* SP_EL1: the interrupt stack, at its top */
+        b       os_cpu_task_common
+1:      ret
 
 /* OS_CPU_SR OS_CPU_SR_Save(void) */
         .globl  OS_CPU_SR_Save

@@ -14,5 +14,9 @@
 #define OS_CPU_KIND_IRQ_ASM    1
 #define OS_CPU_KIND_FIQ_ASM    2
 #define OS_CPU_KIND_SERROR_ASM 3
+#define OS_CPU_KIND_SWITCH_ASM 4 /* OSCtxSw()'s hand-built frame, not an exception */
+
+/* SPSR_EL1.M[4:0] of a task: AArch64 state, EL1 using SP_EL0 (EL1t). */
+#define OS_CPU_SPSR_EL1T_ASM 0x4
 
 #endif /* OS_CPU_ASM_H */

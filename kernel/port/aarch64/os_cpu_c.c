@@ -18,7 +18,9 @@ _Static_assert(sizeof(OS_CPU_FRAME) == OS_CPU_FRAME_SIZE_ASM, "frame layout of o
 _Static_assert(sizeof(OS_CPU_FRAME) % 16u == 0u, "SP stays 16-byte aligned below a frame");
 _Static_assert(offsetof(OS_CPU_FRAME, elr) == OS_CPU_FRAME_ELR, "frame elr slot");
 _Static_assert(offsetof(OS_CPU_FRAME, kind) == OS_CPU_FRAME_KIND, "frame kind slot");
-_Static_assert(OS_CPU_KIND_IRQ == OS_CPU_KIND_IRQ_ASM, "exception kinds");
+_Static_assert(OS_CPU_KIND_IRQ == OS_CPU_KIND_IRQ_ASM &&
+                   OS_CPU_KIND_SWITCH == OS_CPU_KIND_SWITCH_ASM,
+               "exception kinds");
 _Static_assert(offsetof(OS_TCB, OSTCBStkPtr) == 0u, "assembly stores the frame at offset 0");
 
 volatile INT32U OS_CPU_IntDepth;
@@ -59,7 +61,7 @@ static void os_cpu_switch_to_high_rdy(void)
     OSPrioCur = OSPrioHighRdy;
 }
 
-/* `svc #0` handler (task-level OSCtxSw()). */
+/* Task-level OSCtxSw(): its frame (kind SWITCH) is on the old task's stack. */
 void OS_CPU_CtxSwC(OS_CPU_FRAME *frame)
 {
     (void)frame;

@@ -5,7 +5,8 @@
  * interrupt entry builds (general registers, vector/error slots, then the CPU's iretq frame).
  * A task switch is therefore always "save frame, store RSP in OSTCBCur->OSTCBStkPtr, load
  * OSTCBCur->OSTCBStkPtr, pop frame, iretq", whether it starts from an interrupt (OSIntCtxSw)
- * or from task level (OSCtxSw raises software interrupt OS_CPU_VECT_CTXSW).
+ * or from task level (OSCtxSw builds the frame by hand with vector OS_CPU_VECT_CTXSW; no
+ * exception is raised, see os_cpu_a.S for why).
  *
  * Kernel code is built with -mgeneral-regs-only, so no FPU/SSE state is part of a context;
  * OS_TASK_OPT_SAVE_FP is accepted and ignored.
@@ -49,7 +50,8 @@ typedef INT64U OS_CPU_SR; /* RFLAGS as found on entry to the critical section */
  */
 #define OS_CPU_SCHED_LOCK_NO_CRIT 1u
 
-/* Software interrupt used by OSCtxSw(); the board must not give this vector to a device. */
+/* Vector slot OSCtxSw() writes into its hand-built frame; the board must not give this vector
+ * to a device (the common entry path would take that interrupt for a task switch). */
 #define OS_CPU_VECT_CTXSW 0x81u
 
 /* RFLAGS.IF: interrupts enabled. */

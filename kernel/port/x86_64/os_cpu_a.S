@@ -110,13 +110,31 @@ OSStartHighRdy:
         movq    (%rax), %rsp
         jmp     os_cpu_restore
 
-/* void OSCtxSw(void): task-level switch. The software interrupt builds the same frame an
- * interrupt would (RFLAGS with IF as the caller had it: clear, inside OS_Sched's critical
- * section), so the task later resumes here with its critical section intact. */
+/* void OSCtxSw(void): task-level switch. Builds by hand the frame an interrupt would push
+ * (64-bit mode: RSP aligned down to 16, then SS, RSP, RFLAGS, CS, RIP; then the stub's error
+ * and vector slots) and enters the common path, which sees the switch vector and calls
+ * OS_CPU_CtxSwC. RFLAGS is the caller's (IF clear: inside OS_Sched's critical section), so the
+ * task later resumes at the `ret` below with its critical section intact.
+ * Not `int $OS_CPU_VECT_CTXSW`: under QEMU TCG every exception, software interrupts included,
+ * is delivered holding QEMU's global mutex, so each switch waited for whatever the I/O thread
+ * was doing (a TX batch to the tap: up to ~200 us). A plain store sequence and an iretq take
+ * no lock. The `cli` covers a caller that entered with interrupts on: an interrupt before it
+ * is an ordinary interrupt of this task. */
         .globl  OSCtxSw
 OSCtxSw:
-        int     $OS_CPU_VECT_CTXSW_ASM
-        ret
+        movq    %rsp, %rax                      /* RSP to resume with: at our return address */
+        andq    $-16, %rsp
+        pushq   $OS_CPU_SEL_DATA_ASM            /* SS */
+        pushq   %rax                            /* RSP */
+        pushfq                                  /* RFLAGS as the caller had them */
+        cli
+        pushq   $OS_CPU_SEL_CODE_ASM            /* CS */
+        leaq    1f(%rip), %rax
+        pushq   %rax                            /* RIP */
+        pushq   $0                              /* error code slot */
+        pushq   $OS_CPU_VECT_CTXSW_ASM          /* vector slot */
+        jmp     os_cpu_int_common
+1:      ret
 
 /* OS_CPU_SR OS_CPU_SR_Save(void) */
         .globl  OS_CPU_SR_Save

@@ -18,6 +18,8 @@ static inline INT64U os_cpu_cycles(void)
 _Static_assert(sizeof(OS_CPU_FRAME) == 22u * 8u, "frame layout shared with os_cpu_a.S");
 _Static_assert(offsetof(OS_CPU_FRAME, vector) == OS_CPU_FRAME_VECTOR, "frame vector slot");
 _Static_assert(OS_CPU_VECT_CTXSW == OS_CPU_VECT_CTXSW_ASM, "switch vector");
+_Static_assert(OS_CPU_SEL_CODE == OS_CPU_SEL_CODE_ASM && OS_CPU_SEL_DATA == OS_CPU_SEL_DATA_ASM,
+               "selectors in the hand-built switch frame");
 _Static_assert(OS_CPU_INT_STUB_SIZE == OS_CPU_INT_STUB_SIZE_ASM, "stub spacing");
 _Static_assert(offsetof(OS_TCB, OSTCBStkPtr) == 0u, "assembly stores RSP at offset 0");
 

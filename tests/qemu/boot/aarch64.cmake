@@ -48,7 +48,7 @@ vnet_boot_test(a64_stkchk TIMEOUT 30 STATUS 1 APPEND "test=stkchk"
   REJECT "FAIL")
 
 # x0..x28 and x30 hold known values while the tick, a 1 kHz physical-timer ISR and
-# task-level switches (svc) interrupt two tasks for 2 s.
+# task-level switches (OSCtxSw) interrupt two tasks for 2 s.
 vnet_boot_test(a64_stress TIMEOUT 40 STATUS 1 APPEND "test=stress"
   EXPECT "KTEST stress secs=2 aux_vector=0x1e aux_posts=[0-9]+ high_wakes=[0-9]+"
          "KTEST stress regs-a rounds=[0-9]+ corrupt=0 regs-b rounds=[0-9]+ corrupt=0"
