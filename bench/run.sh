@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vnet-rtos benchmark suite, one command (as root, Debian 12):
 #
-#   sudo ./bench/run.sh                  # full run: 3 repetitions, ~35 min
+#   sudo ./bench/run.sh                  # full run: 3 repetitions, ~65 min
 #   sudo ./bench/run.sh --quick          # smoke check: 1 repetition, short runs, ~6 min
 #   sudo ./bench/run.sh --update-readme  # full run, then README.md's "## Results" section
 #

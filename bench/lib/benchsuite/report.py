@@ -794,7 +794,7 @@ def readme_section(doc, rel_dir="bench/results"):
           f"both RX designs, and the chart: [{rel_dir}/latest.md]({rel_dir}/latest.md) "
           f"(raw data: `{rel_dir}/latest.json`). Method: [docs/benchmarks.md]"
           "(docs/benchmarks.md). Reproduce as root with `./bench/run.sh --update-readme` "
-          "(about 35 minutes; it rewrites this section; `--quick` for a smoke check).", "", f"![benchmark chart]({rel_dir}/latest.png)", ""]
+          "(about 65 minutes; it rewrites this section; `--quick` for a smoke check).", "", f"![benchmark chart]({rel_dir}/latest.png)", ""]
     return "\n".join(L)
 
 
