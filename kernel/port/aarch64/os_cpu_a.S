@@ -15,6 +15,24 @@
 
         .text
 
+/* x2..x29 into an OS_CPU_FRAME at \base (x0, x1 and x30 are each path's own business). */
+.macro os_cpu_save_x2_x29 base
+        stp     x2, x3, [\base, #16]
+        stp     x4, x5, [\base, #32]
+        stp     x6, x7, [\base, #48]
+        stp     x8, x9, [\base, #64]
+        stp     x10, x11, [\base, #80]
+        stp     x12, x13, [\base, #96]
+        stp     x14, x15, [\base, #112]
+        stp     x16, x17, [\base, #128]
+        stp     x18, x19, [\base, #144]
+        stp     x20, x21, [\base, #160]
+        stp     x22, x23, [\base, #176]
+        stp     x24, x25, [\base, #192]
+        stp     x26, x27, [\base, #208]
+        stp     x28, x29, [\base, #224]
+.endm
+
 .macro os_cpu_task_stub kind
         .balign 0x80
         sub     sp, sp, #16
@@ -55,20 +73,7 @@ OS_CPU_Vectors:
 os_cpu_task_entry:
         mrs     x0, sp_el0
         sub     x0, x0, #OS_CPU_FRAME_SIZE_ASM          /* the frame, on the task stack */
-        stp     x2, x3, [x0, #16]
-        stp     x4, x5, [x0, #32]
-        stp     x6, x7, [x0, #48]
-        stp     x8, x9, [x0, #64]
-        stp     x10, x11, [x0, #80]
-        stp     x12, x13, [x0, #96]
-        stp     x14, x15, [x0, #112]
-        stp     x16, x17, [x0, #128]
-        stp     x18, x19, [x0, #144]
-        stp     x20, x21, [x0, #160]
-        stp     x22, x23, [x0, #176]
-        stp     x24, x25, [x0, #192]
-        stp     x26, x27, [x0, #208]
-        stp     x28, x29, [x0, #224]
+        os_cpu_save_x2_x29 x0
         mrs     x2, elr_el1
         stp     x30, x2, [x0, #240]
         mrs     x3, spsr_el1
@@ -126,20 +131,7 @@ os_cpu_nested_entry:
         str     x1, [sp, #OS_CPU_FRAME_KIND]
         ldr     x1, [sp, #8]
         stp     x0, x1, [sp]
-        stp     x2, x3, [sp, #16]
-        stp     x4, x5, [sp, #32]
-        stp     x6, x7, [sp, #48]
-        stp     x8, x9, [sp, #64]
-        stp     x10, x11, [sp, #80]
-        stp     x12, x13, [sp, #96]
-        stp     x14, x15, [sp, #112]
-        stp     x16, x17, [sp, #128]
-        stp     x18, x19, [sp, #144]
-        stp     x20, x21, [sp, #160]
-        stp     x22, x23, [sp, #176]
-        stp     x24, x25, [sp, #192]
-        stp     x26, x27, [sp, #208]
-        stp     x28, x29, [sp, #224]
+        os_cpu_save_x2_x29 sp
         str     x30, [sp, #240]
         mrs     x2, elr_el1
         mrs     x3, spsr_el1
@@ -205,20 +197,7 @@ OSStartHighRdy:
 OSCtxSw:
         sub     sp, sp, #OS_CPU_FRAME_SIZE_ASM
         stp     x0, x1, [sp]
-        stp     x2, x3, [sp, #16]
-        stp     x4, x5, [sp, #32]
-        stp     x6, x7, [sp, #48]
-        stp     x8, x9, [sp, #64]
-        stp     x10, x11, [sp, #80]
-        stp     x12, x13, [sp, #96]
-        stp     x14, x15, [sp, #112]
-        stp     x16, x17, [sp, #128]
-        stp     x18, x19, [sp, #144]
-        stp     x20, x21, [sp, #160]
-        stp     x22, x23, [sp, #176]
-        stp     x24, x25, [sp, #192]
-        stp     x26, x27, [sp, #208]
-        stp     x28, x29, [sp, #224]
+        os_cpu_save_x2_x29 sp
         adr     x2, 1f
         stp     x30, x2, [sp, #240]                     /* x30, elr */
         mrs     x3, daif
