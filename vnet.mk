@@ -33,6 +33,7 @@ VNET_DRIVER_SRCS := \
 	$(VNET_DIR)/src/net/virtio_net_rx.c \
 	$(VNET_DIR)/src/net/virtio_net_rx_irq.c \
 	$(VNET_DIR)/src/net/virtio_net_rx_task.c \
+	$(VNET_DIR)/src/net/virtio_net_setup.c \
 	$(VNET_DIR)/src/net/virtio_net_stats.c \
 	$(VNET_DIR)/src/net/virtio_net_tx.c
 

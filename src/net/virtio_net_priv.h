@@ -477,6 +477,23 @@ void vnet_tx_halt_wake_locked(struct virtio_net_dev *dev);
  * (waiters woken, tx_space_fn called). Never reclaims. True when an event was armed. */
 bool vnet_tx_irq_locked(struct virtio_net_dev *dev);
 
+/* --- virtio_net_setup.c (control path, ctl_sem held) --- */
+
+/* Release the RX queue, its buffers and the software ring / the TX queue, its buffers and
+ * the free-slot stack. The device must be reset or never told the queue. */
+void vnet_free_rx(struct virtio_net_dev *dev);
+void vnet_free_tx(struct virtio_net_dev *dev);
+/* Ring size for queue idx: the device's fixed size, or the smaller of its maximum and
+ * `want`, as a power of two. VNET_OK or VNET_E_RANGE. */
+vnet_err_t vnet_queue_size(struct virtio_net_dev *dev, uint16_t idx, uint32_t want, uint16_t *out);
+/* Create queue idx of `size` entries and tell the transport its ring addresses. */
+vnet_err_t vnet_setup_queue(struct virtio_net_dev *dev, uint16_t idx, uint16_t size,
+                            struct virtq **vq, bool irq);
+/* Spec 3.1.1 step 7 with features f accepted: MTU, MAC, link; header layout, buffer sizes. */
+vnet_err_t vnet_read_device_config(struct virtio_net_dev *dev, uint64_t f);
+/* RX/TX buffers, TX free-slot stack, software ring; the caller frees on failure. */
+vnet_err_t vnet_alloc_rings(struct virtio_net_dev *dev);
+
 /* --- virtio_net_stats.c --- */
 
 /* [task, crit] Clear every counter but the lifetime reset count. */
